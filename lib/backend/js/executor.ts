@@ -1,0 +1,64 @@
+/** The js backend: runs a Program under a Plan with the TypeScript kernels. */
+import type { DType, TypedArray } from '../../ndarray/dtype.js';
+import { allocate } from '../../ndarray/dtype.js';
+import { sizeOf } from '../../ndarray/shape.js';
+import { JsKernel, kernelFor } from '../../ops/kernel.js';
+import type { Plan, Program } from '../../compile/program.js';
+import type { Executor, CallBuffers } from '../executor.js';
+
+interface Step {
+  kernel: JsKernel;
+  inIds: number[];
+  outIds: number[];
+  ins: TypedArray[];
+  outs: TypedArray[];
+}
+
+export class JsExecutor implements Executor {
+  readonly backend = 'js' as const;
+  private readonly bufs: TypedArray[];
+  private readonly steps: Step[] = [];
+  /** Buffers bound per call: inputs, shared storage, and views of them. */
+  private readonly perCall: { id: number; kind: 'input' | 'shared'; ref: number; size: number }[] = [];
+
+  constructor(private readonly program: Program, private readonly plan: Plan) {
+    const p = program;
+    const arenas = {} as Record<DType, TypedArray>;
+    for (const d of Object.keys(plan.arena) as DType[]) arenas[d] = allocate(d, plan.arena[d]);
+    this.bufs = new Array(p.buffers.length);
+    const root = (b: number) => (plan.alias[b] >= 0 ? plan.alias[b] : b);
+    p.buffers.forEach((spec, b) => {
+      const r = root(b);
+      const rs = p.buffers[r];
+      const size = sizeOf(plan.shapes[b]);
+      if (rs.kind === 'input' || rs.kind === 'shared') this.perCall.push({ id: b, kind: rs.kind, ref: rs.ref, size });
+      else if (rs.kind === 'const') this.bufs[b] = p.constants[rs.ref].data.subarray(0, size);
+      else this.bufs[b] = arenas[spec.dtype].subarray(plan.offsets[r], plan.offsets[r] + size);
+    });
+    p.instructions.forEach((ins, k) => {
+      if (plan.skip[k]) return;
+      const spec = kernelFor(ins.opcode);
+      const inShapes = ins.inputs.map((b) => plan.shapes[b]);
+      const outShapes = ins.outputs.map((b) => plan.shapes[b]);
+      const types = { inputs: ins.inputs.map((b) => p.buffers[b].dtype), outputs: ins.outputs.map((b) => p.buffers[b].dtype) };
+      this.steps.push({ kernel: spec.js(ins.attrs, inShapes, outShapes, types), inIds: ins.inputs, outIds: ins.outputs, ins: [], outs: [] });
+    });
+  }
+
+  run(call: CallBuffers): void {
+    const { bufs, program: p, plan } = this;
+    for (const b of this.perCall) {
+      const src = b.kind === 'input' ? call.inputs[b.ref] : call.shared[b.ref];
+      bufs[b.id] = src.length === b.size ? src : src.subarray(0, b.size);
+    }
+    for (const s of this.steps) {
+      for (let i = 0; i < s.inIds.length; i++) s.ins[i] = bufs[s.inIds[i]];
+      for (let i = 0; i < s.outIds.length; i++) s.outs[i] = bufs[s.outIds[i]];
+      s.kernel(s.ins, s.outs);
+    }
+    // Every instruction succeeded: publish outputs, then updates (values from before the call).
+    p.outputs.forEach((b, i) => call.outputs[i].set(bufs[b]));
+    const values = p.updates.map((u, i) => (plan.snapshot[i] ? bufs[u.buffer].slice() : bufs[u.buffer]));
+    p.updates.forEach((_, i) => call.updates[i].set(values[i]));
+  }
+}

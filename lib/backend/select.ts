@@ -1,0 +1,37 @@
+/** Choosing the backend of a compiled function: native when the addon loads, js otherwise. */
+import type { BackendName } from '../config.js';
+import type { Plan, Program } from '../compile/program.js';
+import type { Executor } from './executor.js';
+import { JsExecutor } from './js/executor.js';
+import { createNativeExecutor, nativeStatus } from './native/index.js';
+import { DebugExecutor } from './debug.js';
+
+export type ResolvedBackend = 'js' | 'native' | 'debug';
+
+let warned = false;
+
+export function resolveBackend(requested: BackendName, where: string): { backend: ResolvedBackend; reason?: string } {
+  if (requested === 'js') return { backend: 'js' };
+  const status = nativeStatus();
+  if (requested === 'native' || requested === 'debug') {
+    if (!status.available) throw new Error(`${where}: backend '${requested}' needs the native addon, which cannot be used: ${status.reason}`);
+    return { backend: requested };
+  }
+  if (status.available) return { backend: 'native' };
+  if (!warned) {
+    warned = true;
+    process.emitWarning(`theanode: using the js backend because the native addon cannot be used: ${status.reason}`);
+  }
+  return { backend: 'js', reason: status.reason };
+}
+
+export function createExecutor(backend: ResolvedBackend, program: Program, plan: Plan): Executor {
+  switch (backend) {
+    case 'js':
+      return new JsExecutor(program, plan);
+    case 'native':
+      return createNativeExecutor(program, plan);
+    case 'debug':
+      return new DebugExecutor(program, plan, new JsExecutor(program, plan), createNativeExecutor(program, plan));
+  }
+}

@@ -1,0 +1,230 @@
+/**
+ * fn(inputs, outputs, {updates, givens, ...}): Theano's theano.function. Builds a private copy of
+ * the graph, rewrites it, lowers it to a Program, and returns a callable that picks (or makes)
+ * the plan for the shapes it is given and runs it on the chosen backend.
+ */
+import { Constant, SharedVariable, Variable } from '../graph/variable.js';
+import { FunctionGraph } from '../graph/fgraph.js';
+import { TensorLike, asVariable } from '../graph/as_variable.js';
+import { NDArray } from '../ndarray/ndarray.js';
+import { allocate, canCastSafely } from '../ndarray/dtype.js';
+import { formatShape, shapesEqual, sizeOf } from '../ndarray/shape.js';
+import { applyElemwise as ew } from '../ops/elemwise.js';
+import { rewriteGraph } from '../rewrite/index.js';
+import { LoweredProgram, lower } from './lower.js';
+import { makePlan, signatureOf } from './plan.js';
+import type { Plan } from './program.js';
+import { convertInput, describeInput } from './inputs.js';
+import { config, BackendName } from '../config.js';
+import { ResolvedBackend, createExecutor, resolveBackend } from '../backend/select.js';
+import type { CallBuffers, Executor } from '../backend/executor.js';
+import { serialize } from './queue.js';
+
+export type UpdatesLike = readonly (readonly [SharedVariable, TensorLike])[] | Map<SharedVariable, TensorLike>;
+export type GivensLike = readonly (readonly [Variable, TensorLike])[] | Map<Variable, TensorLike>;
+
+export interface FnOptions {
+  updates?: UpdatesLike;
+  givens?: GivensLike;
+  name?: string;
+  backend?: BackendName;
+  /** true: any input cast is allowed; false: only safe casts; default: safe casts plus float64 → floatX. */
+  allowInputDowncast?: boolean;
+  /** Most plans (input-shape signatures) kept per function. */
+  maxPlans?: number;
+}
+
+export interface CompiledFunction<R> {
+  (...args: unknown[]): R;
+  /** Runs the call off the event loop where the backend can (native); calls sharing variables run in call order. */
+  async(...args: unknown[]): Promise<R>;
+  readonly backend: ResolvedBackend;
+  /** Why the native backend is not used, when it is not. */
+  readonly backendReason?: string;
+  readonly name: string;
+  readonly program: LoweredProgram;
+  readonly inputs: readonly Variable[];
+  readonly fgraph: FunctionGraph;
+  /** The plan used by the last call (shapes, arena bytes), for inspection. */
+  readonly lastPlan: Plan | null;
+}
+
+interface Entry {
+  plan: Plan;
+  executor: Executor;
+}
+
+let anonymous = 0;
+
+export function fn(inputs: readonly Variable[], outputs: Variable, opts?: FnOptions): CompiledFunction<NDArray>;
+export function fn(inputs: readonly Variable[], outputs?: readonly Variable[] | null, opts?: FnOptions): CompiledFunction<NDArray[]>;
+export function fn(inputs: readonly Variable[], outputs?: Variable | readonly Variable[] | null, opts: FnOptions = {}): CompiledFunction<NDArray | NDArray[]> {
+  const name = opts.name ?? `fn${++anonymous}`;
+  const where = `fn '${name}'`;
+  if (!Array.isArray(inputs)) throw new TypeError(`${where}: inputs must be an array of Variables`);
+  inputs.forEach((v, i) => {
+    if (!(v instanceof Variable)) throw new TypeError(`${where}: input ${i} is not a Variable`);
+    if (v instanceof Constant || v instanceof SharedVariable) throw new TypeError(`${where}: ${describeInput(v, i)} is a ${v instanceof Constant ? 'constant' : 'shared variable'}; inputs must be symbolic variables`);
+    if (v.owner) throw new TypeError(`${where}: ${describeInput(v, i)} is computed from other variables; inputs must be free variables (T.matrix(...), ...)`);
+    if (inputs.indexOf(v) !== i) throw new TypeError(`${where}: ${describeInput(v, i)} is given twice`);
+  });
+  const single = outputs instanceof Variable;
+  const outs = outputs == null ? [] : single ? [outputs as Variable] : [...(outputs as Variable[])];
+  outs.forEach((v, i) => {
+    if (!(v instanceof Variable)) throw new TypeError(`${where}: output ${i} is not a Variable`);
+  });
+
+  const updatePairs = normalizeUpdates(opts.updates, where);
+  const givens = normalizeGivens(opts.givens, where);
+  const fg = new FunctionGraph(inputs, [...outs, ...updatePairs.map((u) => u[1])], givens);
+  rewriteGraph(fg);
+  const program = lower({ fg, inputs: [...inputs], nOutputs: outs.length, updated: updatePairs.map((u) => u[0]) }) as LoweredProgram;
+  const { backend, reason } = resolveBackend(opts.backend ?? config.backend, where);
+
+  const plans = new Map<string, Entry>();
+  const maxPlans = opts.maxPlans ?? 32;
+  let lastPlan: Plan | null = null;
+  const sharedVars = program.sharedVariables;
+
+  const prepare = (args: unknown[]) => {
+    if (args.length !== inputs.length) {
+      throw new TypeError(`${where}: expected ${inputs.length} argument(s) (${inputs.map((v, i) => v.name ?? `input ${i}`).join(', ')}), got ${args.length}`);
+    }
+    return args.map((a, i) => convertInput(`${where}, ${describeInput(inputs[i], i)}`, inputs[i], a, opts.allowInputDowncast));
+  };
+
+  /** Pick the plan and allocate the results; nothing is written to shared storage here. */
+  const begin = (conv: ReturnType<typeof prepare>) => {
+    const values = sharedVars.map((s) => s.container.value);
+    const inShapes = conv.map((c) => c.shape);
+    const inData = conv.map((c) => c.data);
+    const shShapes = values.map((v) => v.shape as number[]);
+    const shData = values.map((v) => v.data);
+    const key = signatureOf(program, inShapes, shShapes, inData, shData);
+    let entry = plans.get(key);
+    if (!entry) {
+      let plan: Plan;
+      try {
+        plan = makePlan(program, { inputShapes: inShapes, sharedShapes: shShapes, inputData: inData, sharedData: shData });
+      } catch (e) {
+        throw withContext(e, where);
+      }
+      entry = { plan, executor: createExecutor(backend, program, plan) };
+      if (plans.size >= maxPlans) plans.delete(plans.keys().next().value!);
+      plans.set(key, entry);
+    }
+    const { plan } = entry;
+    lastPlan = plan;
+    const outArrays = program.outputs.map((b) => new NDArray(allocate(program.buffers[b].dtype, sizeOf(plan.shapes[b])), plan.shapes[b], program.buffers[b].dtype));
+    const targets = program.updates.map((u) => {
+      const s = sharedVars[u.shared];
+      const shape = plan.shapes[u.buffer];
+      const cur = s.container.value;
+      if (shapesEqual(cur.shape, shape)) return cur.data;
+      s.broadcastable.forEach((b, ax) => {
+        if (b && shape[ax] !== 1) throw new Error(`${where}: the update of shared variable ${s.name ?? ''} has shape ${formatShape(shape)}, but its axis ${ax} is broadcastable (length 1)`);
+      });
+      return allocate(s.dtype, sizeOf(shape));
+    });
+    const call: CallBuffers = { inputs: inData, shared: shData, outputs: outArrays.map((o) => o.data), updates: targets };
+    return { entry, outArrays, targets, call };
+  };
+
+  /** After a successful run: shared variables whose shape changed take their new arrays. */
+  const finish = ({ entry, outArrays, targets }: ReturnType<typeof begin>): NDArray | NDArray[] => {
+    program.updates.forEach((u, i) => {
+      const s = sharedVars[u.shared];
+      if (targets[i] !== s.container.value.data) s.container.value = new NDArray(targets[i], entry.plan.shapes[u.buffer], s.dtype);
+    });
+    return single ? outArrays[0] : outArrays;
+  };
+
+  const execute = (conv: ReturnType<typeof prepare>): NDArray | NDArray[] => {
+    const b = begin(conv);
+    try {
+      b.entry.executor.run(b.call);
+    } catch (e) {
+      throw withContext(e, where);
+    }
+    return finish(b);
+  };
+
+  const executeAsync = async (conv: ReturnType<typeof prepare>): Promise<NDArray | NDArray[]> => {
+    const b = begin(conv);
+    const ex = b.entry.executor;
+    if (!ex.runAsync) return execute(conv);
+    try {
+      await ex.runAsync(b.call);
+    } catch (e) {
+      throw withContext(e, where);
+    }
+    return finish(b);
+  };
+
+  const f = ((...args: unknown[]) => execute(prepare(args))) as CompiledFunction<NDArray | NDArray[]>;
+  const props: PropertyDescriptorMap = {
+    backend: { value: backend, enumerable: true },
+    backendReason: { value: reason, enumerable: true },
+    name: { value: name },
+    program: { value: program },
+    inputs: { value: [...inputs] },
+    fgraph: { value: fg },
+    lastPlan: { get: () => lastPlan },
+    async: {
+      value: (...args: unknown[]) => {
+        let conv: ReturnType<typeof prepare>;
+        try {
+          // Inputs are checked and copied now, so the caller may reuse its arrays at once.
+          conv = prepare(args).map((c) => ({ data: c.data.slice(), shape: c.shape }));
+        } catch (e) {
+          return Promise.reject(e);
+        }
+        return serialize(sharedVars, () => executeAsync(conv));
+      },
+    },
+  };
+  Object.defineProperties(f, props);
+  return f;
+}
+
+function withContext(e: unknown, where: string): Error {
+  if (e instanceof Error) {
+    if (!e.message.startsWith(where)) e.message = `${where}: ${e.message}`;
+    return e;
+  }
+  return new Error(`${where}: ${String(e)}`);
+}
+
+function normalizeUpdates(updates: UpdatesLike | undefined, where: string): [SharedVariable, Variable][] {
+  if (!updates) return [];
+  const pairs = updates instanceof Map ? [...updates.entries()] : [...updates];
+  const seen = new Set<SharedVariable>();
+  return pairs.map((pair, i) => {
+    if (!Array.isArray(pair) || pair.length !== 2) throw new TypeError(`${where}: update ${i} must be a [sharedVariable, expression] pair`);
+    const [s, e] = pair;
+    if (!(s instanceof SharedVariable)) throw new TypeError(`${where}: update ${i}: the target must be a shared variable, got ${(s as unknown) instanceof Variable ? 'a symbolic variable' : typeof s}`);
+    if (seen.has(s)) throw new Error(`${where}: shared variable ${s.name ?? `(update ${i})`} is updated twice`);
+    seen.add(s);
+    let v = asVariable(e, `${where}: update ${i}`);
+    const label = `${where}: update of ${s.name ?? `shared variable ${i}`}`;
+    if (v.ndim !== s.ndim) throw new TypeError(`${label}: expected a ${s.ndim}-d value (${s.type.describe()}), got ${v.ndim}-d (${v.type.describe()})`);
+    if (v.dtype !== s.dtype) {
+      if (!canCastSafely(v.dtype, s.dtype)) throw new TypeError(`${label}: the expression is ${v.dtype} and cannot be stored in a ${s.dtype} variable without losing precision; cast it with .astype('${s.dtype}')`);
+      v = ew('cast', [v], s.dtype);
+    }
+    return [s, v];
+  });
+}
+
+function normalizeGivens(givens: GivensLike | undefined, where: string): Map<Variable, Variable> {
+  const m = new Map<Variable, Variable>();
+  if (!givens) return m;
+  const pairs = givens instanceof Map ? [...givens.entries()] : [...givens];
+  pairs.forEach(([k, e], i) => {
+    if (!(k instanceof Variable)) throw new TypeError(`${where}: givens ${i}: the key must be a Variable`);
+    const v = asVariable(e, `${where}: givens ${i}`);
+    if (v.ndim !== k.ndim) throw new TypeError(`${where}: givens ${i}: replacing a ${k.ndim}-d ${k.name ?? 'variable'} with a ${v.ndim}-d value`);
+    m.set(k, v.dtype === k.dtype ? v : ew('cast', [v], k.dtype));
+  });
+  return m;
+}

@@ -1,0 +1,106 @@
+/** From a rewritten FunctionGraph to a Program: number the buffers, emit one instruction per node. */
+import { Constant, SharedVariable, Variable } from '../graph/variable.js';
+import type { FunctionGraph } from '../graph/fgraph.js';
+import { BufferSpec, Instruction, Program } from './program.js';
+import { kernelFor } from '../ops/kernel.js';
+import { Elemwise } from '../ops/elemwise.js';
+
+export interface LowerInput {
+  fg: FunctionGraph;
+  inputs: Variable[];
+  /** How many of fg.outputs are function outputs; the rest are update values, in `updated` order. */
+  nOutputs: number;
+  updated: SharedVariable[];
+}
+
+export function lower({ fg, inputs, nOutputs, updated }: LowerInput): Program {
+  const buffers: BufferSpec[] = [];
+  const instructions: Instruction[] = [];
+  const constants: Constant['value'][] = [];
+  const sharedVars: SharedVariable[] = [];
+  const bufferOf = new Map<Variable, number>();
+  const add = (spec: BufferSpec) => buffers.push(spec) - 1;
+  const nameOf = (v: Variable) => v.name ?? v.toString();
+
+  inputs.forEach((v, i) => bufferOf.set(v, add({ dtype: v.dtype, kind: 'input', ref: i, name: nameOf(v) })));
+  const sharedSlot = (s: SharedVariable) => {
+    let i = sharedVars.indexOf(s);
+    if (i < 0) {
+      i = sharedVars.push(s) - 1;
+      bufferOf.set(s, add({ dtype: s.dtype, kind: 'shared', ref: i, name: nameOf(s) }));
+    }
+    return i;
+  };
+  const bufferFor = (v: Variable): number => {
+    const b = bufferOf.get(v);
+    if (b !== undefined) return b;
+    if (v instanceof SharedVariable) {
+      sharedSlot(v);
+      return bufferOf.get(v)!;
+    }
+    if (v instanceof Constant) {
+      const id = add({ dtype: v.dtype, kind: 'const', ref: constants.push(v.value) - 1, name: nameOf(v) });
+      bufferOf.set(v, id);
+      return id;
+    }
+    throw new Error(`fn: the graph needs ${nameOf(v)} (${v.type.describe()}), which is not among the inputs; add it to the inputs or give it through givens`);
+  };
+
+  for (const node of fg.nodes) {
+    const ins = node.inputs.map(bufferFor);
+    const outs = node.outputs.map((o) => {
+      const id = add({ dtype: o.dtype, kind: 'temp', ref: -1, name: nameOf(o) });
+      bufferOf.set(o, id);
+      return id;
+    });
+    const { opcode, attrs } = node.op.lower(node);
+    kernelFor(opcode);
+    instructions.push({ opcode, inputs: ins, outputs: outs, attrs });
+  }
+
+  // Outputs and update values must live in temps: copy leaves, and any value used twice, once.
+  const claimed = new Set<number>();
+  const temp = (v: Variable): number => {
+    const b = bufferFor(v);
+    if (buffers[b].kind === 'temp' && !claimed.has(b)) {
+      claimed.add(b);
+      return b;
+    }
+    const id = add({ dtype: v.dtype, kind: 'temp', ref: -1, name: `copy of ${nameOf(v)}` });
+    const copy = new Elemwise([{ op: 'identity', dtype: v.dtype, args: [[0, 0]] }], [], 1);
+    instructions.push({ opcode: 'elemwise', inputs: [b], outputs: [id], attrs: { steps: copy.steps as never, consts: [], bcast: [[...v.broadcastable]] } });
+    claimed.add(id);
+    return id;
+  };
+  const outputs = fg.outputs.slice(0, nOutputs).map(temp);
+  const updates = fg.outputs.slice(nOutputs).map((v, i) => ({ shared: sharedSlot(updated[i]), buffer: temp(v) }));
+
+  const program: Program = { buffers, instructions, constants, inputs: inputs.map((v) => bufferOf.get(v)!), shared: sharedVars.map((s) => bufferOf.get(s)!), outputs, updates, valueInputs: [], valueShared: [] };
+  const needed = valueBuffers(program);
+  const refsOf = (kind: string) => program.buffers.map((b, id) => (b.kind === kind && needed.has(id) ? b.ref : -1)).filter((r) => r >= 0);
+  program.valueInputs = refsOf('input');
+  program.valueShared = refsOf('shared');
+  return Object.assign(program, { sharedVariables: sharedVars });
+}
+
+/** Buffers whose values flow into some kernel's shape-deciding inputs (plans compute them early). */
+export function valueBuffers(p: Program): Set<number> {
+  const producer = new Map<number, number>();
+  p.instructions.forEach((ins, k) => ins.outputs.forEach((b) => producer.set(b, k)));
+  const needed = new Set<number>();
+  const stack: number[] = [];
+  for (const ins of p.instructions) {
+    const vi = kernelFor(ins.opcode).valueInputs?.(ins.attrs, ins.inputs.length) ?? [];
+    vi.forEach((i) => stack.push(ins.inputs[i]));
+  }
+  while (stack.length) {
+    const b = stack.pop()!;
+    if (needed.has(b)) continue;
+    needed.add(b);
+    const k = producer.get(b);
+    if (k !== undefined && !kernelFor(p.instructions[k].opcode).shapeOnly) stack.push(...p.instructions[k].inputs);
+  }
+  return needed;
+}
+
+export type LoweredProgram = Program & { sharedVariables: SharedVariable[] };

@@ -1,0 +1,175 @@
+/**
+ * Plans: for one signature of input shapes, the shape of every buffer, which buffers are views,
+ * and where each temporary lives in the arena. Temporaries whose last reader has run are reused
+ * (first fit within each dtype's arena), so steady-state calls allocate nothing.
+ */
+import type { DType, TypedArray } from '../ndarray/dtype.js';
+import { allocate, bytesPer } from '../ndarray/dtype.js';
+import { sizeOf } from '../ndarray/shape.js';
+import { kernelFor } from '../ops/kernel.js';
+import { Plan, Program } from './program.js';
+import { valueBuffers } from './lower.js';
+
+export interface PlanInputs {
+  inputShapes: number[][];
+  sharedShapes: number[][];
+  /** Data of the inputs and shared variables (only those in valueInputs/valueShared are read). */
+  inputData: TypedArray[];
+  sharedData: TypedArray[];
+}
+
+const metaCache = new WeakMap<Program, Set<number>>();
+
+function metaBuffers(p: Program): Set<number> {
+  let m = metaCache.get(p);
+  if (!m) metaCache.set(p, (m = valueBuffers(p)));
+  return m;
+}
+
+/** Runs shape inference over the program; errors name the instruction's op. */
+export function makePlan(p: Program, args: PlanInputs): Plan {
+  const nb = p.buffers.length;
+  const shapes: number[][] = new Array(nb);
+  const values: (TypedArray | undefined)[] = new Array(nb);
+  const meta = metaBuffers(p);
+  p.inputs.forEach((b, i) => {
+    shapes[b] = args.inputShapes[i];
+    if (meta.has(b)) values[b] = args.inputData[i];
+  });
+  p.shared.forEach((b, i) => {
+    shapes[b] = args.sharedShapes[i];
+    if (meta.has(b)) values[b] = args.sharedData[i];
+  });
+  p.buffers.forEach((spec, b) => {
+    if (spec.kind === 'const') {
+      shapes[b] = [...p.constants[spec.ref].shape];
+      values[b] = p.constants[spec.ref].data;
+    }
+  });
+
+  const alias = new Array<number>(nb).fill(-1);
+  const skip = new Array<boolean>(p.instructions.length).fill(false);
+  const root = (b: number) => (alias[b] >= 0 ? alias[b] : b);
+  p.instructions.forEach((ins, k) => {
+    const spec = kernelFor(ins.opcode);
+    const inShapes = ins.inputs.map((b) => shapes[b]);
+    const types = { inputs: ins.inputs.map((b) => p.buffers[b].dtype), outputs: ins.outputs.map((b) => p.buffers[b].dtype) };
+    const inValues = ins.inputs.map((b) => values[b]);
+    const outShapes = spec.inferShape(ins.attrs, inShapes, inValues, types);
+    ins.outputs.forEach((b, i) => (shapes[b] = outShapes[i]));
+    if (spec.view?.(ins.attrs, inShapes, outShapes)) {
+      alias[ins.outputs[0]] = root(ins.inputs[0]);
+      skip[k] = true;
+    }
+    // Values needed by later shape rules are computed now, on small arrays.
+    if (ins.outputs.some((b) => meta.has(b))) {
+      const outs = ins.outputs.map((b, i) => allocate(p.buffers[b].dtype, sizeOf(outShapes[i])));
+      const ins2 = ins.inputs.map((b, i) => values[b] ?? allocate(p.buffers[b].dtype, sizeOf(inShapes[i])));
+      spec.js(ins.attrs, inShapes, outShapes, types)(ins2, outs);
+      ins.outputs.forEach((b, i) => (values[b] = outs[i]));
+    }
+  });
+
+  const { offsets, arena } = placeTemps(p, shapes, alias);
+  const tempBytes = (Object.keys(arena) as DType[]).reduce((a, d) => a + arena[d] * bytesPer(d), 0);
+  const snapshot = p.updates.map((u) => p.buffers[root(u.buffer)].kind !== 'temp');
+  return { shapes, offsets, arena, tempBytes, alias, skip, snapshot };
+}
+
+/** Liveness-based placement of temps in one arena per dtype. */
+function placeTemps(p: Program, shapes: number[][], alias: number[]) {
+  const root = (b: number) => (alias[b] >= 0 ? alias[b] : b);
+  const lastUse = new Map<number, number>();
+  const END = p.instructions.length;
+  p.instructions.forEach((ins, k) => ins.inputs.forEach((b) => lastUse.set(root(b), k)));
+  for (const b of [...p.outputs, ...p.updates.map((u) => u.buffer)]) lastUse.set(root(b), END);
+
+  const arena: Record<DType, number> = { float64: 0, float32: 0, int32: 0, bool: 0 };
+  const free: Record<DType, { off: number; size: number }[]> = { float64: [], float32: [], int32: [], bool: [] };
+  const offsets = new Array<number>(p.buffers.length).fill(-1);
+  const placed: number[][] = Array.from({ length: END + 1 }, () => []);
+
+  const allocateBlock = (dtype: DType, size: number): number => {
+    const list = free[dtype];
+    const i = list.findIndex((f) => f.size >= size);
+    if (i >= 0) {
+      const f = list[i];
+      const off = f.off;
+      if (f.size === size) list.splice(i, 1);
+      else {
+        f.off += size;
+        f.size -= size;
+      }
+      return off;
+    }
+    const off = arena[dtype];
+    arena[dtype] += size;
+    return off;
+  };
+  const release = (dtype: DType, off: number, size: number) => {
+    const list = free[dtype];
+    list.push({ off, size });
+    list.sort((a, b) => a.off - b.off);
+    // Coalesce neighbours so large blocks can be reused.
+    for (let i = list.length - 2; i >= 0; i--) {
+      if (list[i].off + list[i].size === list[i + 1].off) {
+        list[i].size += list[i + 1].size;
+        list.splice(i + 1, 1);
+      }
+    }
+  };
+
+  p.instructions.forEach((ins, k) => {
+    const donors = ins.opcode === 'elemwise' ? inPlaceDonors(p, ins.inputs, k, shapes, alias, lastUse) : [];
+    for (const b of ins.outputs) {
+      if (alias[b] >= 0 || p.buffers[b].kind !== 'temp') continue;
+      const size = sizeOf(shapes[b]);
+      const last = Math.max(lastUse.get(b) ?? k, k);
+      // An elementwise result may overwrite an input that dies here and has its exact shape.
+      const d = donors.findIndex((x) => p.buffers[x].dtype === p.buffers[b].dtype && sizeOf(shapes[x]) === size && shapes[x].length === shapes[b].length);
+      if (d >= 0) {
+        const donor = donors.splice(d, 1)[0];
+        offsets[b] = offsets[donor];
+        placed[k] = placed[k].filter((x) => x !== donor);
+        placed[last].push(b);
+        continue;
+      }
+      offsets[b] = allocateBlock(p.buffers[b].dtype, size);
+      placed[last].push(b);
+    }
+    for (const b of placed[k]) release(p.buffers[b].dtype, offsets[b], sizeOf(shapes[b]));
+  });
+  return { offsets, arena };
+}
+
+/** Temps read by instruction k, read by nothing later, owning their storage and not broadcast: safe to overwrite. */
+function inPlaceDonors(p: Program, inputs: number[], k: number, shapes: number[][], alias: number[], lastUse: Map<number, number>): number[] {
+  const outShape = shapes[p.instructions[k].outputs[0]];
+  const uses = (b: number) => inputs.filter((x) => x === b).length;
+  return inputs.filter(
+    (b, i) =>
+      inputs.indexOf(b) === i &&
+      uses(b) === 1 &&
+      p.buffers[b].kind === 'temp' &&
+      alias[b] < 0 &&
+      lastUse.get(b) === k &&
+      !hasViews(b, alias) &&
+      shapes[b].length === outShape.length &&
+      shapes[b].every((d, ax) => d === outShape[ax]),
+  );
+}
+
+function hasViews(b: number, alias: number[]): boolean {
+  return alias.includes(b);
+}
+
+/** The key that selects a plan: input and shared shapes, plus the values that decide shapes. */
+export function signatureOf(p: Program, inputShapes: readonly (readonly number[])[], sharedShapes: readonly (readonly number[])[], inputData: TypedArray[], sharedData: TypedArray[]): string {
+  let key = '';
+  for (const s of inputShapes) key += s.join(',') + ';';
+  key += '|';
+  for (const s of sharedShapes) key += s.join(',') + ';';
+  for (const i of p.valueInputs) key += `|i${i}=` + Array.from(inputData[i]).join(',');
+  for (const i of p.valueShared) key += `|s${i}=` + Array.from(sharedData[i]).join(',');
+  return key;
+}

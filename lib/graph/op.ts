@@ -1,0 +1,35 @@
+/**
+ * Op: one operation of the graph. An op builds its Apply node (type inference), says how its
+ * gradient is computed (as more graph), and lowers itself to a Program instruction whose
+ * opcode names a kernel that both backends implement (see lib/compile/program.ts).
+ */
+import type { Apply, Variable } from './variable.js';
+import type { Attrs } from '../compile/program.js';
+
+export abstract class Op {
+  abstract readonly name: string;
+
+  /** Two ops with equal keys compute the same function of their inputs (used by merge). */
+  key(): string {
+    return this.name;
+  }
+
+  abstract makeNode(...inputs: Variable[]): Apply;
+
+  /**
+   * Gradients of a scalar cost with respect to each input, given the gradients with respect to
+   * each output (null where the output does not reach the cost). Returns null for an input that
+   * has no gradient (integer inputs, indices) — it is treated as disconnected.
+   */
+  grad(node: Apply, _outputGrads: (Variable | null)[]): (Variable | null)[] {
+    throw new Error(`grad: ${this.name} is not differentiable`);
+  }
+
+  /** The Program instruction for this node: an opcode and its attributes. */
+  abstract lower(node: Apply): { opcode: string; attrs: Attrs };
+
+  /** A short label for debugprint. */
+  label(): string {
+    return this.name;
+  }
+}

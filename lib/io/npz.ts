@@ -1,0 +1,30 @@
+/** numpy's .npz: a zip archive of .npy files, one per named array. */
+import { NDArray } from '../ndarray/ndarray.js';
+import { encodeNpy, parseNpy, readFileOrThrow } from './npy.js';
+import { readZip, writeZip } from './zip.js';
+import { writeFileAtomic } from './atomic.js';
+
+/** The arrays of an .npz file by name (without the .npy suffix), as np.load(...) gives them. */
+export function loadNpz(path: string): Record<string, NDArray> {
+  const out: Record<string, NDArray> = {};
+  for (const e of readZip(readFileOrThrow(path), path)) {
+    const name = e.name.endsWith('.npy') ? e.name.slice(0, -4) : e.name;
+    out[name] = parseNpy(e.data, `${path}[${name}]`);
+  }
+  return out;
+}
+
+export interface SaveNpzOptions {
+  /** Deflate the entries, as np.savez_compressed. */
+  compressed?: boolean;
+}
+
+/** Write named arrays as an .npz that np.load reads; atomic (the old file survives a failure). */
+export function saveNpz(path: string, arrays: Record<string, NDArray>, opts: SaveNpzOptions = {}): void {
+  const entries = Object.entries(arrays).map(([name, a]) => {
+    if (!(a instanceof NDArray)) throw new TypeError(`saveNpz(${path}): ${name} is not an NDArray`);
+    if (name.length === 0) throw new Error(`saveNpz(${path}): array names must not be empty`);
+    return { name: `${name}.npy`, data: encodeNpy(a) };
+  });
+  writeFileAtomic(path, writeZip(entries, !!opts.compressed));
+}

@@ -1,0 +1,243 @@
+/**
+ * Elemwise: scalar ops lifted to tensors with broadcasting. One op class covers a single scalar
+ * op and a fused chain of them (a Composite); both lower to the `elemwise` opcode, whose
+ * attributes are a small bytecode: `steps`, each an op name, a dtype and argument references.
+ */
+import { DType, TypedArray, upcast, isDiscrete, isFloat } from '../ndarray/dtype.js';
+import { formatShape, stridesOf } from '../ndarray/shape.js';
+import { config } from '../config.js';
+import { Op } from '../graph/op.js';
+import { TensorType } from '../graph/type.js';
+import { Apply, Constant, Variable } from '../graph/variable.js';
+import { TensorLike, asVariable, isWeak } from '../graph/as_variable.js';
+import { NDArray } from '../ndarray/ndarray.js';
+import { H, ScalarOp, roundTo, scalarOp } from './scalar.js';
+import { registerKernel } from './kernel.js';
+import type { Attrs } from '../compile/program.js';
+import { sumToInput } from './grad_helpers.js';
+
+/** Argument reference: [0, i] input i; [1, j] the result of step j; [2, k] constant k. */
+export type ArgRef = [0 | 1 | 2, number];
+export interface Step {
+  op: string;
+  dtype: DType;
+  args: ArgRef[];
+}
+
+export class Elemwise extends Op {
+  readonly name: string;
+  readonly steps: Step[];
+  readonly consts: number[];
+  readonly nIn: number;
+
+  constructor(steps: Step[], consts: number[], nIn: number) {
+    super();
+    this.steps = steps;
+    this.consts = consts;
+    this.nIn = nIn;
+    this.name = steps.length === 1 ? steps[0].op : 'Composite';
+  }
+
+  /** The scalar op when this is a single step over its inputs in order. */
+  get scalar(): ScalarOp | null {
+    return this.steps.length === 1 ? scalarOp(this.steps[0].op) : null;
+  }
+
+  get outDType(): DType {
+    return this.steps[this.steps.length - 1].dtype;
+  }
+
+  override key(): string {
+    return `Elemwise${JSON.stringify([this.steps, this.consts])}`;
+  }
+
+  makeNode(...inputs: Variable[]): Apply {
+    if (inputs.length !== this.nIn) throw new Error(`${this.name}: expected ${this.nIn} inputs, got ${inputs.length}`);
+    return new Apply(this, inputs, [new TensorType(this.outDType, broadcastPattern(inputs))]);
+  }
+
+  override grad(node: Apply, [gz]: (Variable | null)[]): (Variable | null)[] {
+    const s = this.scalar;
+    if (!s) throw new Error('grad: fused elementwise ops are formed after differentiation and have no gradient');
+    if (!gz) return node.inputs.map(() => null);
+    if (!s.grad) throw new Error(`grad: ${s.name} is not differentiable`);
+    const gs = s.grad(node.inputs, node.outputs[0], gz);
+    return gs.map((g, i) => {
+      const x = node.inputs[i];
+      if (!g || isDiscrete(x.dtype)) return null;
+      return sumToInput(g, x);
+    });
+  }
+
+  lower(node: Apply): { opcode: string; attrs: Attrs } {
+    return { opcode: 'elemwise', attrs: { steps: this.steps as unknown as Attrs[], consts: this.consts, bcast: node.inputs.map((v) => [...v.broadcastable]) } };
+  }
+
+  override label(): string {
+    if (this.steps.length === 1) return this.steps[0].op === 'cast' ? `cast{${this.outDType}}` : this.steps[0].op;
+    return `Composite{${describeSteps(this.steps, this.consts)}}`;
+  }
+}
+
+/** Text form of a step program, e.g. sigmoid(add(i0, i1)). */
+export function describeSteps(steps: Step[], consts: number[]): string {
+  const text = (j: number): string => {
+    const s = steps[j];
+    const args = s.args.map(([k, i]) => (k === 0 ? `i${i}` : k === 1 ? text(i) : String(consts[i])));
+    return s.op === 'cast' ? `cast{${s.dtype}}(${args[0]})` : `${s.op}(${args.join(', ')})`;
+  };
+  return text(steps.length - 1);
+}
+
+export function broadcastPattern(inputs: readonly Variable[]): boolean[] {
+  const ndim = Math.max(0, ...inputs.map((v) => v.ndim));
+  const out = new Array<boolean>(ndim).fill(true);
+  for (const v of inputs) {
+    const off = ndim - v.ndim;
+    v.broadcastable.forEach((b, i) => {
+      if (!b) out[off + i] = false;
+    });
+  }
+  return out;
+}
+
+/**
+ * Apply scalar op `name` elementwise. Weak constants (bare JS numbers) take the dtype of the
+ * other operands; a non-integer one makes an integer computation floatX.
+ */
+export function applyElemwise(name: string, args: TensorLike[], dtype?: DType): Variable {
+  const op = scalarOp(name);
+  if (args.length !== op.arity) throw new Error(`${name}: expected ${op.arity} arguments, got ${args.length}`);
+  const vars = unifyWeak(name, args.map((a, i) => asVariable(a, `${name} argument ${i}`)));
+  const outDType = dtype ?? op.outDType(vars.map((v) => v.dtype));
+  const step: Step = { op: name, dtype: outDType, args: vars.map((_, i) => [0, i] as ArgRef) };
+  return new Elemwise([step], [], vars.length).makeNode(...vars).outputs[0];
+}
+
+function unifyWeak(name: string, vars: Variable[]): Variable[] {
+  // The condition of a switch does not take part in the value's dtype.
+  const isCond = (i: number) => name === 'switch' && i === 0;
+  const strong = vars.filter((v, i) => !isWeak(v) && !isCond(i));
+  if (strong.length === 0) return vars;
+  const common = upcast(...strong.map((v) => v.dtype));
+  return vars.map((v, i) => {
+    if (!isWeak(v) || isCond(i)) return v;
+    const target = isFloat(v.dtype) && isDiscrete(common) ? config.floatX : common === 'bool' && v.dtype !== 'bool' ? v.dtype : common;
+    return target === v.dtype ? v : new Constant(v.value.astype(target));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The `elemwise` kernel: shapes follow numpy broadcasting, except that an axis may only be
+// stretched from length 1 when the graph declared it broadcastable (as Theano requires, so that
+// gradients know where to sum).
+
+function inferElemwiseShape(attrs: Attrs, shapes: number[][]): number[][] {
+  const bcast = attrs.bcast as boolean[][];
+  const ndim = Math.max(0, ...shapes.map((s) => s.length));
+  const out = new Array<number>(ndim).fill(1);
+  for (const s of shapes) {
+    const off = ndim - s.length;
+    s.forEach((d, i) => {
+      if (d !== 1) out[off + i] = out[off + i] === 1 || out[off + i] === d ? d : -1;
+    });
+  }
+  const bad = out.indexOf(-1);
+  const steps = attrs.steps as unknown as Step[];
+  const what = steps.length === 1 ? steps[0].op : 'fused elementwise op';
+  if (bad >= 0) {
+    throw new Error(`${what}: shapes ${shapes.map(formatShape).join(' and ')} cannot be broadcast together (axis ${bad})`);
+  }
+  shapes.forEach((s, k) => {
+    const off = ndim - s.length;
+    s.forEach((d, i) => {
+      if (d === 1 && out[off + i] !== 1 && !bcast[k][i]) {
+        throw new Error(
+          `${what}: input ${k} has shape ${formatShape(s)} and would be broadcast on axis ${off + i} to length ${out[off + i]}, ` +
+            `but that axis is not declared broadcastable; declare it (e.g. T.tensor(dtype, [true, ...]), or x.dimshuffle('x', 0)) ` +
+            `or pass matching shapes`,
+        );
+      }
+    });
+  });
+  return [out];
+}
+
+const compiled = new Map<string, (ins: TypedArray[], outs: TypedArray[]) => void>();
+
+function loopBody(steps: Step[], consts: number[], load: (i: number) => string): string {
+  const lines: string[] = [];
+  steps.forEach((s, j) => {
+    const op = scalarOp(s.op);
+    const args = s.args.map(([k, i]) => (k === 0 ? load(i) : k === 1 ? `s${i}` : `C${i}`));
+    lines.push(`const s${j} = ${roundTo(s.dtype, op.js(args, s.dtype))};`);
+  });
+  return lines.join(' ');
+}
+
+/** Generates one loop over the output for the given shapes; cached by program and shape pattern. */
+export function buildElemwiseKernel(steps: Step[], consts: number[], inShapes: number[][], outShape: number[]) {
+  const key = JSON.stringify([steps, consts, inShapes, outShape]);
+  const hit = compiled.get(key);
+  if (hit) return hit;
+  const ndim = outShape.length;
+  const size = outShape.reduce((a, b) => a * b, 1);
+  const head: string[] = [];
+  consts.forEach((c, i) => head.push(`const C${i} = ${Object.is(c, -0) ? '-0' : c};`));
+  inShapes.forEach((_, i) => head.push(`const a${i} = ins[${i}];`));
+  head.push('const o = outs[0];');
+  const kind = inShapes.map((s) => {
+    const n = s.reduce((a, b) => a * b, 1);
+    return n === 1 ? 'scalar' : n === size ? 'full' : 'strided';
+  });
+  let body: string;
+  if (!kind.includes('strided')) {
+    kind.forEach((k, i) => {
+      if (k === 'scalar') head.push(`const v${i} = a${i}[0];`);
+    });
+    const inner = loopBody(steps, consts, (i) => (kind[i] === 'scalar' ? `v${i}` : `a${i}[k]`));
+    body = `for (let k = 0; k < ${size}; k++) { ${inner} o[k] = s${steps.length - 1}; }`;
+  } else {
+    // Nested loops with one running offset per strided input.
+    const strides = inShapes.map((s) => {
+      const st = stridesOf(s);
+      const off = ndim - s.length;
+      return outShape.map((d, ax) => (ax < off || s[ax - off] === 1 ? 0 : st[ax - off]));
+    });
+    const strided = inShapes.map((_, i) => i).filter((i) => kind[i] === 'strided');
+    kind.forEach((k, i) => {
+      if (k === 'scalar') head.push(`const v${i} = a${i}[0];`);
+    });
+    const inner = loopBody(steps, consts, (i) => (kind[i] === 'scalar' ? `v${i}` : kind[i] === 'full' ? `a${i}[k]` : `a${i}[p${i}_${ndim}]`));
+    let code = `${inner} o[k] = s${steps.length - 1}; k++;`;
+    for (let ax = ndim - 1; ax >= 0; ax--) {
+      const decl = strided.map((i) => `const p${i}_${ax + 1} = p${i}_${ax} + d${ax} * ${strides[i][ax]};`).join(' ');
+      code = `for (let d${ax} = 0; d${ax} < ${outShape[ax]}; d${ax}++) { ${decl} ${code} }`;
+    }
+    body = `let k = 0; ${strided.map((i) => `const p${i}_0 = 0;`).join(' ')} ${code}`;
+  }
+  const src = `return function elemwise(ins, outs) { ${head.join(' ')} ${body} };`;
+  const fn = new Function('H', src)(H) as (ins: TypedArray[], outs: TypedArray[]) => void;
+  compiled.set(key, fn);
+  return fn;
+}
+
+registerKernel({
+  opcode: 'elemwise',
+  inferShape: (attrs, shapes) => inferElemwiseShape(attrs, shapes),
+  js: (attrs, inShapes, outShapes) => buildElemwiseKernel(attrs.steps as unknown as Step[], attrs.consts as number[], inShapes, outShapes[0]),
+});
+
+/** Evaluate an Elemwise node on concrete arrays (constant folding uses this). */
+export function evalElemwise(op: Elemwise, values: NDArray[]): NDArray {
+  const shapes = values.map((v) => [...v.shape]);
+  const bcast = values.map((v) => v.shape.map((d) => d === 1));
+  const [outShape] = inferElemwiseShape({ steps: op.steps as unknown as Attrs[], consts: op.consts, bcast }, shapes);
+  const out = new NDArray(new (storageCtor(op.outDType))(outShape.reduce((a, b) => a * b, 1)), outShape, op.outDType);
+  buildElemwiseKernel(op.steps, op.consts, shapes, outShape)(values.map((v) => v.data), [out.data]);
+  return out;
+}
+
+function storageCtor(d: DType) {
+  return d === 'float64' ? Float64Array : d === 'float32' ? Float32Array : d === 'int32' ? Int32Array : Uint8Array;
+}

@@ -1,0 +1,57 @@
+/** printing.debugprint: a graph as indented text; for a compiled function, its rewritten graph and plan. */
+import { Apply, Constant, SharedVariable, Variable } from './graph/variable.js';
+import type { CompiledFunction } from './compile/function.js';
+import { formatShape } from './ndarray/shape.js';
+
+function describeLeaf(v: Variable): string {
+  if (v instanceof SharedVariable) return `${v.name ?? 'shared'} [shared ${v.type.describe()}]`;
+  if (v instanceof Constant) return `${v.toString()} [${v.type.describe()}]`;
+  return `${v.name ?? 'input'} [${v.type.describe()}]`;
+}
+
+function printGraph(outputs: readonly Variable[], lines: string[]): void {
+  const ids = new Map<Apply, string>();
+  let next = 0;
+  const visit = (v: Variable, depth: number) => {
+    const pad = '  '.repeat(depth);
+    const node = v.owner;
+    if (!node) {
+      lines.push(`${pad}${depth ? '|' : ''}${describeLeaf(v)}`);
+      return;
+    }
+    const seen = ids.get(node);
+    const out = node.outputs.length > 1 ? `.${v.index}` : '';
+    if (seen) {
+      lines.push(`${pad}${depth ? '|' : ''}${node.op.label()}${out} [id ${seen}] ''`);
+      return;
+    }
+    const id = String.fromCharCode(65 + (next % 26)) + (next >= 26 ? Math.floor(next / 26) : '');
+    next++;
+    ids.set(node, id);
+    lines.push(`${pad}${depth ? '|' : ''}${node.op.label()}${out} [id ${id}] ${v.type.describe()}${v.name ? ` '${v.name}'` : ''}`);
+    node.inputs.forEach((i) => visit(i, depth + 1));
+  };
+  outputs.forEach((o) => visit(o, 0));
+}
+
+export function debugprint(target: Variable | readonly Variable[] | CompiledFunction<unknown>): string {
+  const lines: string[] = [];
+  if (typeof target === 'function') {
+    const f = target as CompiledFunction<unknown>;
+    const p = f.program;
+    const nOut = p.outputs.length;
+    lines.push(`function '${f.name}' (backend ${f.backend}): ${p.instructions.length} instructions, ${nOut} output(s), ${p.updates.length} update(s)`);
+    printGraph(f.fgraph.outputs, lines);
+    const plan = f.lastPlan;
+    if (plan) {
+      lines.push(`plan for the last call: temporaries ${plan.tempBytes} bytes`);
+      p.instructions.forEach((ins, k) => {
+        const shapes = ins.outputs.map((b) => formatShape(plan.shapes[b])).join(', ');
+        lines.push(`  #${k} ${ins.opcode}${plan.skip[k] ? ' (view)' : ''} -> ${shapes}`);
+      });
+    }
+  } else {
+    printGraph(Array.isArray(target) ? target : [target as Variable], lines);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,40 @@
+/** Free symbolic variables: T.scalar, T.matrix, T.tensor(dtype, broadcastable), and typed shortcuts. */
+import { Variable } from '../graph/variable.js';
+import { TensorType } from '../graph/type.js';
+import { DType, assertDType } from '../ndarray/dtype.js';
+import { config } from '../config.js';
+
+export function tensor(dtype: DType, broadcastable: readonly boolean[], name?: string): Variable {
+  assertDType(dtype, 'T.tensor');
+  if (!Array.isArray(broadcastable) || broadcastable.some((b) => typeof b !== 'boolean')) {
+    throw new TypeError('T.tensor: broadcastable must be an array of booleans, one per axis');
+  }
+  return new Variable(new TensorType(dtype, broadcastable), null, 0, name);
+}
+
+const ofRank = (ndim: number) => (name?: string, dtype?: DType) => tensor(dtype ?? config.floatX, new Array(ndim).fill(false), name);
+export const scalar = ofRank(0);
+export const vector = ofRank(1);
+export const matrix = ofRank(2);
+export const tensor3 = ofRank(3);
+export const tensor4 = ofRank(4);
+
+const typed = (dtype: DType, ndim: number) => (name?: string) => tensor(dtype, new Array(ndim).fill(false), name);
+export const iscalar = typed('int32', 0);
+export const ivector = typed('int32', 1);
+export const imatrix = typed('int32', 2);
+export const itensor3 = typed('int32', 3);
+export const itensor4 = typed('int32', 4);
+export const fscalar = typed('float32', 0);
+export const fvector = typed('float32', 1);
+export const fmatrix = typed('float32', 2);
+export const ftensor3 = typed('float32', 3);
+export const ftensor4 = typed('float32', 4);
+export const dscalar = typed('float64', 0);
+export const dvector = typed('float64', 1);
+export const dmatrix = typed('float64', 2);
+export const dtensor3 = typed('float64', 3);
+export const dtensor4 = typed('float64', 4);
+export const bscalar = typed('bool', 0);
+export const bvector = typed('bool', 1);
+export const bmatrix = typed('bool', 2);

@@ -1,0 +1,57 @@
+/** A training loop: epochs of shuffled minibatches through a compiled step, with progress and history. */
+import type { NDArray } from '../ndarray/ndarray.js';
+import { minibatches, batchCount, MinibatchOptions } from './minibatches.js';
+import { ProgressBar } from './progress.js';
+
+export interface EpochRecord {
+  epoch: number;
+  /** Mean of the step's loss over the epoch's batches, weighted by batch size. */
+  loss: number;
+  seconds: number;
+  [metric: string]: number;
+}
+
+export interface FitOptions {
+  /** One training step on a batch; returns the batch's mean loss (a number or a 0-d NDArray). */
+  step: (...batch: NDArray[]) => number | NDArray | NDArray[];
+  data: readonly NDArray[];
+  epochs: number;
+  batchSize: number;
+  shuffle?: MinibatchOptions['shuffle'];
+  /** Show a progress bar (default: when stderr is a TTY). */
+  progress?: boolean;
+  /** Called after each epoch; may add metrics (e.g. test accuracy) to the record it returns. */
+  onEpoch?: (record: EpochRecord) => void | Record<string, number>;
+  /** The first epoch's number (when resuming). */
+  initialEpoch?: number;
+}
+
+function lossOf(r: number | NDArray | NDArray[]): number {
+  const v = Array.isArray(r) ? r[0] : r;
+  return typeof v === 'number' ? v : v.data[0];
+}
+
+export function fit(opts: FitOptions): EpochRecord[] {
+  const history: EpochRecord[] = [];
+  const n = opts.data[0]?.shape[0] ?? 0;
+  const first = opts.initialEpoch ?? 1;
+  for (let epoch = first; epoch < first + opts.epochs; epoch++) {
+    const bar = new ProgressBar({ total: batchCount(n, opts.batchSize), label: `epoch ${epoch}`, unit: 'batch', enabled: opts.progress });
+    const t0 = performance.now();
+    let sum = 0;
+    let seen = 0;
+    for (const batch of minibatches(opts.data, { batchSize: opts.batchSize, shuffle: opts.shuffle })) {
+      const rows = batch[0].shape[0];
+      const loss = lossOf(opts.step(...batch));
+      sum += loss * rows;
+      seen += rows;
+      bar.tick(1, { loss: sum / seen });
+    }
+    bar.finish();
+    const record: EpochRecord = { epoch, loss: sum / Math.max(seen, 1), seconds: (performance.now() - t0) / 1000 };
+    const extra = opts.onEpoch?.(record);
+    if (extra) Object.assign(record, extra);
+    history.push(record);
+  }
+  return history;
+}

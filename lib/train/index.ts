@@ -1,0 +1,8 @@
+/** Training utilities: minibatches, a progress bar, a fit loop, checkpoints, curves. */
+export { minibatches, batchCount } from './minibatches.js';
+export type { MinibatchOptions } from './minibatches.js';
+export { ProgressBar } from './progress.js';
+export { fit } from './fit.js';
+export type { FitOptions, EpochRecord } from './fit.js';
+export { saveParams, loadParams } from './checkpoint.js';
+export { curvesSvg } from './plot.js';

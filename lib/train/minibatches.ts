@@ -1,0 +1,50 @@
+/** Minibatches over arrays that share their first axis, optionally shuffled by a RandomState each pass. */
+import { NDArray } from '../ndarray/ndarray.js';
+import { allocate } from '../ndarray/dtype.js';
+import { formatShape } from '../ndarray/shape.js';
+
+export interface MinibatchOptions {
+  batchSize: number;
+  /** A RandomState (anything with permutation(n)) to shuffle the rows each time the iterator runs. */
+  shuffle?: { permutation(n: number): NDArray | unknown } | false;
+  /** Leave out the last, smaller batch. */
+  dropLast?: boolean;
+}
+
+/** Rows `order[start..end)` of `a`, copied into a new C-ordered array. */
+function takeRows(a: NDArray, order: ArrayLike<number> | null, start: number, end: number): NDArray {
+  const row = a.shape.slice(1).reduce((x, y) => x * y, 1);
+  const shape = [end - start, ...a.shape.slice(1)];
+  if (!order) return new NDArray(a.data.slice(start * row, end * row), shape, a.dtype);
+  const out = allocate(a.dtype, (end - start) * row);
+  for (let i = start; i < end; i++) {
+    const r = order[i];
+    out.set(a.data.subarray(r * row, (r + 1) * row), (i - start) * row);
+  }
+  return new NDArray(out, shape, a.dtype);
+}
+
+export function* minibatches(arrays: readonly NDArray[], opts: MinibatchOptions): Generator<NDArray[]> {
+  const { batchSize } = opts;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`minibatches: batchSize must be a positive integer, got ${batchSize}`);
+  if (arrays.length === 0) throw new Error('minibatches: no arrays given');
+  const n = arrays[0].shape[0];
+  arrays.forEach((a, i) => {
+    if (a.ndim === 0 || a.shape[0] !== n) throw new Error(`minibatches: array ${i} has shape ${formatShape(a.shape)}, expected ${n} rows like array 0`);
+  });
+  let order: ArrayLike<number> | null = null;
+  if (opts.shuffle) {
+    const perm = opts.shuffle.permutation(n);
+    order = perm instanceof NDArray ? perm.data : (perm as ArrayLike<number>);
+  }
+  for (let start = 0; start < n; start += batchSize) {
+    const end = Math.min(start + batchSize, n);
+    if (opts.dropLast && end - start < batchSize) return;
+    yield arrays.map((a) => takeRows(a, order, start, end));
+  }
+}
+
+/** How many batches minibatches() yields. */
+export function batchCount(n: number, batchSize: number, dropLast = false): number {
+  return dropLast ? Math.floor(n / batchSize) : Math.ceil(n / batchSize);
+}
