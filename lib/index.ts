@@ -17,3 +17,5 @@ export { NDArray, array, zeros, ones, full } from './ndarray/ndarray.js';
 export type { DType } from './ndarray/dtype.js';
 export { Variable, SharedVariable, Constant } from './graph/variable.js';
 export * as io from './io/index.js';
+export { backendInfo, setBlasThreads } from './backend/native/index.js';
+export type { BackendInfo } from './backend/native/index.js';

@@ -1,6 +1,7 @@
-/** The native backend: the Node-API addon over OpenBLAS. */
+/** The native backend: hands a Program and its Plan to the addon once, then one addon call per run. */
 import type { Plan, Program } from '../../compile/program.js';
-import type { Executor } from '../executor.js';
+import type { CallBuffers, Executor } from '../executor.js';
+import { loadAddon, NativeAddon } from '../../../binding/index.js';
 
 export interface NativeStatus {
   available: boolean;
@@ -9,9 +10,85 @@ export interface NativeStatus {
 }
 
 export function nativeStatus(): NativeStatus {
-  return { available: false, reason: 'the native addon is not part of this build' };
+  const r = loadAddon();
+  return r.addon ? { available: true } : { available: false, reason: r.reason };
 }
 
-export function createNativeExecutor(_program: Program, _plan: Plan): Executor {
-  throw new Error(`native backend unavailable: ${nativeStatus().reason}`);
+function addon(): NativeAddon {
+  const r = loadAddon();
+  if (!r.addon) throw new Error(`native backend unavailable: ${r.reason}`);
+  return r.addon;
+}
+
+/** JSON that keeps non-finite numbers (the addon reads "Infinity", "-Infinity", "NaN"). */
+function attrsJson(attrs: object): string {
+  return JSON.stringify(attrs, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
+}
+
+const descriptors = new WeakMap<Program, object>();
+
+/** The Program in the shape the addon decodes (attributes as JSON text). Made once per program. */
+function describe(p: Program): object {
+  let d = descriptors.get(p);
+  if (!d) {
+    d = {
+      buffers: p.buffers.map((b) => ({ dtype: b.dtype, kind: b.kind, ref: b.ref })),
+      instructions: p.instructions.map((ins) => ({ opcode: ins.opcode, inputs: ins.inputs, outputs: ins.outputs, attrs: attrsJson(ins.attrs) })),
+      constants: p.constants.map((c) => c.data),
+      inputs: p.inputs,
+      shared: p.shared,
+      outputs: p.outputs,
+      updates: p.updates,
+    };
+    descriptors.set(p, d);
+  }
+  return d;
+}
+
+class NativeExecutor implements Executor {
+  readonly backend = 'native' as const;
+  private readonly handle: InstanceType<NativeAddon['Executor']>;
+
+  constructor(program: Program, plan: Plan) {
+    this.handle = new (addon().Executor)(describe(program), plan);
+  }
+
+  run(call: CallBuffers): void {
+    this.handle.run(call.inputs, call.shared, call.outputs, call.updates);
+  }
+
+  runAsync(call: CallBuffers): Promise<void> {
+    return this.handle.runAsync(call.inputs, call.shared, call.outputs, call.updates);
+  }
+}
+
+export function createNativeExecutor(program: Program, plan: Plan): Executor {
+  return new NativeExecutor(program, plan);
+}
+
+export interface BackendInfo {
+  /** The backend `fn` uses by default: 'native' when the addon loads, else 'js'. */
+  backend: 'native' | 'js';
+  /** Why the addon is not used, when it is not. */
+  reason?: string;
+  /** OpenBLAS's kernel family (e.g. SkylakeX, Haswell), its build configuration and thread count. */
+  blasCore?: string;
+  blasConfig?: string;
+  blasThreads?: number;
+  /** The OPENBLAS_CORETYPE chosen from the CPU flags, when the environment did not set one. */
+  coretypeChosen?: string;
+}
+
+/** What runs compiled functions on this machine. */
+export function backendInfo(): BackendInfo {
+  const r = loadAddon();
+  if (!r.addon) return { backend: 'js', reason: r.reason };
+  const i = r.addon.info();
+  return { backend: 'native', blasCore: i.corename.trim(), blasConfig: i.config.trim(), blasThreads: i.threads, coretypeChosen: r.coretype };
+}
+
+/** Set how many threads OpenBLAS uses. */
+export function setBlasThreads(n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`setBlasThreads: expected a positive integer, got ${n}`);
+  addon().setThreads(n);
 }

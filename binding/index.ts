@@ -1,0 +1,94 @@
+/**
+ * Loads the native addon, or says why it cannot. Looks where node-gyp-build looks: prebuilds/
+ * for this platform, then build/Release. Before the addon (and so OpenBLAS) loads, picks
+ * OPENBLAS_CORETYPE from the CPU's flags when the user has not set it: Debian's OpenBLAS 0.3.21
+ * misdetects recent Intel CPUs as Prescott and would run its slow SSE3 kernels.
+ */
+import { createRequire } from 'node:module';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface NativeAddon {
+  Executor: new (program: object, plan: object) => {
+    run(inputs: unknown[], shared: unknown[], outputs: unknown[], updates: unknown[]): void;
+    runAsync(inputs: unknown[], shared: unknown[], outputs: unknown[], updates: unknown[]): Promise<void>;
+  };
+  info(): { corename: string; config: string; threads: number };
+  setThreads(n: number): void;
+}
+
+export interface LoadResult {
+  addon: NativeAddon | null;
+  /** Why the addon could not be loaded (every place tried, and what to do). */
+  reason?: string;
+  /** The OPENBLAS_CORETYPE chosen here, when the user had not set one. */
+  coretype?: string;
+  /** The package directory the addon was looked for in. */
+  root: string;
+}
+
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    const pj = join(dir, 'package.json');
+    if (existsSync(pj)) {
+      try {
+        if (JSON.parse(readFileSync(pj, 'utf8')).name === 'theanode') return dir;
+      } catch {
+        // An unreadable package.json is not ours; keep looking upwards.
+      }
+    }
+    dir = dirname(dir);
+  }
+  return dirname(dirname(fileURLToPath(import.meta.url)));
+}
+
+/** The OpenBLAS core type for this CPU, from /proc/cpuinfo's flags (x86-64 Linux only). */
+export function coretypeFromCpuinfo(cpuinfo: string): string | undefined {
+  const flags = /^flags\s*:\s*(.*)$/m.exec(cpuinfo)?.[1].split(/\s+/) ?? [];
+  if (flags.includes('avx512f')) return 'SkylakeX';
+  if (flags.includes('avx2')) return 'Haswell';
+  return undefined;
+}
+
+function chooseCoretype(): string | undefined {
+  if (process.env.OPENBLAS_CORETYPE || process.platform !== 'linux' || process.arch !== 'x64') return undefined;
+  try {
+    const t = coretypeFromCpuinfo(readFileSync('/proc/cpuinfo', 'utf8'));
+    if (t) process.env.OPENBLAS_CORETYPE = t;
+    return t;
+  } catch {
+    return undefined;
+  }
+}
+
+function explain(message: string): string {
+  if (/libopenblas/.test(message)) {
+    return `${message}\nThe OpenBLAS library is missing: install it (Debian/Ubuntu: apt-get install libopenblas0, or libopenblas-dev to build).`;
+  }
+  if (/No native build was found/.test(message)) {
+    return `${message}\nBuild the addon with \`npm run build:native\` (needs cmake, a C++17 compiler and libopenblas-dev).`;
+  }
+  return message;
+}
+
+let cached: LoadResult | undefined;
+
+export function loadAddon(): LoadResult {
+  if (cached) return cached;
+  const root = packageRoot();
+  if (process.env.THEANODE_NO_NATIVE) {
+    return (cached = { addon: null, reason: 'THEANODE_NO_NATIVE is set', root });
+  }
+  const coretype = chooseCoretype();
+  const require = createRequire(import.meta.url);
+  try {
+    const gypBuild = require('node-gyp-build') as (dir: string) => NativeAddon;
+    const addon = gypBuild(root);
+    cached = { addon, coretype, root };
+  } catch (e) {
+    cached = { addon: null, reason: explain((e as Error).message), coretype, root };
+  }
+  return cached;
+}

@@ -1,0 +1,308 @@
+// The Node-API surface: an Executor per (Program, Plan), run synchronously or on the libuv
+// thread pool, plus OpenBLAS information and thread control. One call of a compiled function
+// is one call of Executor.run: every check happens before memory is touched, and C++ failures
+// become JavaScript errors.
+#include <cblas.h>
+#include <napi.h>
+
+#include <mutex>
+
+#include "json.h"
+#include "kernels/registry.h"
+#include "program.h"
+
+namespace theanode {
+namespace {
+
+// One program runs at a time: executors own their arenas, and concurrent calls into the
+// pthread OpenBLAS have a history of wrong results.
+std::mutex runMutex;
+
+[[noreturn]] void fail(const std::string& msg) { throw std::runtime_error(msg); }
+
+int64_t intOf(const Napi::Value& v, const char* what) {
+  if (!v.IsNumber()) fail(std::string("executor: ") + what + " must be a number");
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (d != static_cast<double>(static_cast<int64_t>(d))) fail(std::string("executor: ") + what + " must be an integer");
+  return static_cast<int64_t>(d);
+}
+
+std::vector<int> intList(const Napi::Value& v, size_t limit, const char* what) {
+  if (!v.IsArray()) fail(std::string("executor: ") + what + " must be an array");
+  auto a = v.As<Napi::Array>();
+  std::vector<int> out;
+  for (uint32_t i = 0; i < a.Length(); i++) {
+    int64_t x = intOf(a.Get(i), what);
+    if (x < 0 || static_cast<size_t>(x) >= limit) fail(std::string("executor: ") + what + " refers to a missing buffer");
+    out.push_back(static_cast<int>(x));
+  }
+  return out;
+}
+
+napi_typedarray_type arrayTypeOf(DType d) {
+  switch (d) {
+    case DType::F64: return napi_float64_array;
+    case DType::F32: return napi_float32_array;
+    case DType::I32: return napi_int32_array;
+    case DType::BOOL: return napi_uint8_array;
+  }
+  return napi_uint8_array;
+}
+
+const char* nameOf(DType d) {
+  switch (d) {
+    case DType::F64: return "float64";
+    case DType::F32: return "float32";
+    case DType::I32: return "int32";
+    case DType::BOOL: return "bool";
+  }
+  return "?";
+}
+
+// The data pointer of a typed array, after checking its element type and length.
+void* checkedData(const Napi::Value& v, DType d, int64_t size, const std::string& what) {
+  if (!v.IsTypedArray()) fail(what + ": expected a typed array");
+  auto t = v.As<Napi::TypedArray>();
+  if (t.TypedArrayType() != arrayTypeOf(d)) fail(what + ": expected " + nameOf(d) + " data");
+  if (static_cast<int64_t>(t.ElementLength()) != size)
+    fail(what + ": expected " + std::to_string(size) + " elements, got " + std::to_string(t.ElementLength()));
+  return static_cast<uint8_t*>(t.ArrayBuffer().Data()) + t.ByteOffset();
+}
+
+class Executor : public Napi::ObjectWrap<Executor> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "Executor", {InstanceMethod("run", &Executor::Run), InstanceMethod("runAsync", &Executor::RunAsync)});
+  }
+
+  explicit Executor(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Executor>(info) {
+    try {
+      decode(info[0].As<Napi::Object>(), info[1].As<Napi::Object>());
+    } catch (const std::exception& e) {
+      Napi::Error::New(info.Env(), e.what()).ThrowAsJavaScriptException();
+    }
+  }
+
+  Program program;
+
+  // Check the call's arrays against the plan and collect their pointers.
+  CallData bind(const Napi::CallbackInfo& info, std::vector<Napi::Value>* keep) {
+    if (info.Length() < 4) fail("executor.run: expected (inputs, shared, outputs, updates)");
+    auto list = [&](int k, size_t n, const char* what) {
+      if (!info[k].IsArray()) fail(std::string("executor.run: ") + what + " must be an array");
+      auto a = info[k].As<Napi::Array>();
+      if (a.Length() != n) fail(std::string("executor.run: expected ") + std::to_string(n) + " " + what + ", got " + std::to_string(a.Length()));
+      return a;
+    };
+    CallData c;
+    auto ins = list(0, program.inputs.size(), "inputs");
+    for (uint32_t i = 0; i < ins.Length(); i++) {
+      const Buffer& b = program.buffers[program.inputs[i]];
+      c.inputs.push_back(checkedData(ins.Get(i), b.dtype, b.size, "input " + std::to_string(i)));
+      if (keep) keep->push_back(ins.Get(i));
+    }
+    auto sh = list(1, program.shared.size(), "shared arrays");
+    for (uint32_t i = 0; i < sh.Length(); i++) {
+      const Buffer& b = program.buffers[program.shared[i]];
+      c.shared.push_back(checkedData(sh.Get(i), b.dtype, b.size, "shared variable " + std::to_string(i)));
+      if (keep) keep->push_back(sh.Get(i));
+    }
+    auto outs = list(2, program.outputs.size(), "outputs");
+    for (uint32_t i = 0; i < outs.Length(); i++) {
+      const Buffer& b = program.buffers[program.outputs[i]];
+      c.outputs.push_back(checkedData(outs.Get(i), b.dtype, b.size, "output " + std::to_string(i)));
+      if (keep) keep->push_back(outs.Get(i));
+    }
+    auto ups = list(3, program.updates.size(), "update targets");
+    for (uint32_t i = 0; i < ups.Length(); i++) {
+      const Buffer& b = program.buffers[program.updates[i].buffer];
+      c.updates.push_back(checkedData(ups.Get(i), b.dtype, b.size, "update " + std::to_string(i)));
+      if (keep) keep->push_back(ups.Get(i));
+    }
+    return c;
+  }
+
+ private:
+  Napi::Value Run(const Napi::CallbackInfo& info) {
+    try {
+      CallData c = bind(info, nullptr);
+      std::lock_guard<std::mutex> lock(runMutex);
+      execute(program, c);
+    } catch (const std::exception& e) {
+      Napi::Error::New(info.Env(), e.what()).ThrowAsJavaScriptException();
+    }
+    return info.Env().Undefined();
+  }
+
+  Napi::Value RunAsync(const Napi::CallbackInfo& info);
+
+  void decode(const Napi::Object& prog, const Napi::Object& plan) {
+    auto bufs = prog.Get("buffers").As<Napi::Array>();
+    auto shapes = plan.Get("shapes").As<Napi::Array>();
+    auto offsets = plan.Get("offsets").As<Napi::Array>();
+    auto alias = plan.Get("alias").As<Napi::Array>();
+    const size_t nb = bufs.Length();
+    if (shapes.Length() != nb || offsets.Length() != nb || alias.Length() != nb) fail("executor: plan does not match the program's buffers");
+    auto consts = prog.Get("constants").As<Napi::Array>();
+    int64_t arenaSize[4] = {0, 0, 0, 0};
+    auto arena = plan.Get("arena").As<Napi::Object>();
+    for (DType d : {DType::F64, DType::F32, DType::I32, DType::BOOL}) arenaSize[static_cast<int>(d)] = intOf(arena.Get(nameOf(d)), "arena size");
+    for (uint32_t i = 0; i < nb; i++) {
+      auto o = bufs.Get(i).As<Napi::Object>();
+      Buffer b{};
+      b.dtype = parseDType(o.Get("dtype").As<Napi::String>().Utf8Value());
+      std::string kind = o.Get("kind").As<Napi::String>().Utf8Value();
+      b.kind = kind == "input" ? Buffer::Input : kind == "shared" ? Buffer::Shared : kind == "const" ? Buffer::Const : kind == "temp" ? Buffer::Temp : (fail("executor: unknown buffer kind " + kind), Buffer::Temp);
+      b.ref = static_cast<int>(intOf(o.Get("ref"), "buffer ref"));
+      b.alias = static_cast<int>(intOf(alias.Get(i), "alias"));
+      b.offset = intOf(offsets.Get(i), "offset");
+      auto s = shapes.Get(i).As<Napi::Array>();
+      b.size = 1;
+      for (uint32_t k = 0; k < s.Length(); k++) {
+        int64_t d = intOf(s.Get(k), "shape");
+        if (d < 0) fail("executor: negative dimension");
+        b.shape.push_back(d);
+        b.size *= d;
+      }
+      program.buffers.push_back(b);
+    }
+    // Views must point at a root of the same dtype that is at least as large; temps must fit their arena.
+    for (size_t i = 0; i < nb; i++) {
+      Buffer& b = program.buffers[i];
+      if (b.alias >= 0) {
+        if (static_cast<size_t>(b.alias) >= nb || program.buffers[b.alias].alias >= 0 || program.buffers[b.alias].dtype != b.dtype || program.buffers[b.alias].size < b.size)
+          fail("executor: invalid view in the plan");
+        continue;
+      }
+      if (b.kind == Buffer::Temp && (b.offset < 0 || b.offset + b.size > arenaSize[static_cast<int>(b.dtype)])) fail("executor: a temporary does not fit its arena");
+      if (b.kind == Buffer::Const) {
+        if (b.ref < 0 || static_cast<uint32_t>(b.ref) >= consts.Length()) fail("executor: missing constant");
+      }
+    }
+    for (uint32_t i = 0; i < consts.Length(); i++) {
+      auto t = consts.Get(i).As<Napi::TypedArray>();
+      auto p = static_cast<uint8_t*>(t.ArrayBuffer().Data()) + t.ByteOffset();
+      program.constants.emplace_back(p, p + t.ByteLength());
+    }
+    for (size_t i = 0; i < nb; i++) {
+      const Buffer& b = program.buffers[i];
+      if (b.alias < 0 && b.kind == Buffer::Const && static_cast<int64_t>(program.constants[b.ref].size()) != b.size * static_cast<int64_t>(bytesOf(b.dtype)))
+        fail("executor: a constant's size does not match its shape");
+    }
+    for (int d = 0; d < 4; d++) program.arena[d].assign(static_cast<size_t>(arenaSize[d]) * bytesOf(static_cast<DType>(d)), 0);
+    program.inputs = intList(prog.Get("inputs"), nb, "inputs");
+    program.shared = intList(prog.Get("shared"), nb, "shared");
+    program.outputs = intList(prog.Get("outputs"), nb, "outputs");
+    auto ups = prog.Get("updates").As<Napi::Array>();
+    auto snap = plan.Get("snapshot").As<Napi::Array>();
+    for (uint32_t i = 0; i < ups.Length(); i++) {
+      auto u = ups.Get(i).As<Napi::Object>();
+      int buffer = static_cast<int>(intOf(u.Get("buffer"), "update buffer"));
+      if (buffer < 0 || static_cast<size_t>(buffer) >= nb) fail("executor: update refers to a missing buffer");
+      program.updates.push_back({static_cast<int>(intOf(u.Get("shared"), "update slot")), buffer, snap.Get(i).ToBoolean().Value()});
+    }
+    auto instrs = prog.Get("instructions").As<Napi::Array>();
+    auto skip = plan.Get("skip").As<Napi::Array>();
+    for (uint32_t k = 0; k < instrs.Length(); k++) {
+      auto o = instrs.Get(k).As<Napi::Object>();
+      Instruction ins;
+      ins.opcode = o.Get("opcode").As<Napi::String>().Utf8Value();
+      ins.in = intList(o.Get("inputs"), nb, "instruction inputs");
+      ins.out = intList(o.Get("outputs"), nb, "instruction outputs");
+      ins.skip = skip.Get(k).ToBoolean().Value();
+      Json attrs = Json::parse(o.Get("attrs").As<Napi::String>().Utf8Value());
+      KernelArgs args{attrs, ins.in, ins.out, {}, {}, {}, {}};
+      for (int b : ins.in) { args.inTypes.push_back(program.buffers[b].dtype); args.inShapes.push_back(program.buffers[b].shape); }
+      for (int b : ins.out) { args.outTypes.push_back(program.buffers[b].dtype); args.outShapes.push_back(program.buffers[b].shape); }
+      try {
+        // Views run nothing, but the opcode must still be known.
+        ins.kernel = makeKernel(ins.opcode, args);
+      } catch (const std::exception& e) {
+        fail("instruction " + std::to_string(k) + " (" + ins.opcode + "): " + e.what());
+      }
+      program.instructions.push_back(std::move(ins));
+    }
+  }
+};
+
+class RunWorker : public Napi::AsyncWorker {
+ public:
+  RunWorker(Napi::Env env, Executor* ex, CallData call, std::vector<Napi::Value>& keep)
+      : Napi::AsyncWorker(env), ex_(ex), call_(std::move(call)), deferred_(Napi::Promise::Deferred::New(env)) {
+    // Keep the executor and every array alive until the work is done.
+    self_ = Napi::Persistent(ex->Value());
+    for (auto& v : keep) keep_.push_back(Napi::Persistent(v.As<Napi::Object>()));
+  }
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    try {
+      std::lock_guard<std::mutex> lock(runMutex);
+      execute(ex_->program, call_);
+    } catch (const std::exception& e) {
+      SetError(e.what());
+    }
+  }
+  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  Executor* ex_;
+  CallData call_;
+  Napi::Promise::Deferred deferred_;
+  Napi::ObjectReference self_;
+  std::vector<Napi::ObjectReference> keep_;
+};
+
+Napi::Value Executor::RunAsync(const Napi::CallbackInfo& info) {
+  std::vector<Napi::Value> keep;
+  CallData c;
+  try {
+    c = bind(info, &keep);
+  } catch (const std::exception& e) {
+    auto d = Napi::Promise::Deferred::New(info.Env());
+    d.Reject(Napi::Error::New(info.Env(), e.what()).Value());
+    return d.Promise();
+  }
+  auto* w = new RunWorker(info.Env(), this, std::move(c), keep);
+  auto p = w->Promise();
+  w->Queue();
+  return p;
+}
+
+Napi::Value Info(const Napi::CallbackInfo& info) {
+  auto o = Napi::Object::New(info.Env());
+  o.Set("corename", openblas_get_corename());
+  o.Set("config", openblas_get_config());
+  o.Set("threads", openblas_get_num_threads());
+  return o;
+}
+
+Napi::Value SetThreads(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsNumber()) {
+    Napi::TypeError::New(info.Env(), "setBlasThreads: expected a positive integer").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  int n = info[0].As<Napi::Number>().Int32Value();
+  if (n < 1) {
+    Napi::RangeError::New(info.Env(), "setBlasThreads: expected a positive integer").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  std::lock_guard<std::mutex> lock(runMutex);
+  openblas_set_num_threads(n);
+  return info.Env().Undefined();
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("Executor", Executor::Define(env));
+  exports.Set("info", Napi::Function::New(env, Info));
+  exports.Set("setThreads", Napi::Function::New(env, SetThreads));
+  return exports;
+}
+
+}  // namespace
+}  // namespace theanode
+
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return theanode::Init(env, exports); }
+
+NODE_API_MODULE(theanode, InitModule)

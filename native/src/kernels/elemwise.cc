@@ -1,0 +1,245 @@
+// The `elemwise` opcode: a fused chain of scalar ops (the step bytecode of lib/ops/elemwise.ts).
+//
+// Why a block interpreter rather than generated code: programs arrive at run time, and the
+// addon cannot compile C++ then. Interpreting the steps over blocks of 256 elements keeps the
+// dispatch out of the inner loops: each step is one tight, vectorisable loop over a block held
+// in L1, and a chain of k steps costs k passes over 2 KiB instead of k passes over the arrays.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "registry.h"
+
+namespace theanode {
+namespace {
+
+constexpr int64_t B = 256;
+
+enum class Op {
+  Add, Sub, Mul, Div, Neg, Pow, Exp, Log, Log1p, Expm1, Sqrt, Sqr, Abs, Sign, Tanh, Sigmoid, Softplus, Relu,
+  Maximum, Minimum, Clip, Switch, Gt, Ge, Lt, Le, Eq, Neq, And, Or, Not, Floor, Ceil, Round, Identity, Second, Cast
+};
+
+Op parseOp(const std::string& s) {
+  static const std::pair<const char*, Op> names[] = {
+      {"add", Op::Add}, {"sub", Op::Sub}, {"mul", Op::Mul}, {"div", Op::Div}, {"neg", Op::Neg}, {"pow", Op::Pow},
+      {"exp", Op::Exp}, {"log", Op::Log}, {"log1p", Op::Log1p}, {"expm1", Op::Expm1}, {"sqrt", Op::Sqrt},
+      {"sqr", Op::Sqr}, {"abs", Op::Abs}, {"sign", Op::Sign}, {"tanh", Op::Tanh}, {"sigmoid", Op::Sigmoid},
+      {"softplus", Op::Softplus}, {"relu", Op::Relu}, {"maximum", Op::Maximum}, {"minimum", Op::Minimum},
+      {"clip", Op::Clip}, {"switch", Op::Switch}, {"gt", Op::Gt}, {"ge", Op::Ge}, {"lt", Op::Lt}, {"le", Op::Le},
+      {"eq", Op::Eq}, {"neq", Op::Neq}, {"and", Op::And}, {"or", Op::Or}, {"not", Op::Not}, {"floor", Op::Floor},
+      {"ceil", Op::Ceil}, {"round", Op::Round}, {"identity", Op::Identity}, {"second", Op::Second}, {"cast", Op::Cast}};
+  for (auto& [n, op] : names)
+    if (s == n) return op;
+  throw std::runtime_error("elemwise: unknown scalar op " + s);
+}
+
+// The same functions as the H helpers of lib/ops/scalar.ts.
+inline double sigmoid(double x) {
+  if (x >= 0) return 1 / (1 + std::exp(-x));
+  double e = std::exp(x);
+  return e / (1 + e);
+}
+inline double softplus(double x) { return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x)); }
+inline double maximum(double a, double b) { return (a >= b || a != a) ? a : b; }
+inline double minimum(double a, double b) { return (a <= b || a != a) ? a : b; }
+inline double sign(double x) { return x > 0 ? 1 : x < 0 ? -1 : x; }
+// Math.pow differs from C's pow in two corners.
+inline double jsPow(double a, double b) {
+  if (std::isnan(b)) return std::numeric_limits<double>::quiet_NaN();
+  if (std::isinf(b) && std::fabs(a) == 1) return std::numeric_limits<double>::quiet_NaN();
+  return std::pow(a, b);
+}
+inline double roundHalfEven(double x) {
+  if (!std::isfinite(x)) return x;
+  double fl = std::floor(x);
+  double r = x - fl >= 0.5 ? fl + 1 : fl;  // Math.round: halves go up
+  return (r - x == 0.5 && std::fmod(r, 2.0) != 0) ? r - 1 : r;
+}
+
+struct Arg {
+  int kind;  // 0 input, 1 step, 2 constant
+  int idx;
+};
+struct Step {
+  Op op;
+  DType dtype;
+  std::vector<Arg> args;
+};
+struct Input {
+  int buffer;
+  DType dtype;
+  enum Mode { Full, Scalar, Strided } mode;
+  std::vector<int64_t> strides;  // broadcast strides over the output shape (Strided)
+};
+
+class Elemwise : public Kernel {
+ public:
+  explicit Elemwise(const KernelArgs& a) : out_(a.out[0]), outType_(a.outTypes[0]), outShape_(a.outShapes[0]) {
+    n_ = sizeOf(outShape_);
+    const Json& steps = a.attrs["steps"];
+    for (size_t j = 0; j < steps.size(); j++) {
+      Step s{parseOp(steps[j]["op"].str), parseDType(steps[j]["dtype"].str), {}};
+      const Json& args = steps[j]["args"];
+      for (size_t k = 0; k < args.size(); k++) {
+        Arg arg{static_cast<int>(args[k][0].number()), static_cast<int>(args[k][1].number())};
+        if (arg.kind == 0 && (arg.idx < 0 || arg.idx >= static_cast<int>(a.in.size()))) throw std::runtime_error("elemwise: bad input reference");
+        if (arg.kind == 1 && (arg.idx < 0 || arg.idx >= static_cast<int>(j))) throw std::runtime_error("elemwise: bad step reference");
+        s.args.push_back(arg);
+      }
+      steps_.push_back(std::move(s));
+    }
+    if (steps_.empty()) throw std::runtime_error("elemwise: empty program");
+    const Json& consts = a.attrs["consts"];
+    for (size_t k = 0; k < consts.size(); k++) consts_.push_back(consts[k].number());
+    for (auto& s : steps_)
+      for (auto& g : s.args)
+        if (g.kind == 2 && (g.idx < 0 || g.idx >= static_cast<int>(consts_.size()))) throw std::runtime_error("elemwise: bad constant reference");
+    const int nd = static_cast<int>(outShape_.size());
+    for (size_t i = 0; i < a.in.size(); i++) {
+      Input in{a.in[i], a.inTypes[i], Input::Full, {}};
+      const auto& s = a.inShapes[i];
+      int64_t size = sizeOf(s);
+      if (size == 1) in.mode = Input::Scalar;
+      else if (size == n_) in.mode = Input::Full;
+      else {
+        in.mode = Input::Strided;
+        auto st = stridesOf(s);
+        int off = nd - static_cast<int>(s.size());
+        in.strides.assign(nd, 0);
+        for (int ax = off; ax < nd; ax++) in.strides[ax] = s[ax - off] == 1 ? 0 : st[ax - off];
+      }
+      inputs_.push_back(std::move(in));
+    }
+    vals_.assign((steps_.size() + inputs_.size() + consts_.size()) * B, 0.0);
+    for (size_t k = 0; k < consts_.size(); k++) std::fill_n(constBlock(k), B, consts_[k]);
+  }
+
+  void run(Frame& f) override {
+    if (n_ == 0) return;
+    const int nd = static_cast<int>(outShape_.size());
+    // Odometer over the output shape, for strided inputs.
+    std::vector<int64_t> idx(nd, 0);
+    std::vector<int64_t> offs(inputs_.size(), 0);
+    void* outp = f.ptr[out_];
+    for (int64_t start = 0; start < n_; start += B) {
+      const int64_t len = std::min(B, n_ - start);
+      for (size_t i = 0; i < inputs_.size(); i++) {
+        const Input& in = inputs_[i];
+        double* v = inputBlock(i);
+        const void* p = f.ptr[in.buffer];
+        if (in.mode == Input::Full) {
+          if (in.dtype == DType::F64) std::memcpy(v, static_cast<const double*>(p) + start, len * sizeof(double));
+          else for (int64_t k = 0; k < len; k++) v[k] = load(in.dtype, p, start + k);
+        } else if (in.mode == Input::Scalar) {
+          std::fill_n(v, len, load(in.dtype, p, 0));
+        }
+      }
+      if (hasStrided()) fillStrided(f, idx, offs, len, nd);
+      for (size_t j = 0; j < steps_.size(); j++) evalStep(j, len);
+      const double* r = stepBlock(steps_.size() - 1);
+      if (outType_ == DType::F64) std::memcpy(static_cast<double*>(outp) + start, r, len * sizeof(double));
+      else for (int64_t k = 0; k < len; k++) store(outType_, outp, start + k, r[k]);
+    }
+  }
+
+ private:
+  double* stepBlock(size_t j) { return vals_.data() + j * B; }
+  double* inputBlock(size_t i) { return vals_.data() + (steps_.size() + i) * B; }
+  double* constBlock(size_t k) { return vals_.data() + (steps_.size() + inputs_.size() + k) * B; }
+  const double* argBlock(const Arg& a) {
+    return a.kind == 0 ? inputBlock(a.idx) : a.kind == 1 ? stepBlock(a.idx) : constBlock(a.idx);
+  }
+  bool hasStrided() const {
+    for (auto& in : inputs_)
+      if (in.mode == Input::Strided) return true;
+    return false;
+  }
+
+  void fillStrided(Frame& f, std::vector<int64_t>& idx, std::vector<int64_t>& offs, int64_t len, int nd) {
+    for (int64_t k = 0; k < len; k++) {
+      for (size_t i = 0; i < inputs_.size(); i++)
+        if (inputs_[i].mode == Input::Strided) inputBlock(i)[k] = load(inputs_[i].dtype, f.ptr[inputs_[i].buffer], offs[i]);
+      for (int ax = nd - 1; ax >= 0; ax--) {
+        idx[ax]++;
+        for (size_t i = 0; i < inputs_.size(); i++)
+          if (inputs_[i].mode == Input::Strided) offs[i] += inputs_[i].strides[ax];
+        if (idx[ax] < outShape_[ax]) break;
+        for (size_t i = 0; i < inputs_.size(); i++)
+          if (inputs_[i].mode == Input::Strided) offs[i] -= inputs_[i].strides[ax] * outShape_[ax];
+        idx[ax] = 0;
+      }
+    }
+  }
+
+  void evalStep(size_t j, int64_t len) {
+    const Step& s = steps_[j];
+    double* r = stepBlock(j);
+    const double* a = s.args.size() > 0 ? argBlock(s.args[0]) : nullptr;
+    const double* b = s.args.size() > 1 ? argBlock(s.args[1]) : nullptr;
+    const double* c = s.args.size() > 2 ? argBlock(s.args[2]) : nullptr;
+#define LOOP(expr) for (int64_t k = 0; k < len; k++) r[k] = (expr)
+    switch (s.op) {
+      case Op::Add: LOOP(a[k] + b[k]); break;
+      case Op::Sub: LOOP(a[k] - b[k]); break;
+      case Op::Mul: LOOP(a[k] * b[k]); break;
+      case Op::Div: LOOP(a[k] / b[k]); break;
+      case Op::Neg: LOOP(-a[k]); break;
+      case Op::Pow: LOOP(jsPow(a[k], b[k])); break;
+      case Op::Exp: LOOP(std::exp(a[k])); break;
+      case Op::Log: LOOP(std::log(a[k])); break;
+      case Op::Log1p: LOOP(std::log1p(a[k])); break;
+      case Op::Expm1: LOOP(std::expm1(a[k])); break;
+      case Op::Sqrt: LOOP(std::sqrt(a[k])); break;
+      case Op::Sqr: LOOP(a[k] * a[k]); break;
+      case Op::Abs: LOOP(std::fabs(a[k])); break;
+      case Op::Sign: LOOP(sign(a[k])); break;
+      case Op::Tanh: LOOP(std::tanh(a[k])); break;
+      case Op::Sigmoid: LOOP(sigmoid(a[k])); break;
+      case Op::Softplus: LOOP(softplus(a[k])); break;
+      case Op::Relu: LOOP(a[k] > 0 ? a[k] : 0.0); break;
+      case Op::Maximum: LOOP(maximum(a[k], b[k])); break;
+      case Op::Minimum: LOOP(minimum(a[k], b[k])); break;
+      case Op::Clip: LOOP(minimum(maximum(a[k], b[k]), c[k])); break;
+      case Op::Switch: LOOP(a[k] != 0 ? b[k] : c[k]); break;
+      case Op::Gt: LOOP(a[k] > b[k] ? 1.0 : 0.0); break;
+      case Op::Ge: LOOP(a[k] >= b[k] ? 1.0 : 0.0); break;
+      case Op::Lt: LOOP(a[k] < b[k] ? 1.0 : 0.0); break;
+      case Op::Le: LOOP(a[k] <= b[k] ? 1.0 : 0.0); break;
+      case Op::Eq: LOOP(a[k] == b[k] ? 1.0 : 0.0); break;
+      case Op::Neq: LOOP(a[k] != b[k] ? 1.0 : 0.0); break;
+      case Op::And: LOOP(static_cast<double>(toInt32(a[k]) & toInt32(b[k]))); break;
+      case Op::Or: LOOP(static_cast<double>(toInt32(a[k]) | toInt32(b[k]))); break;
+      case Op::Not:
+        if (s.dtype == DType::BOOL) LOOP(a[k] == 0 ? 1.0 : 0.0);
+        else LOOP(static_cast<double>(~toInt32(a[k])));
+        break;
+      case Op::Floor: LOOP(std::floor(a[k])); break;
+      case Op::Ceil: LOOP(std::ceil(a[k])); break;
+      case Op::Round: LOOP(roundHalfEven(a[k])); break;
+      case Op::Identity: case Op::Cast: LOOP(a[k]); break;
+      case Op::Second: LOOP(b[k]); break;
+    }
+#undef LOOP
+    if (s.dtype != DType::F64)
+      for (int64_t k = 0; k < len; k++) r[k] = roundTo(s.dtype, r[k]);
+  }
+
+  std::vector<Step> steps_;
+  std::vector<double> consts_;
+  std::vector<Input> inputs_;
+  int out_;
+  DType outType_;
+  std::vector<int64_t> outShape_;
+  int64_t n_ = 0;
+  std::vector<double> vals_;
+};
+
+}  // namespace
+
+void registerElemwise() {
+  registerKernel("elemwise", [](const KernelArgs& a) { return std::make_unique<Elemwise>(a); });
+}
+
+}  // namespace theanode

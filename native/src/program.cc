@@ -1,0 +1,45 @@
+#include "program.h"
+
+#include <cstring>
+
+namespace theanode {
+
+void execute(Program& p, const CallData& call) {
+  Frame f;
+  const size_t nb = p.buffers.size();
+  f.ptr.assign(nb, nullptr);
+  for (size_t b = 0; b < nb; b++) {
+    const Buffer& r = p.buffers[p.root(static_cast<int>(b))];
+    switch (r.kind) {
+      case Buffer::Input: f.ptr[b] = call.inputs[r.ref]; break;
+      case Buffer::Shared: f.ptr[b] = call.shared[r.ref]; break;
+      case Buffer::Const: f.ptr[b] = p.constants[r.ref].data(); break;
+      case Buffer::Temp: f.ptr[b] = p.arena[static_cast<int>(r.dtype)].data() + r.offset * bytesOf(r.dtype); break;
+    }
+  }
+  for (auto& ins : p.instructions)
+    if (!ins.skip) ins.kernel->run(f);
+  // Every instruction succeeded: publish outputs, then updates (values from before the call).
+  for (size_t i = 0; i < p.outputs.size(); i++) {
+    const Buffer& b = p.buffers[p.outputs[i]];
+    const size_t bytes = static_cast<size_t>(b.size) * bytesOf(b.dtype);
+    if (bytes) std::memcpy(call.outputs[i], f.ptr[p.outputs[i]], bytes);
+  }
+  std::vector<std::vector<uint8_t>> snaps(p.updates.size());
+  for (size_t i = 0; i < p.updates.size(); i++) {
+    const Update& u = p.updates[i];
+    if (!u.snapshot) continue;
+    const Buffer& b = p.buffers[u.buffer];
+    auto src = static_cast<const uint8_t*>(f.ptr[u.buffer]);
+    snaps[i].assign(src, src + static_cast<size_t>(b.size) * bytesOf(b.dtype));
+  }
+  for (size_t i = 0; i < p.updates.size(); i++) {
+    const Update& u = p.updates[i];
+    const Buffer& b = p.buffers[u.buffer];
+    const size_t bytes = static_cast<size_t>(b.size) * bytesOf(b.dtype);
+    const void* src = u.snapshot ? static_cast<const void*>(snaps[i].data()) : f.ptr[u.buffer];
+    if (bytes && src != call.updates[i]) std::memmove(call.updates[i], src, bytes);
+  }
+}
+
+}  // namespace theanode

@@ -1,0 +1,66 @@
+// A Program and its Plan, decoded once from the JavaScript objects, and the executor core that
+// binds buffers, runs the instructions and commits outputs and updates.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dtype.h"
+
+namespace theanode {
+
+struct Buffer {
+  DType dtype;
+  enum Kind : uint8_t { Input, Shared, Const, Temp } kind;
+  int ref;          // input / shared / constant index
+  int alias;        // buffer owning the storage (views), or -1
+  int64_t offset;   // element offset in the arena of its dtype (temps)
+  std::vector<int64_t> shape;
+  int64_t size;
+};
+
+// Everything a kernel may read at run time: pointers of the buffers bound for this call.
+struct Frame {
+  std::vector<void*> ptr;
+};
+
+class Kernel {
+ public:
+  virtual ~Kernel() = default;
+  // May throw std::runtime_error (e.g. an index out of bounds); nothing is committed then.
+  virtual void run(Frame& f) = 0;
+};
+
+struct Instruction {
+  std::string opcode;
+  std::vector<int> in, out;
+  bool skip = false;
+  std::unique_ptr<Kernel> kernel;
+};
+
+struct Update {
+  int shared;
+  int buffer;
+  bool snapshot;
+};
+
+struct Program {
+  std::vector<Buffer> buffers;
+  std::vector<Instruction> instructions;
+  std::vector<std::vector<uint8_t>> constants;
+  std::vector<int> inputs, shared, outputs;
+  std::vector<Update> updates;
+  std::vector<uint8_t> arena[4];  // one per dtype
+
+  int root(int b) const { return buffers[b].alias >= 0 ? buffers[b].alias : b; }
+};
+
+// Raw storage the caller binds for one call (validated against the plan before use).
+struct CallData {
+  std::vector<void*> inputs, shared, outputs, updates;
+};
+
+// Run all instructions, then copy outputs and write updates. Throws before committing anything.
+void execute(Program& p, const CallData& call);
+
+}  // namespace theanode

@@ -1,0 +1,141 @@
+/**
+ * The native backend against the js backend on the same programs: every opcode, float64 and
+ * float32, broadcasting, empty and 0-d arrays, transposed products, gradients. Results must be
+ * allclose (rtol 1e-10 float64, 1e-4 float32; integers and booleans exactly).
+ */
+import { describe, expect, it } from 'vitest';
+import { T, fn, grad, shared, array, NDArray, random, config } from 'theanode';
+import type { Variable } from 'theanode';
+import { nativeStatus } from '../../../lib/backend/native/index.js';
+
+const native = nativeStatus();
+
+function close(a: NDArray, b: NDArray, label: string) {
+  expect(a.dtype, label).toBe(b.dtype);
+  expect(a.shape, label).toEqual(b.shape);
+  const rtol = a.dtype === 'float32' ? 1e-4 : 1e-10;
+  for (let i = 0; i < a.size; i++) {
+    const x = a.data[i];
+    const y = b.data[i];
+    if (Object.is(x, y) || (Number.isNaN(x) && Number.isNaN(y))) continue;
+    if (a.dtype === 'int32' || a.dtype === 'bool') expect(x, `${label}[${i}]`).toBe(y);
+    else expect(Math.abs(x - y) <= 1e-300 + rtol * Math.abs(y), `${label}[${i}]: native ${x}, js ${y}`).toBe(true);
+  }
+}
+
+/** Compile on both backends, run on the same arguments, compare every output. */
+function agree(inputs: Variable[], outputs: Variable | Variable[], args: unknown[], label: string) {
+  const list = Array.isArray(outputs) ? outputs : [outputs];
+  const fj = fn(inputs, list, { backend: 'js' });
+  const fnat = fn(inputs, list, { backend: 'native' });
+  expect(fnat.backend).toBe('native');
+  const rj = fj(...args);
+  const rn = fnat(...args);
+  rj.forEach((r, i) => close(rn[i], r, `${label} output ${i}`));
+}
+
+const rng = new random.RandomState(1);
+const f64 = (...shape: number[]) => rng.randn(...(shape as [number])) as NDArray;
+const f32 = (...shape: number[]) => (rng.randn(...(shape as [number])) as NDArray).astype('float32');
+
+describe.runIf(native.available)('native agrees with js', () => {
+  it('elementwise ops, fused and alone, in float64 and float32', () => {
+    for (const dt of ['float64', 'float32'] as const) {
+      const x = T.matrix('x', dt);
+      const y = T.vector('y', dt);
+      const z = x.add(y);
+      const outs = [
+        z, x.sub(y), x.mul(y), x.div(y.abs().add(0.5)), x.neg(), x.abs().pow(y.abs()), x.exp(), x.abs().log(), x.abs().log1p(), x.expm1(),
+        x.abs().sqrt(), x.sqr(), x.sign(), x.tanh(), x.sigmoid(), x.softplus(), x.relu(), T.maximum(x, y), T.minimum(x, y), T.clip(x, -0.5, 0.7),
+        T.switch(x.gt(0), x, y), x.gt(y), x.ge(y), x.lt(y), x.le(y), x.eq(x), x.neq(y), x.gt(0).and(y.gt(0)), x.gt(0).or(y.gt(0)), x.gt(0).not(),
+        x.mul(3).floor(), x.mul(3).ceil(), x.mul(2).round(), x.astype('int32'), T.zerosLike(x), T.onesLike(y),
+        T.tanh(x.mul(y).add(1).exp().log()).sigmoid(),
+      ];
+      agree([x, y], outs, [dt === 'float64' ? f64(5, 7) : f32(5, 7), dt === 'float64' ? f64(7) : f32(7)], `elemwise ${dt}`);
+    }
+  });
+
+  it('integers, booleans, 0-d values and empty arrays', () => {
+    const i = T.ivector('i');
+    const j = T.iscalar('j');
+    const s = T.scalar('s');
+    agree([i, j], [i.add(j), i.mul(i), i.div(j), i.gt(j), i.and(j), i.or(3), i.not(), i.sum(), i.max(), i.prod(), i.argmax(), i.astype('float32')], [array([3, -7, 2**30, 5], { dtype: 'int32' }), 3], 'int');
+    agree([s], [s.exp(), s.mul(2).add(1)], [0.25], '0-d');
+    const e = T.matrix('e');
+    agree([e], [e.sum(0), e.sum(1), e.mean(1), e.exp(), e.T, e.reshape([-1])], [new NDArray(new Float64Array(0), [0, 3])], 'empty');
+  });
+
+  it('reductions over axes, keepdims, argmax/argmin', () => {
+    const x = T.tensor3('x');
+    const outs = [x.sum(), x.sum(0), x.sum(1), x.sum(2), x.sum([0, 2]), x.mean(1, true), x.prod(2), x.max(0), x.min([1, 2]), x.gt(0).all(1), x.gt(0).any(0), x.argmax(2), x.argmin(0), x.argmax(), x.var(1), x.std()];
+    const data = f64(3, 4, 5);
+    data.data[7] = NaN;
+    agree([x], outs, [data], 'reduce');
+  });
+
+  it('dot in every combination, with transposes, float64, float32 and int32', () => {
+    for (const dt of ['float64', 'float32'] as const) {
+      const m = T.matrix('m', dt);
+      const n = T.matrix('n', dt);
+      const v = T.vector('v', dt);
+      const w = T.vector('w', dt);
+      const g = dt === 'float64' ? f64 : f32;
+      agree([m, n, v, w], [T.dot(m, n), T.dot(m.T, m), T.dot(m, n.T.T), T.dot(n.T, w), T.dot(m, w), T.dot(v, m), T.dot(w, n), T.dot(v.get(T.slice(0, 3)), n.T), T.dot(v, v), T.outer(v, w), T.dot(n.T, m.T)], [g(6, 4), g(4, 3), g(6), g(4)], `dot ${dt}`);
+    }
+    const a = T.imatrix('a');
+    const b = T.ivector('b');
+    agree([a, b], [T.dot(a, b), T.dot(b, a.T), T.dot(a.T, a)], [array([[1, 2], [3, 4], [5, 6]], { dtype: 'int32' }), array([7, 8], { dtype: 'int32' })], 'dot int32');
+    const z = T.matrix('z');
+    agree([z], [T.dot(z, z.T), T.dot(z.T, z)], [new NDArray(new Float64Array(0), [3, 0])], 'dot k=0');
+  });
+
+  it('shape ops: transpose copies, reshape, flatten, concatenate, stack, arange, shape', () => {
+    const x = T.tensor3('x');
+    const y = T.matrix('y');
+    const k = T.iscalar('k');
+    const outs = [x.dimshuffle(2, 0, 1), x.dimshuffle(1, 'x', 0, 2), x.reshape([6, -1]), x.flatten(2), T.concatenate([y, y.mul(2)], 1), T.concatenate([y, y], 0), T.stack([y, y.neg()], 1), T.arange(k), T.arange(1, k, 2).astype('float64'), x.shape, x.shape.get(2).mul(y.sum())];
+    agree([x, y, k], outs, [f64(2, 3, 4), f64(2, 5), 7], 'shape ops');
+  });
+
+  it('indexing: numbers, slices, integer arrays, and their updates', () => {
+    const x = T.matrix('x');
+    const idx = T.ivector('idx');
+    const i = T.iscalar('i');
+    const outs = [
+      x.get(1), x.get(-1, 2), x.get(T.slice(1, null, 2)), x.get(T.slice(null, null, -1), T.slice(2, 0, -1)), x.get(T.slice(i, i.add(2))), x.get(idx), x.get(T.slice(null), idx), x.get(T.arange(3), idx.get(T.slice(0, 3))),
+      T.setSubtensor(x, [T.slice(1, 3)], 0), T.incSubtensor(x, [idx], 1), T.incSubtensor(x, [T.arange(3), idx.get(T.slice(0, 3))], x.get(0, T.slice(0, 3))),
+    ];
+    agree([x, idx, i], outs, [f64(5, 4), array([0, 2, 2, 3, 1], { dtype: 'int32' }), 1], 'index');
+  });
+
+  it('softmax family and cross-entropies, including saturated inputs', () => {
+    const x = T.matrix('x');
+    const y = T.ivector('y');
+    const p = T.nnet.softmax(x);
+    const outs = [p, T.nnet.logSoftmax(x), T.nnet.categoricalCrossentropy(p, y), T.nnet.binaryCrossentropy(T.nnet.sigmoid(x), x.gt(0))];
+    const data = f64(4, 5);
+    data.data[3] = 800;
+    data.data[11] = -900;
+    agree([x, y], outs, [data, array([1, 0, 4, 3], { dtype: 'int32' })], 'softmax');
+  });
+
+  it('gradients of a small network', () => {
+    for (const dt of ['float64', 'float32'] as const) {
+      const saved = config.floatX;
+      config.floatX = dt;
+      try {
+        const x = T.matrix('x');
+        const y = T.ivector('y');
+        const w1 = shared((new random.RandomState(3).randn(6, 5) as NDArray), 'w1');
+        const b1 = shared(new Array(5).fill(0.1), 'b1');
+        const w2 = shared((new random.RandomState(4).randn(5, 3) as NDArray), 'w2');
+        const h = T.relu(x.dot(w1).add(b1.dimshuffle('x', 0)));
+        const loss = T.nnet.categoricalCrossentropy(T.nnet.softmax(h.dot(w2)), y).mean().add(w1.sqr().sum().mul(1e-3));
+        const gs = grad(loss, [w1, b1, w2]);
+        agree([x, y], [loss, ...gs], [dt === 'float64' ? f64(8, 6) : f32(8, 6), array([0, 1, 2, 1, 0, 2, 2, 1], { dtype: 'int32' })], `grad ${dt}`);
+      } finally {
+        config.floatX = saved;
+      }
+    }
+  });
+});
