@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { T, shared, fn, grad, random, config, NDArray } from 'theanode';
+import { nativeStatus } from '../lib/backend/native/index.js';
 
 function seedProgram(backend: 'js' | 'native' = 'js') {
   const rng = new random.RandomState(0);
@@ -36,10 +37,11 @@ describe('seed program (logistic regression tutorial)', () => {
     config.floatX = floatX;
   });
 
-  for (const fx of ['float64', 'float32'] as const) {
-    it(`trains to predict D[1] exactly, floatX=${fx}`, () => {
+  const backends = nativeStatus().available ? (['js', 'native'] as const) : (['js'] as const);
+  for (const backend of backends) for (const fx of ['float64', 'float32'] as const) {
+    it(`trains to predict D[1] exactly, floatX=${fx}, backend ${backend}`, () => {
       config.floatX = fx;
-      const { D, w, b, train, predict } = seedProgram();
+      const { D, w, b, train, predict } = seedProgram(backend);
       expect(w.getValue().dtype).toBe(fx);
       const [pred0, xent0] = train(D[0], D[1]);
       expect(pred0.dtype).toBe('bool');

@@ -10,3 +10,4 @@ export { arange } from '../ops/arange.js';
 export { slice } from '../ops/index.js';
 export { var_ as var } from './basic.js';
 export * as nnet from './nnet.js';
+export { grad } from '../grad.js';
