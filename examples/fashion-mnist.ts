@@ -59,9 +59,7 @@ const rng = new random.RandomState(Number(opts.seed));
 /** PyTorch's default initialisation for a linear layer: U(-1/sqrt(fanIn), 1/sqrt(fanIn)). */
 function linear(fanIn: number, fanOut: number, name: string): [SharedVariable, SharedVariable] {
   const bound = 1 / Math.sqrt(fanIn);
-  const w = model === 'softmax' ? array(new Float32Array(fanIn * fanOut), { shape: [fanIn, fanOut] }) : (rng.uniform(-bound, bound, [fanIn, fanOut]) as NDArray);
-  const b = model === 'softmax' ? array(new Float32Array(fanOut)) : (rng.uniform(-bound, bound, [fanOut]) as NDArray);
-  return [shared(w, `${name}.w`), shared(b, `${name}.b`)];
+  return [shared(rng.uniform(-bound, bound, [fanIn, fanOut]), `${name}.w`), shared(rng.uniform(-bound, bound, [fanOut]), `${name}.b`)];
 }
 
 const layers = model === 'softmax' ? [linear(784, 10, 'out')] : [linear(784, 256, 'fc1'), linear(256, 128, 'fc2'), linear(128, 10, 'out')];

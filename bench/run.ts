@@ -1,0 +1,128 @@
+/**
+ * npm run bench: one table of per-step times for the seed workload (N=400, FEATS=784) and a
+ * trivial function, on each backend, with the hand-written C + OpenBLAS program measured in the
+ * same run as the baseline. Peer rows (numpy, PyTorch) are added when python3 has them.
+ *
+ *   STEPS=n    timed steps per cell (default 3000)
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { T, shared, fn, grad, random, NDArray, backendInfo, setBlasThreads } from 'theanode';
+
+const STEPS = Number(process.env.STEPS ?? 3000);
+const N = 400, FEATS = 784;
+const here = dirname(fileURLToPath(import.meta.url));
+const root = existsSync(join(here, 'c')) ? here : join(here, '../../bench');
+
+const rng = new random.RandomState(0);
+const X = rng.randn(N, FEATS) as NDArray;
+const Y = (rng.randint(0, 2, [N]) as NDArray).astype('float64');
+const W0 = rng.randn(FEATS) as NDArray;
+
+interface Row {
+  workload: string;
+  backend: string;
+  dtype: string;
+  threads: number | string;
+  us: number;
+  baseline?: number;
+}
+const rows: Row[] = [];
+
+function seedStep(backend: 'js' | 'native', dtype: 'float64' | 'float32'): () => void {
+  const x = T.matrix('x', dtype), y = T.vector('y', dtype);
+  const w = shared(W0, 'w', { dtype });
+  const b = shared(0, 'b', { dtype });
+  const p1 = T.div(1, T.add(1, T.exp(T.sub(T.neg(T.dot(x, w)), b))));
+  const xent = T.sub(T.mul(T.neg(y), T.log(p1)), T.mul(T.sub(1, y), T.log(T.sub(1, p1))));
+  const cost = xent.mean().add(w.pow(2).sum().mul(0.01));
+  const [gw, gb] = grad(cost, [w, b]);
+  const train = fn([x, y], [p1.gt(0.5), xent], { updates: [[w, w.sub(gw.mul(0.1))], [b, b.sub(gb.mul(0.1))]], backend });
+  const Xd = X.astype(dtype), Yd = Y.astype(dtype);
+  return () => void train(Xd, Yd);
+}
+
+function time(step: () => void, steps: number): number {
+  for (let i = 0; i < Math.max(10, steps / 10); i++) step();
+  const t0 = performance.now();
+  for (let i = 0; i < steps; i++) step();
+  return ((performance.now() - t0) / steps) * 1000;
+}
+
+/** The C baseline per step, or undefined when it cannot be built here. */
+function cBaseline(dtype: 'float64' | 'float32', threads: number, dataPath: string, dir: string): number | undefined {
+  const exe = join(dir, `seed_step_${dtype}`);
+  if (!existsSync(exe)) {
+    try {
+      execFileSync('cc', ['-O3', '-march=native', ...(dtype === 'float32' ? ['-DUSE_FLOAT'] : []), '-I/usr/include/x86_64-linux-gnu/openblas-pthread', join(root, 'c/seed_step.c'), '-o', exe, '-lopenblas', '-lm'], { stdio: 'pipe' });
+    } catch {
+      return undefined;
+    }
+  }
+  const env = { ...process.env, OPENBLAS_NUM_THREADS: String(threads) };
+  const out = execFileSync(exe, [dataPath, String(STEPS)], { env, encoding: 'utf8' });
+  return Number(out.trim().split(' ')[0]);
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'theanode-bench-'));
+const dataPath = join(dir, 'seed.bin');
+{
+  const head = new Int32Array([N, FEATS]);
+  const body = new Float64Array(N * FEATS + N + FEATS);
+  body.set(X.data);
+  body.set(Y.data, N * FEATS);
+  body.set(W0.data, N * FEATS + N);
+  writeFileSync(dataPath, Buffer.concat([Buffer.from(head.buffer), Buffer.from(body.buffer)]));
+}
+
+const info = backendInfo();
+const native = info.backend === 'native';
+for (const dtype of ['float64', 'float32'] as const) {
+  for (const threads of [1, 2]) {
+    const base = cBaseline(dtype, threads, dataPath, dir);
+    rows.push({ workload: 'seed step', backend: 'C + OpenBLAS', dtype, threads, us: base ?? NaN, baseline: base });
+    if (native) {
+      setBlasThreads(threads);
+      rows.push({ workload: 'seed step', backend: 'theanode native', dtype, threads, us: time(seedStep('native', dtype), STEPS), baseline: base });
+    }
+    if (threads === 1) rows.push({ workload: 'seed step', backend: 'theanode js', dtype, threads: '-', us: time(seedStep('js', dtype), Math.min(STEPS, 1000)), baseline: base });
+  }
+}
+if (native) setBlasThreads(info.blasThreads ?? 1);
+
+// Per-call overhead: x + 1 on a scalar.
+for (const backend of native ? (['native', 'js'] as const) : (['js'] as const)) {
+  const s = T.scalar('s');
+  const f = fn([s], s.add(1), { backend });
+  const arg = new NDArray(new Float64Array([1]), []);
+  rows.push({ workload: 'x + 1 (scalar)', backend: `theanode ${backend}`, dtype: 'float64', threads: '-', us: time(() => void f(arg), 200000) });
+}
+
+// Optional peers, measured by their own scripts on the same data.
+for (const peer of ['numpy', 'torch']) {
+  for (const python of ['python3', '/usr/bin/python3']) {
+  try {
+    const out = execFileSync(python, [join(root, 'peers', `seed_${peer}.py`), dataPath, String(Math.min(STEPS, 2000))], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' } });
+    for (const line of out.trim().split('\n')) {
+      const [dtype, us] = line.split(' ');
+      const base = rows.find((r) => r.backend === 'C + OpenBLAS' && r.dtype === dtype && r.threads === 1)?.baseline;
+      rows.push({ workload: 'seed step', backend: peer === 'torch' ? 'PyTorch autograd' : 'numpy (hand gradient)', dtype, threads: 1, us: Number(us), baseline: base });
+    }
+    break;
+  } catch {
+    // This interpreter lacks the package (or there is no python3): try the next, or leave the row out.
+  }
+  }
+}
+
+console.log(`backend: ${info.backend}${info.blasCore ? `, OpenBLAS core ${info.blasCore}` : ''}${info.reason ? ` (${info.reason})` : ''}; ${STEPS} steps per cell`);
+const header = ['workload', 'backend', 'dtype', 'threads', 'us/step', 'ratio to C'];
+const table = rows.map((r) => [r.workload, r.backend, r.dtype, String(r.threads), Number.isNaN(r.us) ? 'n/a' : r.us.toFixed(1), r.baseline && !Number.isNaN(r.us) ? (r.us / r.baseline).toFixed(2) : '']);
+const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i].length)));
+const line = (cells: string[]) => '| ' + cells.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
+console.log(line(header));
+console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
+for (const t of table) console.log(line(t));
