@@ -32,6 +32,6 @@ export function createExecutor(backend: ResolvedBackend, program: Program, plan:
     case 'native':
       return createNativeExecutor(program, plan);
     case 'debug':
-      return new DebugExecutor(program, plan, new JsExecutor(program, plan), createNativeExecutor(program, plan));
+      return new DebugExecutor(program, plan, (p, pl) => new JsExecutor(p, pl), createNativeExecutor);
   }
 }

@@ -5,9 +5,9 @@
 namespace theanode {
 
 void execute(Program& p, const CallData& call) {
-  Frame f;
+  Frame& f = p.frame;
   const size_t nb = p.buffers.size();
-  f.ptr.assign(nb, nullptr);
+  f.ptr.resize(nb);
   for (size_t b = 0; b < nb; b++) {
     const Buffer& r = p.buffers[p.root(static_cast<int>(b))];
     switch (r.kind) {
@@ -25,7 +25,8 @@ void execute(Program& p, const CallData& call) {
     const size_t bytes = static_cast<size_t>(b.size) * bytesOf(b.dtype);
     if (bytes) std::memcpy(call.outputs[i], f.ptr[p.outputs[i]], bytes);
   }
-  std::vector<std::vector<uint8_t>> snaps(p.updates.size());
+  auto& snaps = p.snapshots;
+  snaps.resize(p.updates.size());
   for (size_t i = 0; i < p.updates.size(); i++) {
     const Update& u = p.updates[i];
     if (!u.snapshot) continue;

@@ -51,6 +51,8 @@ struct Program {
   std::vector<int> inputs, shared, outputs;
   std::vector<Update> updates;
   std::vector<uint8_t> arena[4];  // one per dtype
+  Frame frame;                     // reused by every call (calls are serialised)
+  std::vector<std::vector<uint8_t>> snapshots;
 
   int root(int b) const { return buffers[b].alias >= 0 ? buffers[b].alias : b; }
 };

@@ -58,6 +58,26 @@ inline double roundHalfEven(double x) {
   return (r - x == 0.5 && std::fmod(r, 2.0) != 0) ? r - 1 : r;
 }
 
+// Whole-block conversions, one loop per dtype (so they vectorise).
+void loadBlock(DType d, const void* p, int64_t start, int64_t len, double* v) {
+  switch (d) {
+    case DType::F64: std::memcpy(v, static_cast<const double*>(p) + start, len * sizeof(double)); break;
+    case DType::F32: { auto q = static_cast<const float*>(p) + start; for (int64_t k = 0; k < len; k++) v[k] = q[k]; break; }
+    case DType::I32: { auto q = static_cast<const int32_t*>(p) + start; for (int64_t k = 0; k < len; k++) v[k] = q[k]; break; }
+    case DType::BOOL: { auto q = static_cast<const uint8_t*>(p) + start; for (int64_t k = 0; k < len; k++) v[k] = q[k]; break; }
+  }
+}
+
+// Values here were already rounded to the output dtype by the last step.
+void storeBlock(DType d, void* p, int64_t start, int64_t len, const double* r) {
+  switch (d) {
+    case DType::F64: std::memcpy(static_cast<double*>(p) + start, r, len * sizeof(double)); break;
+    case DType::F32: { auto q = static_cast<float*>(p) + start; for (int64_t k = 0; k < len; k++) q[k] = static_cast<float>(r[k]); break; }
+    case DType::I32: { auto q = static_cast<int32_t*>(p) + start; for (int64_t k = 0; k < len; k++) q[k] = static_cast<int32_t>(r[k]); break; }
+    case DType::BOOL: { auto q = static_cast<uint8_t*>(p) + start; for (int64_t k = 0; k < len; k++) q[k] = static_cast<uint8_t>(r[k]); break; }
+  }
+}
+
 struct Arg {
   int kind;  // 0 input, 1 step, 2 constant
   int idx;
@@ -130,8 +150,7 @@ class Elemwise : public Kernel {
         double* v = inputBlock(i);
         const void* p = f.ptr[in.buffer];
         if (in.mode == Input::Full) {
-          if (in.dtype == DType::F64) std::memcpy(v, static_cast<const double*>(p) + start, len * sizeof(double));
-          else for (int64_t k = 0; k < len; k++) v[k] = load(in.dtype, p, start + k);
+          loadBlock(in.dtype, p, start, len, v);
         } else if (in.mode == Input::Scalar) {
           std::fill_n(v, len, load(in.dtype, p, 0));
         }
@@ -139,8 +158,7 @@ class Elemwise : public Kernel {
       if (hasStrided()) fillStrided(f, idx, offs, len, nd);
       for (size_t j = 0; j < steps_.size(); j++) evalStep(j, len);
       const double* r = stepBlock(steps_.size() - 1);
-      if (outType_ == DType::F64) std::memcpy(static_cast<double*>(outp) + start, r, len * sizeof(double));
-      else for (int64_t k = 0; k < len; k++) store(outType_, outp, start + k, r[k]);
+      storeBlock(outType_, outp, start, len, r);
     }
   }
 
@@ -222,8 +240,11 @@ class Elemwise : public Kernel {
       case Op::Second: LOOP(b[k]); break;
     }
 #undef LOOP
-    if (s.dtype != DType::F64)
-      for (int64_t k = 0; k < len; k++) r[k] = roundTo(s.dtype, r[k]);
+    switch (s.dtype) {
+      case DType::F64: break;
+      case DType::F32: for (int64_t k = 0; k < len; k++) r[k] = static_cast<float>(r[k]); break;
+      default: for (int64_t k = 0; k < len; k++) r[k] = roundTo(s.dtype, r[k]);
+    }
   }
 
   std::vector<Step> steps_;
