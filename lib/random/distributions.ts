@@ -4,7 +4,8 @@
  * inversion and BTPE for the binomial.
  */
 import type { MT19937 } from './mt19937.js';
-import { exp, log } from './precise.js';
+import { exp } from './precise.js';
+import { libmLog as log } from './libm_log.js';
 
 export interface GaussState {
   hasGauss: boolean;

@@ -1,8 +1,7 @@
 /**
- * Correctly rounded log and exp. numpy's legacy samplers call the C library's log and exp,
- * which are correctly rounded in practice; V8's Math.log and Math.exp are faithful but can be
- * one unit off in the last place, which would make a gauss sample differ from numpy's. These
- * refine Math's answer with double-double arithmetic (Dekker's exact products).
+ * A correctly rounded exp. numpy's binomial sampler calls the C library's exp, which is
+ * correctly rounded in practice; V8's Math.exp is faithful but can be one unit off in the last
+ * place. This refines the result with double-double arithmetic (Dekker's exact products).
  */
 
 const SPLITTER = 134217729; // 2^27 + 1
@@ -57,16 +56,6 @@ export function expDD(x: number): [number, number] {
   }
   const scale = 2 ** k;
   return [sh * scale, sl * scale];
-}
-
-/** log(x), correctly rounded except in astronomically rare ties. */
-export function log(x: number): number {
-  const y = Math.log(x);
-  if (!Number.isFinite(y) || x === 1) return y;
-  const [eh, el] = expDD(y);
-  // y + log(x / e^y) ≈ y + (x - e^y) / e^y, with x - e^y exact enough in double-double.
-  const [dh, dl] = twoSum(x, -eh);
-  return y + (dh + (dl - el)) / eh;
 }
 
 /** exp(x), correctly rounded except in astronomically rare ties. */

@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import fixture from '../fixtures/random.json';
 import { RandomState } from '../../lib/random/index.js';
 import { NDArray, array } from '../../lib/ndarray/ndarray.js';
+import { libmLog } from '../../lib/random/libm_log.js';
+import { createHash } from 'node:crypto';
 
 const list = (a: NDArray | number) => (typeof a === 'number' ? [a] : Array.from(a.data));
 
@@ -45,9 +47,17 @@ describe('RandomState matches numpy', () => {
     const w = r.randn(784);
     for (const [i, v] of Object.entries(fixture.seed_example.x_at)) expect(X.data[Number(i)]).toBe(v);
     expect(Array.from(X.data).reduce((a, b) => a + b, 0)).toBeCloseTo(fixture.seed_example.x_sum, 8);
+    const bytes = Buffer.from(X.data.buffer, X.data.byteOffset, X.data.byteLength);
+    expect(createHash('sha256').update(bytes).digest('hex')).toBe(fixture.seed_example.x_sha256);
     expect(list(y)).toEqual(fixture.seed_example.y);
     expect(list(w).slice(0, 5)).toEqual(fixture.seed_example.w_head);
     expect(y.dtype).toBe('int32');
+  });
+
+  it('computes log exactly as the C library numpy calls does', () => {
+    const { x, y } = (fixture as any).libm_log;
+    const wrong = x.filter((v: number, i: number) => !Object.is(libmLog(v), y[i]));
+    expect(wrong).toEqual([]);
   });
 
   it('restores a saved state, and checks its arguments', () => {
