@@ -12,6 +12,7 @@ import { formatShape, shapesEqual, sizeOf } from '../ndarray/shape.js';
 import { applyElemwise as ew } from '../ops/elemwise.js';
 import { rewriteGraph } from '../rewrite/index.js';
 import { LoweredProgram, lower } from './lower.js';
+import { fuseRowPasses } from './rowpass.js';
 import { makePlan, signatureOf } from './plan.js';
 import type { Plan } from './program.js';
 import { convertInput, describeInput } from './inputs.js';
@@ -32,6 +33,11 @@ export interface FnOptions {
   allowInputDowncast?: boolean;
   /** Most plans (input-shape signatures) kept per function. */
   maxPlans?: number;
+  /**
+   * false: skip the rewrites that only make things faster (elementwise fusion, one-pass
+   * products); the stabilizing rewrites always run. For comparing and debugging.
+   */
+  optimize?: boolean;
 }
 
 export interface CompiledFunction<R> {
@@ -77,8 +83,10 @@ export function fn(inputs: readonly Variable[], outputs?: Variable | readonly Va
   const updatePairs = normalizeUpdates(opts.updates, where);
   const givens = normalizeGivens(opts.givens, where);
   const fg = new FunctionGraph(inputs, [...outs, ...updatePairs.map((u) => u[1])], givens);
-  rewriteGraph(fg);
-  const program = lower({ fg, inputs: [...inputs], nOutputs: outs.length, updated: updatePairs.map((u) => u[0]) }) as LoweredProgram;
+  const optimize = opts.optimize !== false;
+  rewriteGraph(fg, { fusion: optimize });
+  const lowered = lower({ fg, inputs: [...inputs], nOutputs: outs.length, updated: updatePairs.map((u) => u[0]) });
+  const program = (optimize ? fuseRowPasses(lowered) : lowered) as LoweredProgram;
   const { backend, reason } = resolveBackend(opts.backend ?? config.backend, where);
 
   const plans = new Map<string, Entry>();

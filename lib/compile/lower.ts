@@ -22,12 +22,12 @@ export function lower({ fg, inputs, nOutputs, updated }: LowerInput): Program {
   const add = (spec: BufferSpec) => buffers.push(spec) - 1;
   const nameOf = (v: Variable) => v.name ?? v.toString();
 
-  inputs.forEach((v, i) => bufferOf.set(v, add({ dtype: v.dtype, kind: 'input', ref: i, name: nameOf(v) })));
+  inputs.forEach((v, i) => bufferOf.set(v, add({ dtype: v.dtype, kind: 'input', ref: i, name: nameOf(v), ndim: v.ndim })));
   const sharedSlot = (s: SharedVariable) => {
     let i = sharedVars.indexOf(s);
     if (i < 0) {
       i = sharedVars.push(s) - 1;
-      bufferOf.set(s, add({ dtype: s.dtype, kind: 'shared', ref: i, name: nameOf(s) }));
+      bufferOf.set(s, add({ dtype: s.dtype, kind: 'shared', ref: i, name: nameOf(s), ndim: s.ndim }));
     }
     return i;
   };
@@ -39,7 +39,7 @@ export function lower({ fg, inputs, nOutputs, updated }: LowerInput): Program {
       return bufferOf.get(v)!;
     }
     if (v instanceof Constant) {
-      const id = add({ dtype: v.dtype, kind: 'const', ref: constants.push(v.value) - 1, name: nameOf(v) });
+      const id = add({ dtype: v.dtype, kind: 'const', ref: constants.push(v.value) - 1, name: nameOf(v), ndim: v.ndim });
       bufferOf.set(v, id);
       return id;
     }
@@ -49,7 +49,7 @@ export function lower({ fg, inputs, nOutputs, updated }: LowerInput): Program {
   for (const node of fg.nodes) {
     const ins = node.inputs.map(bufferFor);
     const outs = node.outputs.map((o) => {
-      const id = add({ dtype: o.dtype, kind: 'temp', ref: -1, name: nameOf(o) });
+      const id = add({ dtype: o.dtype, kind: 'temp', ref: -1, name: nameOf(o), ndim: o.ndim });
       bufferOf.set(o, id);
       return id;
     });
@@ -66,7 +66,7 @@ export function lower({ fg, inputs, nOutputs, updated }: LowerInput): Program {
       claimed.add(b);
       return b;
     }
-    const id = add({ dtype: v.dtype, kind: 'temp', ref: -1, name: `copy of ${nameOf(v)}` });
+    const id = add({ dtype: v.dtype, kind: 'temp', ref: -1, name: `copy of ${nameOf(v)}`, ndim: v.ndim });
     const copy = new Elemwise([{ op: 'identity', dtype: v.dtype, args: [[0, 0]] }], [], 1);
     instructions.push({ opcode: 'elemwise', inputs: [b], outputs: [id], attrs: { steps: copy.steps as never, consts: [], bcast: [[...v.broadcastable]] } });
     claimed.add(id);

@@ -30,6 +30,8 @@ export interface BufferSpec {
   ref: number;
   /** For messages and debugprint. */
   name: string;
+  /** Number of dimensions (static: from the graph's types). */
+  ndim: number;
 }
 
 export interface Instruction {

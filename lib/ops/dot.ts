@@ -214,7 +214,7 @@ function gemmDotRows(a: TypedArray, b: TypedArray, c: TypedArray, m: number, n: 
 }
 
 /** y (m) = A x with A stored m×k: four rows at a time share each load of x. */
-function gemvRows(a: TypedArray, x: TypedArray, y: TypedArray, m: number, k: number): void {
+export function gemvRows(a: TypedArray, x: TypedArray, y: TypedArray, m: number, k: number): void {
   let i = 0;
   for (; i + 3 < m; i += 4) {
     const r0 = i * k, r1 = r0 + k, r2 = r1 + k, r3 = r2 + k;
@@ -239,9 +239,15 @@ function gemvRows(a: TypedArray, x: TypedArray, y: TypedArray, m: number, k: num
   }
 }
 
-/** y (m) = A^T x with A stored k×m: scaled rows accumulate, four rows per pass over y. */
+/** y (m) = A^T x with A stored k×m. */
 function gemvCols(a: TypedArray, x: TypedArray, y: TypedArray, m: number, k: number, acc: Float64Array): void {
   acc.fill(0, 0, m);
+  addGemvCols(a, x, acc, m, k);
+  for (let i = 0; i < m; i++) y[i] = acc[i];
+}
+
+/** acc (m) += A^T x with A stored k×m: scaled rows accumulate, four rows per pass over acc. */
+export function addGemvCols(a: TypedArray, x: TypedArray, acc: Float64Array, m: number, k: number): void {
   let p = 0;
   for (; p + 3 < k; p += 4) {
     const x0 = x[p], x1 = x[p + 1], x2 = x[p + 2], x3 = x[p + 3];
@@ -253,5 +259,4 @@ function gemvCols(a: TypedArray, x: TypedArray, y: TypedArray, m: number, k: num
     const r = p * m;
     for (let i = 0; i < m; i++) acc[i] += a[r + i] * xp;
   }
-  for (let i = 0; i < m; i++) y[i] = acc[i];
 }

@@ -29,6 +29,7 @@ void registerReduce();
 void registerShapeOps();
 void registerIndex();
 void registerSoftmax();
+void registerRowPass();
 void registerKernel(const std::string& opcode, KernelFactory f);
 
 inline int64_t sizeOf(const std::vector<int64_t>& s) {

@@ -1,0 +1,162 @@
+/**
+ * One pass over a matrix where two would do. A Program that computes z = X·w, then a chain of
+ * elementwise ops over z's rows ending in g, then X^T·g, reads X twice. This pass finds that
+ * shape in the instruction graph (any such chain, not a particular formula) and replaces the
+ * three parts by one `rowpass` instruction, which works through X in blocks of rows: each block
+ * gives its slice of z, the chain runs on that slice, and the block's contribution to X^T·g is
+ * added while the rows are still in cache.
+ */
+import type { Attrs, Instruction, Program } from './program.js';
+import { kernelFor } from '../ops/kernel.js';
+import '../ops/rowpass.js';
+
+interface Found {
+  k1: number;
+  k2: number;
+}
+
+/** The Program with every fusable pair of products fused (the input Program is not changed). */
+export function fuseRowPasses(p: Program): Program {
+  let prog = p;
+  for (let guard = 0; guard < 8; guard++) {
+    const next = fuseOne(prog);
+    if (!next) break;
+    prog = next;
+  }
+  return prog;
+}
+
+const isDot = (ins: Instruction, transA: boolean) => ins.opcode === 'dot' && !!ins.attrs.transA === transA && !ins.attrs.transB;
+
+function fuseOne(p: Program): Program | null {
+  const ins = p.instructions;
+  for (let k2 = 0; k2 < ins.length; k2++) {
+    const d2 = ins[k2];
+    if (!isDot(d2, true)) continue;
+    const [a, g] = d2.inputs;
+    if (p.buffers[a].ndim !== 2 || p.buffers[g].ndim !== 1) continue;
+    for (let k1 = k2 - 1; k1 >= 0; k1--) {
+      const d1 = ins[k1];
+      if (!isDot(d1, false) || d1.inputs[0] !== a || p.buffers[d1.inputs[1]].ndim !== 1) continue;
+      const fused = tryFuse(p, { k1, k2 });
+      if (fused) return fused;
+    }
+  }
+  return null;
+}
+
+/** For a shape-only instruction reading an elementwise result, an earlier buffer of the same shape. */
+function sameShapeSource(p: Program, b: number, producer: Map<number, number>, stopAt: number, a: number, z: number): number | null {
+  for (let guard = 0; guard < 1000; guard++) {
+    if (b === z) return a; // rows of z are rows of X; the caller maps the axis
+    const k = producer.get(b);
+    if (k === undefined || k < stopAt) return b;
+    const ins = p.instructions[k];
+    if (ins.opcode !== 'elemwise') return null;
+    const bcast = ins.attrs.bcast as boolean[][];
+    const nd = p.buffers[b].ndim;
+    const allBroadcast = (ax: number) => bcast.every((f, j) => p.buffers[ins.inputs[j]].ndim === nd && f[ax]);
+    const j = ins.inputs.findIndex((src, i) => p.buffers[src].ndim === nd && bcast[i].every((f, ax) => !f || allBroadcast(ax)));
+    if (j < 0) return null;
+    b = ins.inputs[j];
+  }
+  return null;
+}
+
+function tryFuse(p: Program, { k1, k2 }: Found): Program | null {
+  const ins = p.instructions;
+  const d1 = ins[k1];
+  const d2 = ins[k2];
+  const [a, w] = d1.inputs;
+  const z = d1.outputs[0];
+  const g = d2.inputs[1];
+  const gw = d2.outputs[0];
+  const dtype = p.buffers[a].dtype;
+  if (dtype !== 'float64' && dtype !== 'float32') return null;
+  if ([w, z, g, gw].some((b) => p.buffers[b].dtype !== dtype)) return null;
+
+  const producer = new Map<number, number>();
+  ins.forEach((x, k) => x.outputs.forEach((b) => producer.set(b, k)));
+
+  // Shape-only readers of the chain (e.g. the count in mean's gradient) read an equivalent earlier buffer.
+  const instructions = ins.map((x) => ({ ...x }));
+  for (let k = k1 + 1; k < k2; k++) {
+    const x = instructions[k];
+    if (!kernelFor(x.opcode).shapeOnly || x.inputs.length !== 1) continue;
+    const src = x.inputs[0];
+    const pk = producer.get(src);
+    if (pk === undefined || pk < k1) continue;
+    const s = sameShapeSource(p, src, producer, k1, a, z);
+    if (s === null) return null;
+    if (s === a) {
+      // A vector of z's length stands for X's rows: only size_of over axis 0 or shape of axis 0 map over.
+      const axes = x.opcode === 'size_of' ? (x.attrs.axes as number[]) : x.attrs.axis !== undefined ? [x.attrs.axis as number] : null;
+      if (!axes || axes.some((ax) => ax !== 0)) return null;
+    }
+    instructions[k] = { ...x, inputs: [s] };
+  }
+
+  // Instructions between the products that depend on z's values, and those of them g needs.
+  const dependent = new Set<number>();
+  const tainted = new Set<number>([z]);
+  for (let k = k1 + 1; k < k2; k++) {
+    if (instructions[k].inputs.some((b) => tainted.has(b))) {
+      dependent.add(k);
+      instructions[k].outputs.forEach((b) => tainted.add(b));
+    }
+  }
+  const chain = new Set<number>();
+  if (g !== z) {
+    const start = producer.get(g);
+    if (start === undefined || !dependent.has(start)) return null;
+    const stack = [start];
+    while (stack.length) {
+      const k = stack.pop()!;
+      if (chain.has(k)) continue;
+      chain.add(k);
+      for (const b of instructions[k].inputs) {
+        const pk = producer.get(b);
+        if (pk !== undefined && dependent.has(pk) && !chain.has(pk)) stack.push(pk);
+      }
+    }
+  }
+  const inner = [...chain].sort((x, y) => x - y);
+  for (const k of inner) {
+    const x = instructions[k];
+    if (x.opcode !== 'elemwise' || x.outputs.length !== 1 || p.buffers[x.outputs[0]].ndim !== 1) return null;
+    for (const b of x.inputs) {
+      if (p.buffers[b].ndim > 1) return null;
+      const pk = producer.get(b);
+      // An input made between the products must not depend on z (then it is computed before the pass).
+      if (pk !== undefined && pk > k1 && pk < k2 && dependent.has(pk) && !chain.has(pk)) return null;
+    }
+  }
+
+  const produced = new Set<number>([z, ...inner.map((k) => instructions[k].outputs[0])]);
+  const external: number[] = [];
+  for (const k of inner) for (const b of instructions[k].inputs) if (!produced.has(b) && !external.includes(b) && b !== a && b !== w) external.push(b);
+  const inputs = [a, w, ...external];
+  const outputs = [z, ...inner.map((k) => instructions[k].outputs[0]), gw];
+  const all = [...inputs, ...outputs];
+  const ref = (b: number) => all.indexOf(b);
+  const fused: Instruction = {
+    opcode: 'rowpass',
+    inputs,
+    outputs,
+    attrs: {
+      inner: inner.map((k) => {
+        const x = instructions[k];
+        return { steps: x.attrs.steps, consts: x.attrs.consts, bcast: x.attrs.bcast, args: x.inputs.map(ref), out: ref(x.outputs[0]) } as Attrs;
+      }),
+    },
+  };
+  const middle = Array.from({ length: k2 - k1 - 1 }, (_, i) => k1 + 1 + i);
+  const order = [
+    ...instructions.slice(0, k1),
+    ...middle.filter((k) => !dependent.has(k)).map((k) => instructions[k]),
+    fused,
+    ...middle.filter((k) => dependent.has(k) && !chain.has(k)).map((k) => instructions[k]),
+    ...instructions.slice(k2 + 1),
+  ];
+  return { ...p, instructions: order };
+}

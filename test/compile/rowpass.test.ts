@@ -1,0 +1,94 @@
+/**
+ * The one-pass rewrite: found by structure (X·w, an elementwise chain, X^T·g), and the fused
+ * program gives the results of the unfused one on both backends.
+ */
+import { describe, expect, it } from 'vitest';
+import { T, fn, grad, shared, random, NDArray, config } from 'theanode';
+import type { Variable } from 'theanode';
+import { nativeStatus } from '../../lib/backend/native/index.js';
+
+const backends = nativeStatus().available ? (['js', 'native'] as const) : (['js'] as const);
+
+/** allclose, with an absolute tolerance scaled to the array (sums reassociated in float32 cancel). */
+function close(a: NDArray, b: NDArray, rtol: number, label: string) {
+  expect(a.shape, label).toEqual(b.shape);
+  const scale = Math.max(0, ...Array.from(b.data, (v) => (Number.isFinite(v) ? Math.abs(v) : 0)));
+  for (let i = 0; i < a.size; i++) {
+    const both = Number.isNaN(a.data[i]) && Number.isNaN(b.data[i]);
+    const ok = both || a.data[i] === b.data[i] || Math.abs(a.data[i] - b.data[i]) <= rtol * (scale + Math.abs(b.data[i]));
+    expect(ok, `${label}[${i}]: ${a.data[i]} vs ${b.data[i]}`).toBe(true);
+  }
+}
+
+/** Logistic regression step: the seed's structure. */
+function logreg(dtype: 'float64' | 'float32', feats: number) {
+  const x = T.matrix('x', dtype), y = T.vector('y', dtype);
+  const w = shared(new random.RandomState(2).randn(feats) as NDArray, 'w', { dtype });
+  const b = shared(0.1, 'b', { dtype });
+  const p = T.nnet.sigmoid(x.dot(w).add(b));
+  const cost = T.nnet.binaryCrossentropy(p, y).mean().add(w.sqr().sum().mul(0.01));
+  const [gw, gb] = grad(cost, [w, b]);
+  return { inputs: [x, y], outputs: [p.gt(0.5), cost, gw, gb] as Variable[] };
+}
+
+/** Least squares with a Huber-like chain and a scalar input inside the chain. */
+function robust(dtype: 'float64' | 'float32', feats: number) {
+  const x = T.matrix('x', dtype), y = T.vector('y', dtype), s = T.scalar('s', dtype);
+  const w = shared(new random.RandomState(3).randn(feats) as NDArray, 'w', { dtype });
+  const r = x.dot(w).sub(y).mul(s);
+  const cost = T.switch(r.abs().lt(1), r.sqr().mul(0.5), r.abs().sub(0.5)).sum();
+  return { inputs: [x, y, s], outputs: [cost, grad(cost, w)] as Variable[] };
+}
+
+describe('rowpass', () => {
+  it('is found in the seed-shaped step and in other chains', () => {
+    for (const make of [logreg, robust]) {
+      const { inputs, outputs } = make('float64', 5);
+      const f = fn(inputs, outputs, { backend: 'js' });
+      expect(f.program.instructions.map((i) => i.opcode)).toContain('rowpass');
+      const g = fn(inputs, outputs, { backend: 'js', optimize: false });
+      expect(g.program.instructions.map((i) => i.opcode)).not.toContain('rowpass');
+    }
+  });
+
+  for (const backend of backends) {
+    for (const dtype of ['float64', 'float32'] as const) {
+      it(`gives the unfused results, ${backend} ${dtype}, many row counts`, () => {
+        const rtol = dtype === 'float32' ? 1e-4 : 1e-10;
+        for (const [n, feats] of [[400, 784], [1000, 300], [7, 3], [1, 4], [0, 5]] as const) {
+          for (const make of [logreg, robust]) {
+            const rng = new random.RandomState(n + feats);
+            const X = (rng.randn(Math.max(n, 1), feats) as NDArray).astype(dtype);
+            const Xn = new NDArray(X.data.slice(0, n * feats), [n, feats], dtype);
+            const Y = new NDArray((rng.randint(0, 2, [Math.max(n, 1)]) as NDArray).astype(dtype).data.slice(0, n), [n], dtype);
+            const { inputs, outputs } = make(dtype, feats);
+            const args = inputs.length === 3 ? [Xn, Y, 0.7] : [Xn, Y];
+            const fused = fn(inputs, outputs, { backend });
+            const plain = fn(inputs, outputs, { backend, optimize: false });
+            const a = fused(...args);
+            const b = plain(...args);
+            a.forEach((v, i) => close(v, b[i], rtol, `${make.name} n=${n} output ${i}`));
+          }
+        }
+      });
+    }
+  }
+
+  it('handles a length-1 vector broadcast over the rows inside the chain', () => {
+    const x = T.matrix('x');
+    const v = T.tensor('float64', [true], 'v'); // length 1, broadcast over rows
+    const w = shared([1, 2, 3], 'w');
+    const g = x.dot(w).mul(v);
+    const out = x.T.dot(g);
+    const saved = config.floatX;
+    for (const backend of backends) {
+      const f = fn([x, v], out, { backend });
+      expect(f.program.instructions.map((i) => i.opcode)).toContain('rowpass');
+      const X = new random.RandomState(1).randn(4, 3) as NDArray;
+      const r = f(X, [2]);
+      const ref = fn([x, v], out, { backend, optimize: false })(X, [2]);
+      close(r, ref, 1e-12, backend);
+    }
+    config.floatX = saved;
+  });
+});
