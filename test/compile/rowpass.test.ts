@@ -3,7 +3,7 @@
  * program gives the results of the unfused one on both backends.
  */
 import { describe, expect, it } from 'vitest';
-import { T, fn, grad, shared, random, NDArray, config } from 'theanode';
+import { T, fn, grad, shared, random, NDArray, config, backendInfo, setBlasThreads } from 'theanode';
 import type { Variable } from 'theanode';
 import { nativeStatus } from '../../lib/backend/native/index.js';
 
@@ -51,9 +51,12 @@ describe('rowpass', () => {
     }
   });
 
-  for (const backend of backends) {
+  const threads = nativeStatus().available ? [1, 2] : [1];
+  for (const backend of backends) for (const blas of backend === 'native' ? threads : [1]) {
     for (const dtype of ['float64', 'float32'] as const) {
-      it(`gives the unfused results, ${backend} ${dtype}, many row counts`, () => {
+      it(`gives the unfused results, ${backend} ${dtype}, ${blas} BLAS thread(s), many row counts`, () => {
+        const before = backendInfo().blasThreads;
+        if (backend === 'native') setBlasThreads(blas);
         const rtol = dtype === 'float32' ? 1e-4 : 1e-10;
         for (const [n, feats] of [[400, 784], [1000, 300], [7, 3], [1, 4], [0, 5]] as const) {
           for (const make of [logreg, robust]) {
@@ -70,6 +73,7 @@ describe('rowpass', () => {
             a.forEach((v, i) => close(v, b[i], rtol, `${make.name} n=${n} output ${i}`));
           }
         }
+        if (before) setBlasThreads(before);
       });
     }
   }

@@ -1,8 +1,9 @@
 // The `rowpass` opcode (see lib/ops/rowpass.ts): z = X·w, an elementwise chain on z's rows,
 // and X^T·g in one pass over X, by blocks of rows that stay in cache between the two products.
 // Each block: one gemv for its slice of z, the chain on the slice, one gemv (beta = 1) adding
-// its share of X^T·g. When the chain's inputs are not all row vectors or scalars, the three
-// parts run one after the other over all rows.
+// its share of X^T·g. When the chain's inputs are not all row vectors or scalars, or when
+// OpenBLAS runs several threads (whole-matrix products parallelise better than blocks), the
+// three parts run one after the other over all rows.
 #include <cblas.h>
 
 #include <cstring>
@@ -46,8 +47,9 @@ class RowPass : public Kernel {
     block_ = rowLocal_ ? std::max<int64_t>(8, 512 * 1024 / std::max<int64_t>(1, f_ * (f32_ ? 4 : 8))) : std::max<int64_t>(n_, 1);
     // Elementwise kernels over local slots 0..all-1, for a full block and for the last one.
     for (auto& in : inners_) {
-      in.full = makeInner(*in.attrs, in, block_);
-      in.rest = n_ % block_ ? makeInner(*in.attrs, in, n_ % block_) : nullptr;
+      in.spec = std::make_unique<Json>(*in.attrs);
+      in.full = makeInner(*in.spec, in, block_);
+      in.rest = n_ % block_ ? makeInner(*in.spec, in, n_ % block_) : nullptr;
       in.attrs = nullptr;
     }
     local_.ptr.resize(ids_.size());
@@ -60,8 +62,10 @@ class RowPass : public Kernel {
       std::memset(gw, 0, static_cast<size_t>(f_) * (f32_ ? 4 : 8));
       return;
     }
-    for (int64_t r0 = 0; r0 < n_; r0 += block_) {
-      const int64_t len = std::min(block_, n_ - r0);
+    // With several BLAS threads, whole-matrix products parallelise better than blocks.
+    const int64_t block = openblas_get_num_threads() > 1 ? n_ : block_;
+    for (int64_t r0 = 0; r0 < n_; r0 += block) {
+      const int64_t len = std::min(block, n_ - r0);
       for (size_t i = 0; i < ids_.size(); i++) {
         auto base = static_cast<uint8_t*>(f.ptr[ids_[i]]);
         local_.ptr[i] = rowLocal_ && isRow(static_cast<int>(i)) ? base + r0 * static_cast<int64_t>(bytesOf(types_[i])) : base;
@@ -74,7 +78,10 @@ class RowPass : public Kernel {
         auto x = static_cast<const double*>(f.ptr[ids_[0]]) + r0 * lda;
         cblas_dgemv(CblasRowMajor, CblasNoTrans, m, k, 1.0, x, static_cast<int>(lda), static_cast<const double*>(f.ptr[ids_[1]]), 1, 0.0, static_cast<double*>(local_.ptr[nIn_]), 1);
       }
-      for (auto& in : inners_) (len == block_ ? in.full : in.rest)->run(local_);
+      for (auto& in : inners_) {
+        if (block != block_ && !in.whole) in.whole = makeInner(*in.spec, in, n_);
+        (block != block_ ? in.whole : len == block_ ? in.full : in.rest)->run(local_);
+      }
       if (f32_) {
         auto x = static_cast<const float*>(f.ptr[ids_[0]]) + r0 * lda;
         cblas_sgemv(CblasRowMajor, CblasTrans, m, k, 1.0f, x, static_cast<int>(lda), static_cast<const float*>(local_.ptr[g_]), 1, r0 ? 1.0f : 0.0f, static_cast<float*>(gw), 1);
@@ -90,7 +97,8 @@ class RowPass : public Kernel {
     std::vector<int> args;
     int out = 0;
     const Json* attrs = nullptr;
-    std::unique_ptr<Kernel> full, rest;
+    std::unique_ptr<Json> spec;  // kept to build the whole-matrix variant on demand
+    std::unique_ptr<Kernel> full, rest, whole;
   };
 
   bool isRow(int r) const { return shapes_[r].size() == 1 && shapes_[r][0] == n_ && n_ != 1; }
