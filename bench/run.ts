@@ -101,20 +101,24 @@ for (const backend of native ? (['native', 'js'] as const) : (['js'] as const)) 
   rows.push({ workload: 'x + 1 (scalar)', backend: `theanode ${backend}`, dtype: 'float64', threads: '-', us: time(() => void f(arg), 200000) });
 }
 
-// Optional peers, measured by their own scripts on the same data.
-for (const peer of ['numpy', 'torch']) {
+// Optional peers, measured by their own scripts on the same data (the first interpreter that has the package).
+function peer(name: string): string | null {
   for (const python of ['python3', '/usr/bin/python3']) {
-  try {
-    const out = execFileSync(python, [join(root, 'peers', `seed_${peer}.py`), dataPath, String(Math.min(STEPS, 2000))], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' } });
-    for (const line of out.trim().split('\n')) {
-      const [dtype, us] = line.split(' ');
-      const base = rows.find((r) => r.backend === 'C + OpenBLAS' && r.dtype === dtype && r.threads === 1)?.baseline;
-      rows.push({ workload: 'seed step', backend: peer === 'torch' ? 'PyTorch autograd' : 'numpy (hand gradient)', dtype, threads: 1, us: Number(us), baseline: base });
+    try {
+      const env = { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' };
+      return execFileSync(python, [join(root, 'peers', `seed_${name}.py`), dataPath, String(Math.min(STEPS, 2000))], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], env });
+    } catch {
+      // No python3, or this one lacks the package: try the next.
     }
-    break;
-  } catch {
-    // This interpreter lacks the package (or there is no python3): try the next, or leave the row out.
   }
+  return null;
+}
+for (const [name, label] of [['numpy', 'numpy (hand gradient)'], ['torch', 'PyTorch autograd']]) {
+  const out = peer(name);
+  for (const line of out ? out.trim().split('\n') : []) {
+    const [dtype, us] = line.split(' ');
+    const base = rows.find((r) => r.backend === 'C + OpenBLAS' && r.dtype === dtype && r.threads === 1)?.baseline;
+    rows.push({ workload: 'seed step', backend: label, dtype, threads: 1, us: Number(us), baseline: base });
   }
 }
 

@@ -3,14 +3,7 @@ import sys
 import time
 
 import numpy as np
-
-
-def load(path):
-    with open(path, "rb") as f:
-        n, feats = np.frombuffer(f.read(8), dtype="<i4")
-        body = np.frombuffer(f.read(), dtype="<f8")
-    x = body[: n * feats].reshape(n, feats)
-    return x, body[n * feats : n * feats + n], body[n * feats + n :]
+from seed_data import load
 
 
 def run(x, y, w, steps):

@@ -2,18 +2,10 @@
 import sys
 import time
 
-import numpy as np
+from seed_data import load
 import torch
 
 torch.set_num_threads(1)
-
-
-def load(path):
-    with open(path, "rb") as f:
-        n, feats = np.frombuffer(f.read(8), dtype="<i4")
-        body = np.frombuffer(f.read(), dtype="<f8")
-    x = body[: n * feats].reshape(n, feats)
-    return x, body[n * feats : n * feats + n], body[n * feats + n :]
 
 
 def run(x, y, w0, steps, dtype):

@@ -2,7 +2,7 @@
  * log(x) computed the way the C library on x86-64 Linux computes it (glibc 2.28+ with FMA: a
  * 128-entry table of 1/c and log c, then a degree-6 polynomial of r = z/c - 1), so that
  * numpy's samplers, which call it, can be reproduced bit for bit. Only the one fused
- * multiply-add of that algorithm is emulated (exactly, with Dekker's product).
+ * multiply-adds (the library is built with contraction) are emulated with Dekker's product.
  */
 import { A, B, LN2_HI, LN2_LO, TABLE } from './log_table.js';
 
@@ -21,18 +21,6 @@ function fma(a: number, b: number, c: number): number {
   const v = s - p;
   const err = (p - (s - v)) + (c - v);
   return s + (err + e);
-}
-
-/** fma(a, b, -1) for a*b close to 1: exact product, one rounding. */
-function fmaMinusOne(a: number, b: number): number {
-  const p = a * b;
-  let t = SPLITTER * a;
-  const ah = t - (t - a), al = a - ah;
-  t = SPLITTER * b;
-  const bh = t - (t - b), bl = b - bh;
-  const e = al * bl - (((p - ah * bh) - al * bh) - ah * bl);
-  // p - 1 is exact (p is within a factor of two of 1); adding e rounds once.
-  return (p - 1) + e;
 }
 
 export function libmLog(x: number): number {
@@ -79,7 +67,8 @@ function libmLogNormal(hi: number, lo: number, k0: number): number {
   const z = view.getFloat64(0);
   const invc = TABLE[2 * i];
   const logc = TABLE[2 * i + 1];
-  const r = fmaMinusOne(z, invc);
+  // z * invc is within a factor of two of 1, so the sum with -1 is exact and fma rounds once.
+  const r = fma(z, invc, -1);
   const kd = k;
   const w = kd * LN2_HI + logc;
   const h = w + r;

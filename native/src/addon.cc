@@ -94,31 +94,22 @@ class Executor : public Napi::ObjectWrap<Executor> {
       if (a.Length() != n) fail(std::string("executor.run: expected ") + std::to_string(n) + " " + what + ", got " + std::to_string(a.Length()));
       return a;
     };
+    // Each list's arrays, checked against the plan's buffers.
+    auto collect = [&](int k, const std::vector<int>& ids, const char* what, const char* item, std::vector<void*>& out) {
+      auto a = list(k, ids.size(), what);
+      for (uint32_t i = 0; i < a.Length(); i++) {
+        const Buffer& b = program.buffers[ids[i]];
+        out.push_back(checkedData(a.Get(i), b.dtype, b.size, std::string(item) + " " + std::to_string(i)));
+        if (keep) keep->push_back(a.Get(i));
+      }
+    };
+    std::vector<int> updateIds;
+    for (auto& u : program.updates) updateIds.push_back(u.buffer);
     CallData c;
-    auto ins = list(0, program.inputs.size(), "inputs");
-    for (uint32_t i = 0; i < ins.Length(); i++) {
-      const Buffer& b = program.buffers[program.inputs[i]];
-      c.inputs.push_back(checkedData(ins.Get(i), b.dtype, b.size, "input " + std::to_string(i)));
-      if (keep) keep->push_back(ins.Get(i));
-    }
-    auto sh = list(1, program.shared.size(), "shared arrays");
-    for (uint32_t i = 0; i < sh.Length(); i++) {
-      const Buffer& b = program.buffers[program.shared[i]];
-      c.shared.push_back(checkedData(sh.Get(i), b.dtype, b.size, "shared variable " + std::to_string(i)));
-      if (keep) keep->push_back(sh.Get(i));
-    }
-    auto outs = list(2, program.outputs.size(), "outputs");
-    for (uint32_t i = 0; i < outs.Length(); i++) {
-      const Buffer& b = program.buffers[program.outputs[i]];
-      c.outputs.push_back(checkedData(outs.Get(i), b.dtype, b.size, "output " + std::to_string(i)));
-      if (keep) keep->push_back(outs.Get(i));
-    }
-    auto ups = list(3, program.updates.size(), "update targets");
-    for (uint32_t i = 0; i < ups.Length(); i++) {
-      const Buffer& b = program.buffers[program.updates[i].buffer];
-      c.updates.push_back(checkedData(ups.Get(i), b.dtype, b.size, "update " + std::to_string(i)));
-      if (keep) keep->push_back(ups.Get(i));
-    }
+    collect(0, program.inputs, "inputs", "input", c.inputs);
+    collect(1, program.shared, "shared arrays", "shared variable", c.shared);
+    collect(2, program.outputs, "outputs", "output", c.outputs);
+    collect(3, updateIds, "update targets", "update", c.updates);
     return c;
   }
 

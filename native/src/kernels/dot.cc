@@ -9,6 +9,18 @@
 namespace theanode {
 namespace {
 
+// CBLAS by element type.
+inline double bdot(int n, const double* x, const double* y) { return cblas_ddot(n, x, 1, y, 1); }
+inline float bdot(int n, const float* x, const float* y) { return cblas_sdot(n, x, 1, y, 1); }
+inline void bgemv(CBLAS_TRANSPOSE t, int m, int n, const double* a, int lda, const double* x, double* y) { cblas_dgemv(CblasRowMajor, t, m, n, 1.0, a, lda, x, 1, 0.0, y, 1); }
+inline void bgemv(CBLAS_TRANSPOSE t, int m, int n, const float* a, int lda, const float* x, float* y) { cblas_sgemv(CblasRowMajor, t, m, n, 1.0f, a, lda, x, 1, 0.0f, y, 1); }
+inline void bgemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, const double* a, int lda, const double* b, int ldb, double* c) {
+  cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, 1.0, a, lda, b, ldb, 0.0, c, n);
+}
+inline void bgemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, const float* a, int lda, const float* b, int ldb, float* c) {
+  cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, n);
+}
+
 class Dot : public Kernel {
  public:
   explicit Dot(const KernelArgs& a) : a_(a.in[0]), b_(a.in[1]), c_(a.out[0]), ta_(a.attrs["transA"].truthy()), tb_(a.attrs["transB"].truthy()) {
@@ -41,27 +53,20 @@ class Dot : public Kernel {
     const auto tB = tb_ ? CblasTrans : CblasNoTrans;
     const int m = static_cast<int>(m_), n = static_cast<int>(n_), k = static_cast<int>(k_);
     const int lda = static_cast<int>(std::max<int64_t>(lda_, 1)), ldb = static_cast<int>(std::max<int64_t>(ldb_, 1));
-    if (mode_ == F64) {
-      auto a = static_cast<const double*>(A);
-      auto b = static_cast<const double*>(Bp);
-      auto c = static_cast<double*>(C);
-      if (!aMat_ && !bMat_) c[0] = cblas_ddot(k, a, 1, b, 1);
-      else if (aMat_ && !bMat_) cblas_dgemv(CblasRowMajor, tA, ta_ ? k : m, ta_ ? m : k, 1.0, a, lda, b, 1, 0.0, c, 1);
-      // vector · matrix is (matrix^T) · vector.
-      else if (!aMat_ && bMat_) cblas_dgemv(CblasRowMajor, tb_ ? CblasNoTrans : CblasTrans, tb_ ? n : k, tb_ ? k : n, 1.0, b, ldb, a, 1, 0.0, c, 1);
-      else cblas_dgemm(CblasRowMajor, tA, tB, m, n, k, 1.0, a, lda, b, ldb, 0.0, c, n);
-    } else {
-      auto a = static_cast<const float*>(A);
-      auto b = static_cast<const float*>(Bp);
-      auto c = static_cast<float*>(C);
-      if (!aMat_ && !bMat_) c[0] = cblas_sdot(k, a, 1, b, 1);
-      else if (aMat_ && !bMat_) cblas_sgemv(CblasRowMajor, tA, ta_ ? k : m, ta_ ? m : k, 1.0f, a, lda, b, 1, 0.0f, c, 1);
-      else if (!aMat_ && bMat_) cblas_sgemv(CblasRowMajor, tb_ ? CblasNoTrans : CblasTrans, tb_ ? n : k, tb_ ? k : n, 1.0f, b, ldb, a, 1, 0.0f, c, 1);
-      else cblas_sgemm(CblasRowMajor, tA, tB, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, n);
-    }
+    if (mode_ == F64) blas(static_cast<const double*>(A), static_cast<const double*>(Bp), static_cast<double*>(C), tA, tB, m, n, k, lda, ldb);
+    else blas(static_cast<const float*>(A), static_cast<const float*>(Bp), static_cast<float*>(C), tA, tB, m, n, k, lda, ldb);
   }
 
  private:
+  template <typename T>
+  void blas(const T* a, const T* b, T* c, CBLAS_TRANSPOSE tA, CBLAS_TRANSPOSE tB, int m, int n, int k, int lda, int ldb) {
+    if (!aMat_ && !bMat_) c[0] = bdot(k, a, b);
+    else if (aMat_ && !bMat_) bgemv(tA, ta_ ? k : m, ta_ ? m : k, a, lda, b, c);
+    // vector · matrix is (matrix^T) · vector.
+    else if (!aMat_ && bMat_) bgemv(tb_ ? CblasNoTrans : CblasTrans, tb_ ? n : k, tb_ ? k : n, b, ldb, a, c);
+    else bgemm(tA, tB, m, n, k, a, lda, b, ldb, c);
+  }
+
   // Any dtypes (and k == 0): double accumulation, stored with typed-array semantics.
   void generic(const void* A, const void* Bp, void* C) {
     for (int64_t i = 0; i < m_; i++)

@@ -120,23 +120,8 @@ class Resolver {
     for (size_t ax : advAxes) {
       const Entry& e = spec_[ax];
       if (e.kind == Entry::Array) {
-        const auto& s = inShapes_[e.in];
-        std::vector<int64_t> bs(advShape.size(), 0);
-        auto ss = stridesOf(s);
-        size_t off = advShape.size() - s.size();
-        for (size_t i = 0; i < s.size(); i++) bs[off + i] = s[i] == 1 ? 0 : ss[i];
-        std::vector<int64_t> idx(advShape.size(), 0);
-        int64_t o = 0;
-        for (size_t p = 0; p < advOff.size(); p++) {
-          advOff[p] += checkIndex(load(inTypes_[e.in], f.ptr[in_[e.in]], o), xs_[ax], ax) * st[ax];
-          for (size_t d = advShape.size(); d-- > 0;) {
-            idx[d]++;
-            o += bs[d];
-            if (idx[d] < advShape[d]) break;
-            o -= bs[d] * advShape[d];
-            idx[d] = 0;
-          }
-        }
+        const auto src = offsetsOf(advShape, broadcastStrides(inShapes_[e.in], advShape));
+        for (size_t p = 0; p < advOff.size(); p++) advOff[p] += checkIndex(load(inTypes_[e.in], f.ptr[in_[e.in]], src[p]), xs_[ax], ax) * st[ax];
       } else {
         int64_t v = checkIndex(value(f, e.v), xs_[ax], ax);
         for (auto& a : advOff) a += v * st[ax];
@@ -230,26 +215,10 @@ class IndexUpdate : public Kernel {
   void broadcastV() {
     lastSel_ = selShape_;
     if (vShape_.size() > selShape_.size()) throw std::runtime_error("index update: the value has more dimensions than the selection");
-    std::vector<int64_t> bs(selShape_.size(), 0);
-    auto vs = stridesOf(vShape_);
     size_t off = selShape_.size() - vShape_.size();
-    for (size_t i = 0; i < vShape_.size(); i++) {
+    for (size_t i = 0; i < vShape_.size(); i++)
       if (vShape_[i] != 1 && vShape_[i] != selShape_[off + i]) throw std::runtime_error("index update: the value cannot be broadcast to the selection");
-      bs[off + i] = vShape_[i] == 1 ? 0 : vs[i];
-    }
-    vOff_.assign(static_cast<size_t>(sizeOf(selShape_)), 0);
-    std::vector<int64_t> idx(selShape_.size(), 0);
-    int64_t o = 0;
-    for (size_t k = 0; k < vOff_.size(); k++) {
-      vOff_[k] = o;
-      for (size_t d = selShape_.size(); d-- > 0;) {
-        idx[d]++;
-        o += bs[d];
-        if (idx[d] < selShape_[d]) break;
-        o -= bs[d] * selShape_[d];
-        idx[d] = 0;
-      }
-    }
+    vOff_ = offsetsOf(selShape_, broadcastStrides(vShape_, selShape_));
   }
 
   Resolver r_;

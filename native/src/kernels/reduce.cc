@@ -8,24 +8,6 @@
 namespace theanode {
 namespace {
 
-// Flat offsets of every index of `shape` read with `strides`, in C order.
-std::vector<int64_t> offsetsOf(const std::vector<int64_t>& shape, const std::vector<int64_t>& strides) {
-  std::vector<int64_t> out(static_cast<size_t>(sizeOf(shape)));
-  std::vector<int64_t> idx(shape.size(), 0);
-  int64_t o = 0;
-  for (size_t k = 0; k < out.size(); k++) {
-    out[k] = o;
-    for (size_t ax = shape.size(); ax-- > 0;) {
-      idx[ax]++;
-      o += strides[ax];
-      if (idx[ax] < shape[ax]) break;
-      o -= strides[ax] * shape[ax];
-      idx[ax] = 0;
-    }
-  }
-  return out;
-}
-
 // Split x's index space into kept axes (one output each) and reduced axes.
 struct Split {
   std::vector<int64_t> bases, offsets;

@@ -48,4 +48,31 @@ inline std::vector<int64_t> stridesOf(const std::vector<int64_t>& s) {
   return st;
 }
 
+// Flat offsets of every index of `shape` read with `strides` (0 on broadcast axes), in C order.
+inline std::vector<int64_t> offsetsOf(const std::vector<int64_t>& shape, const std::vector<int64_t>& strides) {
+  std::vector<int64_t> out(static_cast<size_t>(sizeOf(shape)));
+  std::vector<int64_t> idx(shape.size(), 0);
+  int64_t o = 0;
+  for (size_t k = 0; k < out.size(); k++) {
+    out[k] = o;
+    for (size_t ax = shape.size(); ax-- > 0;) {
+      idx[ax]++;
+      o += strides[ax];
+      if (idx[ax] < shape[ax]) break;
+      o -= strides[ax] * shape[ax];
+      idx[ax] = 0;
+    }
+  }
+  return out;
+}
+
+// Strides for reading `shape` as if broadcast to `target` (right-aligned; 0 where stretched).
+inline std::vector<int64_t> broadcastStrides(const std::vector<int64_t>& shape, const std::vector<int64_t>& target) {
+  std::vector<int64_t> bs(target.size(), 0);
+  auto st = stridesOf(shape);
+  size_t off = target.size() - shape.size();
+  for (size_t i = 0; i < shape.size(); i++) bs[off + i] = shape[i] == 1 ? 0 : st[i];
+  return bs;
+}
+
 }  // namespace theanode
