@@ -40,7 +40,8 @@ export function fit(opts: FitOptions): EpochRecord[] {
     const t0 = performance.now();
     let sum = 0;
     let seen = 0;
-    for (const batch of minibatches(opts.data, { batchSize: opts.batchSize, shuffle: opts.shuffle })) {
+    // The step consumes each batch before the next is drawn, so the batch arrays can be reused.
+    for (const batch of minibatches(opts.data, { batchSize: opts.batchSize, shuffle: opts.shuffle, reuse: true })) {
       const rows = batch[0].shape[0];
       const loss = lossOf(opts.step(...batch));
       sum += loss * rows;

@@ -1,6 +1,6 @@
 /** Minibatches over arrays that share their first axis, optionally shuffled by a RandomState each pass. */
 import { NDArray } from '../ndarray/ndarray.js';
-import { allocate } from '../ndarray/dtype.js';
+import { allocate, TypedArray } from '../ndarray/dtype.js';
 import { formatShape } from '../ndarray/shape.js';
 
 export interface MinibatchOptions {
@@ -9,14 +9,23 @@ export interface MinibatchOptions {
   shuffle?: { permutation(n: number): NDArray | unknown } | false;
   /** Leave out the last, smaller batch. */
   dropLast?: boolean;
+  /**
+   * Fill the same arrays for every batch instead of allocating new ones (much less memory
+   * traffic); a batch is then valid only until the iterator advances.
+   */
+  reuse?: boolean;
 }
 
-/** Rows `order[start..end)` of `a`, copied into a new C-ordered array. */
-function takeRows(a: NDArray, order: ArrayLike<number> | null, start: number, end: number): NDArray {
+/** Rows `order[start..end)` of `a`, copied into `into` (when it has the right size) or a new C-ordered array. */
+function takeRows(a: NDArray, order: ArrayLike<number> | null, start: number, end: number, into?: TypedArray): NDArray {
   const row = a.shape.slice(1).reduce((x, y) => x * y, 1);
   const shape = [end - start, ...a.shape.slice(1)];
-  if (!order) return new NDArray(a.data.slice(start * row, end * row), shape, a.dtype);
-  const out = allocate(a.dtype, (end - start) * row);
+  const n = (end - start) * row;
+  const out = into && into.length === n ? into : allocate(a.dtype, n);
+  if (!order) {
+    out.set(a.data.subarray(start * row, end * row));
+    return new NDArray(out, shape, a.dtype);
+  }
   for (let i = start; i < end; i++) {
     const r = order[i];
     out.set(a.data.subarray(r * row, (r + 1) * row), (i - start) * row);
@@ -37,10 +46,13 @@ export function* minibatches(arrays: readonly NDArray[], opts: MinibatchOptions)
     const perm = opts.shuffle.permutation(n);
     order = perm instanceof NDArray ? perm.data : (perm as ArrayLike<number>);
   }
+  const buffers: (TypedArray | undefined)[] = arrays.map(() => undefined);
   for (let start = 0; start < n; start += batchSize) {
     const end = Math.min(start + batchSize, n);
     if (opts.dropLast && end - start < batchSize) return;
-    yield arrays.map((a) => takeRows(a, order, start, end));
+    const batch = arrays.map((a, i) => takeRows(a, order, start, end, opts.reuse ? buffers[i] : undefined));
+    if (opts.reuse) batch.forEach((b, i) => (buffers[i] = b.data));
+    yield batch;
   }
 }
 
