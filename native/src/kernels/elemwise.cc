@@ -42,8 +42,21 @@ inline double sigmoid(double x) {
   return e / (1 + e);
 }
 inline double softplus(double x) { return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x)); }
-inline double maximum(double a, double b) { return (a >= b || a != a) ? a : b; }
-inline double minimum(double a, double b) { return (a <= b || a != a) ? a : b; }
+// Branch-free selection: data-dependent branches mispredict on random data, and selects vectorise.
+inline double pick(bool c, double x, double y) {
+  uint64_t bx, by;
+  std::memcpy(&bx, &x, sizeof bx);
+  std::memcpy(&by, &y, sizeof by);
+  const uint64_t m = -static_cast<uint64_t>(c);
+  const uint64_t r = (bx & m) | (by & ~m);
+  double v;
+  std::memcpy(&v, &r, sizeof v);
+  return v;
+}
+// v if v > 0, else +0 (NaN too).
+inline double relu(double v) { return pick(v > 0, v, 0.0); }
+inline double maximum(double a, double b) { return pick(a >= b || a != a, a, b); }
+inline double minimum(double a, double b) { return pick(a <= b || a != a, a, b); }
 inline double sign(double x) { return x > 0 ? 1 : x < 0 ? -1 : x; }
 // Math.pow differs from C's pow in two corners.
 inline double jsPow(double a, double b) {
@@ -76,6 +89,69 @@ void storeBlock(DType d, void* p, int64_t start, int64_t len, const double* r) {
     case DType::I32: { auto q = static_cast<int32_t*>(p) + start; for (int64_t k = 0; k < len; k++) q[k] = static_cast<int32_t>(r[k]); break; }
     case DType::BOOL: { auto q = static_cast<uint8_t*>(p) + start; for (int64_t k = 0; k < len; k++) q[k] = static_cast<uint8_t>(r[k]); break; }
   }
+}
+
+// Rounding applied inside each op's loop (one pass per step, and vectorisable).
+struct KeepDouble {
+  static double apply(double v) { return v; }
+};
+struct RoundFloat {
+  static double apply(double v) { return static_cast<float>(v); }
+};
+
+template <class R>
+__attribute__((always_inline)) inline void stepLoop(Op op, DType dt, double* r, const double* a, const double* b, const double* c, int64_t len) {
+#define LOOP(expr) for (int64_t k = 0; k < len; k++) r[k] = R::apply(expr)
+    switch (op) {
+      case Op::Add: LOOP(a[k] + b[k]); break;
+      case Op::Sub: LOOP(a[k] - b[k]); break;
+      case Op::Mul: LOOP(a[k] * b[k]); break;
+      case Op::Div: LOOP(a[k] / b[k]); break;
+      case Op::Neg: LOOP(-a[k]); break;
+      case Op::Pow: LOOP(jsPow(a[k], b[k])); break;
+      case Op::Exp: LOOP(std::exp(a[k])); break;
+      case Op::Log: LOOP(std::log(a[k])); break;
+      case Op::Log1p: LOOP(std::log1p(a[k])); break;
+      case Op::Expm1: LOOP(std::expm1(a[k])); break;
+      case Op::Sqrt: LOOP(std::sqrt(a[k])); break;
+      case Op::Sqr: LOOP(a[k] * a[k]); break;
+      case Op::Abs: LOOP(std::fabs(a[k])); break;
+      case Op::Sign: LOOP(sign(a[k])); break;
+      case Op::Tanh: LOOP(std::tanh(a[k])); break;
+      case Op::Sigmoid: LOOP(sigmoid(a[k])); break;
+      case Op::Softplus: LOOP(softplus(a[k])); break;
+      case Op::Relu: LOOP(relu(a[k])); break;
+      case Op::Maximum: LOOP(maximum(a[k], b[k])); break;
+      case Op::Minimum: LOOP(minimum(a[k], b[k])); break;
+      case Op::Clip: LOOP(minimum(maximum(a[k], b[k]), c[k])); break;
+      case Op::Switch: LOOP(pick(a[k] != 0, b[k], c[k])); break;
+      case Op::Gt: LOOP(static_cast<double>(a[k] > b[k])); break;
+      case Op::Ge: LOOP(static_cast<double>(a[k] >= b[k])); break;
+      case Op::Lt: LOOP(static_cast<double>(a[k] < b[k])); break;
+      case Op::Le: LOOP(static_cast<double>(a[k] <= b[k])); break;
+      case Op::Eq: LOOP(static_cast<double>(a[k] == b[k])); break;
+      case Op::Neq: LOOP(static_cast<double>(a[k] != b[k])); break;
+      case Op::And: LOOP(static_cast<double>(toInt32(a[k]) & toInt32(b[k]))); break;
+      case Op::Or: LOOP(static_cast<double>(toInt32(a[k]) | toInt32(b[k]))); break;
+      case Op::Not:
+        if (dt == DType::BOOL) LOOP(a[k] == 0 ? 1.0 : 0.0);
+        else LOOP(static_cast<double>(~toInt32(a[k])));
+        break;
+      case Op::Floor: LOOP(std::floor(a[k])); break;
+      case Op::Ceil: LOOP(std::ceil(a[k])); break;
+      case Op::Round: LOOP(roundHalfEven(a[k])); break;
+      case Op::Identity: case Op::Cast: LOOP(a[k]); break;
+      case Op::Second: LOOP(b[k]); break;
+    }
+#undef LOOP
+}
+
+// Compiled for AVX-512, AVX2 and plain x86-64; the loader picks what the CPU has.
+__attribute__((target_clones("avx512f", "avx2", "default"))) void stepF64(Op op, DType dt, double* r, const double* a, const double* b, const double* c, int64_t len) {
+  stepLoop<KeepDouble>(op, dt, r, a, b, c, len);
+}
+__attribute__((target_clones("avx512f", "avx2", "default"))) void stepF32(Op op, DType dt, double* r, const double* a, const double* b, const double* c, int64_t len) {
+  stepLoop<RoundFloat>(op, dt, r, a, b, c, len);
 }
 
 struct Arg {
@@ -197,53 +273,11 @@ class Elemwise : public Kernel {
     const double* a = s.args.size() > 0 ? argBlock(s.args[0]) : nullptr;
     const double* b = s.args.size() > 1 ? argBlock(s.args[1]) : nullptr;
     const double* c = s.args.size() > 2 ? argBlock(s.args[2]) : nullptr;
-#define LOOP(expr) for (int64_t k = 0; k < len; k++) r[k] = (expr)
-    switch (s.op) {
-      case Op::Add: LOOP(a[k] + b[k]); break;
-      case Op::Sub: LOOP(a[k] - b[k]); break;
-      case Op::Mul: LOOP(a[k] * b[k]); break;
-      case Op::Div: LOOP(a[k] / b[k]); break;
-      case Op::Neg: LOOP(-a[k]); break;
-      case Op::Pow: LOOP(jsPow(a[k], b[k])); break;
-      case Op::Exp: LOOP(std::exp(a[k])); break;
-      case Op::Log: LOOP(std::log(a[k])); break;
-      case Op::Log1p: LOOP(std::log1p(a[k])); break;
-      case Op::Expm1: LOOP(std::expm1(a[k])); break;
-      case Op::Sqrt: LOOP(std::sqrt(a[k])); break;
-      case Op::Sqr: LOOP(a[k] * a[k]); break;
-      case Op::Abs: LOOP(std::fabs(a[k])); break;
-      case Op::Sign: LOOP(sign(a[k])); break;
-      case Op::Tanh: LOOP(std::tanh(a[k])); break;
-      case Op::Sigmoid: LOOP(sigmoid(a[k])); break;
-      case Op::Softplus: LOOP(softplus(a[k])); break;
-      case Op::Relu: LOOP(a[k] > 0 ? a[k] : 0.0); break;
-      case Op::Maximum: LOOP(maximum(a[k], b[k])); break;
-      case Op::Minimum: LOOP(minimum(a[k], b[k])); break;
-      case Op::Clip: LOOP(minimum(maximum(a[k], b[k]), c[k])); break;
-      case Op::Switch: LOOP(a[k] != 0 ? b[k] : c[k]); break;
-      case Op::Gt: LOOP(a[k] > b[k] ? 1.0 : 0.0); break;
-      case Op::Ge: LOOP(a[k] >= b[k] ? 1.0 : 0.0); break;
-      case Op::Lt: LOOP(a[k] < b[k] ? 1.0 : 0.0); break;
-      case Op::Le: LOOP(a[k] <= b[k] ? 1.0 : 0.0); break;
-      case Op::Eq: LOOP(a[k] == b[k] ? 1.0 : 0.0); break;
-      case Op::Neq: LOOP(a[k] != b[k] ? 1.0 : 0.0); break;
-      case Op::And: LOOP(static_cast<double>(toInt32(a[k]) & toInt32(b[k]))); break;
-      case Op::Or: LOOP(static_cast<double>(toInt32(a[k]) | toInt32(b[k]))); break;
-      case Op::Not:
-        if (s.dtype == DType::BOOL) LOOP(a[k] == 0 ? 1.0 : 0.0);
-        else LOOP(static_cast<double>(~toInt32(a[k])));
-        break;
-      case Op::Floor: LOOP(std::floor(a[k])); break;
-      case Op::Ceil: LOOP(std::ceil(a[k])); break;
-      case Op::Round: LOOP(roundHalfEven(a[k])); break;
-      case Op::Identity: case Op::Cast: LOOP(a[k]); break;
-      case Op::Second: LOOP(b[k]); break;
-    }
-#undef LOOP
-    switch (s.dtype) {
-      case DType::F64: break;
-      case DType::F32: for (int64_t k = 0; k < len; k++) r[k] = static_cast<float>(r[k]); break;
-      default: for (int64_t k = 0; k < len; k++) r[k] = roundTo(s.dtype, r[k]);
+    if (s.dtype == DType::F64) stepF64(s.op, s.dtype, r, a, b, c, len);
+    else if (s.dtype == DType::F32) stepF32(s.op, s.dtype, r, a, b, c, len);
+    else {
+      stepF64(s.op, s.dtype, r, a, b, c, len);
+      for (int64_t k = 0; k < len; k++) r[k] = roundTo(s.dtype, r[k]);
     }
   }
 
