@@ -13,13 +13,14 @@ import { fileURLToPath } from 'node:url';
 import { T, shared, fn, grad, random, NDArray, backendInfo, setBlasThreads } from 'theanode';
 
 const STEPS = Number(process.env.STEPS ?? 3000);
-const N = 400, FEATS = 784;
+const FEATS = 784;
+let N = 400;
 const here = dirname(fileURLToPath(import.meta.url));
 const root = existsSync(join(here, 'c')) ? here : join(here, '../../bench');
 
 const rng = new random.RandomState(0);
-const X = rng.randn(N, FEATS) as NDArray;
-const Y = (rng.randint(0, 2, [N]) as NDArray).astype('float64');
+let X = rng.randn(N, FEATS) as NDArray;
+let Y = (rng.randint(0, 2, [N]) as NDArray).astype('float64');
 const W0 = rng.randn(FEATS) as NDArray;
 
 interface Row {
@@ -53,7 +54,7 @@ function time(step: () => void, steps: number): number {
 }
 
 /** The C baseline per step, or undefined when it cannot be built here. */
-function cBaseline(dtype: 'float64' | 'float32', threads: number, dataPath: string, dir: string): number | undefined {
+function cBaseline(dtype: 'float64' | 'float32', threads: number, dataPath: string, dir: string, steps = STEPS): number | undefined {
   const exe = join(dir, `seed_step_${dtype}`);
   if (!existsSync(exe)) {
     try {
@@ -63,20 +64,22 @@ function cBaseline(dtype: 'float64' | 'float32', threads: number, dataPath: stri
     }
   }
   const env = { ...process.env, OPENBLAS_NUM_THREADS: String(threads) };
-  const out = execFileSync(exe, [dataPath, String(STEPS)], { env, encoding: 'utf8' });
+  const out = execFileSync(exe, [dataPath, String(steps)], { env, encoding: 'utf8' });
   return Number(out.trim().split(' ')[0]);
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'theanode-bench-'));
-const dataPath = join(dir, 'seed.bin');
-{
+/** Writes X, Y, W0 for the C program and the peers. */
+function writeData(path: string): string {
   const head = new Int32Array([N, FEATS]);
   const body = new Float64Array(N * FEATS + N + FEATS);
   body.set(X.data);
   body.set(Y.data, N * FEATS);
   body.set(W0.data, N * FEATS + N);
-  writeFileSync(dataPath, Buffer.concat([Buffer.from(head.buffer), Buffer.from(body.buffer)]));
+  writeFileSync(path, Buffer.concat([Buffer.from(head.buffer), Buffer.from(body.buffer)]));
+  return path;
 }
+const dataPath = writeData(join(dir, 'seed.bin'));
 
 const info = backendInfo();
 const native = info.backend === 'native';
@@ -90,6 +93,19 @@ for (const dtype of ['float64', 'float32'] as const) {
     }
     if (threads === 1) rows.push({ workload: 'seed step', backend: 'theanode js', dtype, threads: '-', us: time(seedStep('js', dtype), Math.min(STEPS, 1000)), baseline: base });
   }
+}
+
+// The same step at Fashion-MNIST size (N = 60000), float64, one thread: memory-bound.
+if (native && !process.env.SKIP_LARGE) {
+  N = 60000;
+  const big = new random.RandomState(1);
+  X = big.randn(N, FEATS) as NDArray;
+  Y = (big.randint(0, 2, [N]) as NDArray).astype('float64');
+  const bigPath = writeData(join(dir, 'seed60k.bin'));
+  setBlasThreads(1);
+  const base = cBaseline('float64', 1, bigPath, dir, 20);
+  rows.push({ workload: 'seed step N=60000', backend: 'C + OpenBLAS', dtype: 'float64', threads: 1, us: base ?? NaN, baseline: base });
+  rows.push({ workload: 'seed step N=60000', backend: 'theanode native', dtype: 'float64', threads: 1, us: time(seedStep('native', 'float64'), 20), baseline: base });
 }
 if (native) setBlasThreads(info.blasThreads ?? 1);
 
