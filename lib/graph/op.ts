@@ -21,7 +21,7 @@ export abstract class Op {
    * each output (null where the output does not reach the cost). Returns null for an input that
    * has no gradient (integer inputs, indices) — it is treated as disconnected.
    */
-  grad(node: Apply, _outputGrads: (Variable | null)[]): (Variable | null)[] {
+  grad(_node: Apply, _outputGrads: (Variable | null)[]): (Variable | null)[] {
     throw new Error(`grad: ${this.name} is not differentiable`);
   }
 

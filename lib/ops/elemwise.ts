@@ -10,7 +10,6 @@ import { Op } from '../graph/op.js';
 import { TensorType } from '../graph/type.js';
 import { Apply, Constant, Variable } from '../graph/variable.js';
 import { TensorLike, asVariable, isWeak } from '../graph/as_variable.js';
-import { NDArray } from '../ndarray/ndarray.js';
 import { H, ScalarOp, roundTo, scalarOp } from './scalar.js';
 import { registerKernel } from './kernel.js';
 import type { Attrs } from '../compile/program.js';
@@ -165,7 +164,7 @@ function inferElemwiseShape(attrs: Attrs, shapes: number[][]): number[][] {
 
 const compiled = new Map<string, (ins: TypedArray[], outs: TypedArray[]) => void>();
 
-function loopBody(steps: Step[], consts: number[], load: (i: number) => string): string {
+function loopBody(steps: Step[], load: (i: number) => string): string {
   const lines: string[] = [];
   steps.forEach((s, j) => {
     const op = scalarOp(s.op);
@@ -195,20 +194,20 @@ export function buildElemwiseKernel(steps: Step[], consts: number[], inShapes: n
     kind.forEach((k, i) => {
       if (k === 'scalar') head.push(`const v${i} = a${i}[0];`);
     });
-    const inner = loopBody(steps, consts, (i) => (kind[i] === 'scalar' ? `v${i}` : `a${i}[k]`));
+    const inner = loopBody(steps, (i) => (kind[i] === 'scalar' ? `v${i}` : `a${i}[k]`));
     body = `for (let k = 0; k < ${size}; k++) { ${inner} o[k] = s${steps.length - 1}; }`;
   } else {
     // Nested loops with one running offset per strided input.
     const strides = inShapes.map((s) => {
       const st = stridesOf(s);
       const off = ndim - s.length;
-      return outShape.map((d, ax) => (ax < off || s[ax - off] === 1 ? 0 : st[ax - off]));
+      return outShape.map((_d, ax) => (ax < off || s[ax - off] === 1 ? 0 : st[ax - off]));
     });
     const strided = inShapes.map((_, i) => i).filter((i) => kind[i] === 'strided');
     kind.forEach((k, i) => {
       if (k === 'scalar') head.push(`const v${i} = a${i}[0];`);
     });
-    const inner = loopBody(steps, consts, (i) => (kind[i] === 'scalar' ? `v${i}` : kind[i] === 'full' ? `a${i}[k]` : `a${i}[p${i}_${ndim}]`));
+    const inner = loopBody(steps, (i) => (kind[i] === 'scalar' ? `v${i}` : kind[i] === 'full' ? `a${i}[k]` : `a${i}[p${i}_${ndim}]`));
     let code = `${inner} o[k] = s${steps.length - 1}; k++;`;
     for (let ax = ndim - 1; ax >= 0; ax--) {
       const decl = strided.map((i) => `const p${i}_${ax + 1} = p${i}_${ax} + d${ax} * ${strides[i][ax]};`).join(' ');
@@ -227,17 +226,3 @@ registerKernel({
   inferShape: (attrs, shapes) => inferElemwiseShape(attrs, shapes),
   js: (attrs, inShapes, outShapes) => buildElemwiseKernel(attrs.steps as unknown as Step[], attrs.consts as number[], inShapes, outShapes[0]),
 });
-
-/** Evaluate an Elemwise node on concrete arrays (constant folding uses this). */
-export function evalElemwise(op: Elemwise, values: NDArray[]): NDArray {
-  const shapes = values.map((v) => [...v.shape]);
-  const bcast = values.map((v) => v.shape.map((d) => d === 1));
-  const [outShape] = inferElemwiseShape({ steps: op.steps as unknown as Attrs[], consts: op.consts, bcast }, shapes);
-  const out = new NDArray(new (storageCtor(op.outDType))(outShape.reduce((a, b) => a * b, 1)), outShape, op.outDType);
-  buildElemwiseKernel(op.steps, op.consts, shapes, outShape)(values.map((v) => v.data), [out.data]);
-  return out;
-}
-
-function storageCtor(d: DType) {
-  return d === 'float64' ? Float64Array : d === 'float32' ? Float32Array : d === 'int32' ? Int32Array : Uint8Array;
-}

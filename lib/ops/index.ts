@@ -12,7 +12,7 @@ import { TypedArray, isDiscrete, isFloat } from '../ndarray/dtype.js';
 import { broadcastShapes, broadcastStrides, formatShape, sizeOf, stridesOf } from '../ndarray/shape.js';
 import type { Attrs } from '../compile/program.js';
 import { asVariable } from '../graph/as_variable.js';
-import { NDArray, array } from '../ndarray/ndarray.js';
+import { NDArray } from '../ndarray/ndarray.js';
 import { applyElemwise as ew } from './elemwise.js';
 import { sumToInput } from './grad_helpers.js';
 

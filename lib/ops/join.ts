@@ -30,7 +30,7 @@ export class Join extends Op {
   }
   override grad(node: Apply, [gz]: (Variable | null)[]): (Variable | null)[] {
     if (!gz) return node.inputs.map(() => null);
-    return node.inputs.map((x, k) => new SplitPart(this.axis, k).makeNode(gz, ...node.inputs).outputs[0]);
+    return node.inputs.map((_x, k) => new SplitPart(this.axis, k).makeNode(gz, ...node.inputs).outputs[0]);
   }
   lower(): { opcode: string; attrs: Attrs } {
     return { opcode: 'join', attrs: { axis: this.axis } };

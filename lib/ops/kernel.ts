@@ -43,7 +43,3 @@ export function kernelFor(opcode: string): KernelSpec {
   if (!k) throw new Error(`no kernel for opcode ${opcode}`);
   return k;
 }
-
-export function registeredOpcodes(): string[] {
-  return [...registry.keys()];
-}

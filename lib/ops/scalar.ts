@@ -100,7 +100,7 @@ def({
 });
 def({
   name: 'switch', arity: 3, outDType: (ins) => arith(ins.slice(1)), js: ([c, a, b]) => `(${c} !== 0 ? ${a} : ${b})`,
-  grad: ([c, a, b], _o, gz) => [null, E.switch_(c, gz, E.zerosLikeElem(gz)), E.switch_(c, E.zerosLikeElem(gz), gz)],
+  grad: ([c], _o, gz) => [null, E.switch_(c, gz, E.zerosLikeElem(gz)), E.switch_(c, E.zerosLikeElem(gz), gz)],
 });
 for (const [name, sym] of [['gt', '>'], ['ge', '>='], ['lt', '<'], ['le', '<='], ['eq', '==='], ['neq', '!==']] as const) {
   def({ name, arity: 2, outDType: boolOut, js: ([a, b]) => `(${a} ${sym} ${b} ? 1 : 0)`, commutative: name === 'eq' || name === 'neq', grad: nograd });
