@@ -70,10 +70,44 @@ export function makePlan(p: Program, args: PlanInputs): Plan {
     }
   });
 
+  // Decided before placing temps: in-place updates need no arena space.
+  const snapshot = p.updates.map((u) => p.buffers[root(u.buffer)].kind !== 'temp');
+  updateInPlace(p, shapes, alias, skip);
   const { offsets, arena } = placeTemps(p, shapes, alias);
   const tempBytes = (Object.keys(arena) as DType[]).reduce((a, d) => a + arena[d] * bytesPer(d), 0);
-  const snapshot = p.updates.map((u) => p.buffers[root(u.buffer)].kind !== 'temp');
   return { shapes, offsets, arena, tempBytes, alias, skip, snapshot };
+}
+
+/** Opcodes whose kernels can fail at run time (index bounds): nothing may be written in place before them. */
+const MAY_FAIL = new Set(['index', 'index_update']);
+
+/**
+ * An update computed by an elementwise instruction writes straight into the shared variable's
+ * storage when that is invisible: same shape, the old value is read by nothing after (and by
+ * the instruction itself only element for element), no output or other update shares it, and
+ * no instruction that can fail runs afterwards — so a failed call still changes nothing.
+ */
+function updateInPlace(p: Program, shapes: number[][], alias: number[], skip: boolean[]): void {
+  const root = (b: number) => (alias[b] >= 0 ? alias[b] : b);
+  const producer = new Map<number, number>();
+  p.instructions.forEach((ins, k) => ins.outputs.forEach((b) => producer.set(b, k)));
+  const lastFailing = p.instructions.reduce((last, ins, k) => (MAY_FAIL.has(ins.opcode) && !skip[k] ? k : last), -1);
+  const sources = p.updates.map((u) => u.buffer);
+  p.updates.forEach((u) => {
+    const target = p.shared[u.shared];
+    const k = producer.get(u.buffer);
+    if (k === undefined || alias[u.buffer] >= 0 || p.instructions[k].opcode !== 'elemwise' || k < lastFailing) return;
+    if (shapes[u.buffer].length !== shapes[target].length || !shapes[u.buffer].every((d, i) => d === shapes[target][i])) return;
+    if (p.buffers[u.buffer].dtype !== p.buffers[target].dtype) return;
+    const ins = p.instructions[k];
+    // Read element for element by this instruction only (same shape, so never broadcast).
+    const readHere = ins.inputs.some((b) => root(b) === target);
+    if (readHere && !ins.inputs.every((b) => root(b) !== target || (alias[b] < 0 && shapes[b].length === shapes[target].length))) return;
+    for (let j = k + 1; j < p.instructions.length; j++) if (p.instructions[j].inputs.some((b) => root(b) === target)) return;
+    if (p.outputs.some((b) => root(b) === target || b === u.buffer)) return;
+    if (sources.some((b) => b !== u.buffer && root(b) === target)) return;
+    alias[u.buffer] = target;
+  });
 }
 
 /** Liveness-based placement of temps in one arena per dtype. */

@@ -74,6 +74,44 @@ describe('updates', () => {
   });
 });
 
+describe('updates in place', () => {
+  it('write the shared storage directly when nothing else needs the old value', () => {
+    const w = shared([1, 2, 3], 'w');
+    const x = T.vector('x');
+    const f = fn([x], x.sum(), { updates: [[w, w.sub(x.mul(0.5))]] });
+    const storage = w.container.value.data;
+    f(array([2, 2, 2]));
+    const plan = f.lastPlan!;
+    const u = f.program.updates[0];
+    expect(plan.alias[u.buffer]).toBe(f.program.shared[u.shared]);
+    expect(w.container.value.data).toBe(storage);
+    expect(vals(w.getValue())).toEqual([0, 1, 2]);
+  });
+
+  it('do not, when an output still needs the old value or a later instruction may fail', () => {
+    const w = shared([1, 2, 3], 'w');
+    const x = T.vector('x');
+    const f = fn([x], w.mul(x).sum(), { updates: [[w, w.add(1)]] });
+    expect(f(array([1, 1, 1])).item()).toBe(6);
+    expect(vals(w.getValue())).toEqual([2, 3, 4]);
+    // w's update is computed before an indexing that may fail: it must wait for the commit.
+    const i = T.ivector('i');
+    const v = shared([5, 6], 'v');
+    const c = shared(0, 'c');
+    const g = fn([i], [], { updates: [[w, w.mul(10)], [c, c.add(v.get(i).sum())]] });
+    const k = g.program.instructions.findIndex((ins) => ins.opcode === 'index');
+    const ku = g.program.instructions.findIndex((ins) => ins.outputs.includes(g.program.updates[0].buffer));
+    expect(ku).toBeLessThan(k);
+    expect(() => g(array([7]))).toThrow(/out of bounds/);
+    expect(g.lastPlan!.alias[g.program.updates[0].buffer]).toBe(-1);
+    expect(vals(w.getValue())).toEqual([2, 3, 4]);
+    expect(c.getValue().item()).toBe(0);
+    g(array([1]));
+    expect(vals(w.getValue())).toEqual([20, 30, 40]);
+    expect(c.getValue().item()).toBe(6);
+  });
+});
+
 describe('givens', () => {
   it('replace a variable by another expression', () => {
     const x = T.vector('x');

@@ -59,6 +59,7 @@ export class JsExecutor implements Executor {
     // Every instruction succeeded: publish outputs, then updates (values from before the call).
     p.outputs.forEach((b, i) => call.outputs[i].set(bufs[b]));
     const values = p.updates.map((u, i) => (plan.snapshot[i] ? bufs[u.buffer].slice() : bufs[u.buffer]));
-    p.updates.forEach((_, i) => call.updates[i].set(values[i]));
+    // An update computed in place already sits in the shared storage.
+    p.updates.forEach((_, i) => call.updates[i] !== values[i] && call.updates[i].set(values[i]));
   }
 }
