@@ -63,7 +63,7 @@ function chooseCoretype(): string | undefined {
   }
 }
 
-function explain(message: string): string {
+export function explainLoadError(message: string): string {
   if (/libopenblas/.test(message)) {
     return `${message}\nThe OpenBLAS library is missing: install it (Debian/Ubuntu: apt-get install libopenblas0, or libopenblas-dev to build).`;
   }
@@ -88,7 +88,7 @@ export function loadAddon(): LoadResult {
     const addon = gypBuild(root);
     cached = { addon, coretype, root };
   } catch (e) {
-    cached = { addon: null, reason: explain((e as Error).message), coretype, root };
+    cached = { addon: null, reason: explainLoadError((e as Error).message), coretype, root };
   }
   return cached;
 }
