@@ -26,7 +26,8 @@ export interface VerifyGradOptions {
  */
 export function verifyGrad(f: (...xs: Variable[]) => Variable, points: readonly NDArray[], opts: VerifyGradOptions = {}): void {
   const pts = points.map((p) => (p instanceof NDArray ? p : array(p as never)));
-  const vars = pts.map((p, i) => tensor(p.dtype, p.shape.map(() => false), `x${i}`));
+  // Length-1 axes are broadcastable, as a constant of that shape would be.
+  const vars = pts.map((p, i) => tensor(p.dtype, p.shape.map((d) => d === 1), `x${i}`));
   const out = f(...vars);
   const f32 = pts.some((p) => p.dtype === 'float32') || out.dtype === 'float32';
   const eps = opts.eps ?? (f32 ? 1e-3 : 1e-7);
