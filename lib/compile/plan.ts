@@ -96,10 +96,13 @@ function updateInPlace(p: Program, shapes: number[][], alias: number[], skip: bo
   p.updates.forEach((u) => {
     const target = p.shared[u.shared];
     const k = producer.get(u.buffer);
-    if (k === undefined || alias[u.buffer] >= 0 || p.instructions[k].opcode !== 'elemwise' || k < lastFailing) return;
+    const opcode = k === undefined ? '' : p.instructions[k].opcode;
+    if (k === undefined || alias[u.buffer] >= 0 || (opcode !== 'elemwise' && opcode !== 'gemm') || k < lastFailing) return;
     if (shapes[u.buffer].length !== shapes[target].length || !shapes[u.buffer].every((d, i) => d === shapes[target][i])) return;
     if (p.buffers[u.buffer].dtype !== p.buffers[target].dtype) return;
     const ins = p.instructions[k];
+    // gemm may read the old value only as its C (BLAS scales C in place); never as A or B.
+    if (opcode === 'gemm' && ins.inputs.slice(1).some((b) => root(b) === target)) return;
     // Read element for element by this instruction only (same shape, so never broadcast).
     const readHere = ins.inputs.some((b) => root(b) === target);
     if (readHere && !ins.inputs.every((b) => root(b) !== target || (alias[b] < 0 && shapes[b].length === shapes[target].length))) return;
@@ -154,7 +157,9 @@ function placeTemps(p: Program, shapes: number[][], alias: number[]) {
   };
 
   p.instructions.forEach((ins, k) => {
-    const donors = ins.opcode === 'elemwise' ? inPlaceDonors(p, ins.inputs, k, shapes, alias, lastUse) : [];
+    // Elementwise results may overwrite any dead same-shape input; gemm only its C.
+    const candidates = ins.opcode === 'elemwise' ? ins.inputs : ins.opcode === 'gemm' ? [ins.inputs[0]] : [];
+    const donors = inPlaceDonors(p, candidates, ins.inputs, k, shapes, alias, lastUse);
     for (const b of ins.outputs) {
       if (alias[b] >= 0 || p.buffers[b].kind !== 'temp') continue;
       const size = sizeOf(shapes[b]);
@@ -177,12 +182,13 @@ function placeTemps(p: Program, shapes: number[][], alias: number[]) {
 }
 
 /** Temps read by instruction k, read by nothing later, owning their storage and not broadcast: safe to overwrite. */
-function inPlaceDonors(p: Program, inputs: number[], k: number, shapes: number[][], alias: number[], lastUse: Map<number, number>): number[] {
+function inPlaceDonors(p: Program, candidates: number[], inputs: number[], k: number, shapes: number[][], alias: number[], lastUse: Map<number, number>): number[] {
+  if (candidates.length === 0) return [];
   const outShape = shapes[p.instructions[k].outputs[0]];
   const uses = (b: number) => inputs.filter((x) => x === b).length;
-  return inputs.filter(
+  return candidates.filter(
     (b, i) =>
-      inputs.indexOf(b) === i &&
+      candidates.indexOf(b) === i &&
       uses(b) === 1 &&
       p.buffers[b].kind === 'temp' &&
       alias[b] < 0 &&

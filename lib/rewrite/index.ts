@@ -1,6 +1,6 @@
 /**
  * The rewrite pipeline. Phases run in order, each to a fixed point:
- *   canonicalize (+ constant folding, merge) → stabilize → specialize (BLAS flags) → fusion.
+ *   canonicalize (+ constant folding, merge) → stabilize → BLAS insertion → fusion.
  */
 import { FunctionGraph } from '../graph/fgraph.js';
 import type { Variable } from '../graph/variable.js';
@@ -9,6 +9,7 @@ import { canonicalize } from './canonicalize.js';
 import { stabilize } from './stabilize.js';
 import { fold, mergeGraph } from './fold.js';
 import { fuseElemwise } from './fusion.js';
+import { insertGemm } from './blas.js';
 
 const MAX_PASSES = 50;
 
@@ -44,6 +45,7 @@ export function rewriteGraph(fg: FunctionGraph, opts: RewriteOptions = {}): void
     if (!changed) break;
   }
   if (opts.fusion !== false) {
+    applyLocal(fg, [insertGemm]);
     fuseElemwise(fg);
     mergeGraph(fg);
   }

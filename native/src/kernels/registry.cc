@@ -23,6 +23,7 @@ std::unique_ptr<Kernel> makeKernel(const std::string& opcode, const KernelArgs& 
     registerIndex();
     registerSoftmax();
     registerRowPass();
+    registerGemm();
   });
   auto it = table().find(opcode);
   if (it == table().end()) throw std::runtime_error("the native backend has no kernel for opcode '" + opcode + "'");

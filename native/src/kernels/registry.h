@@ -30,6 +30,7 @@ void registerShapeOps();
 void registerIndex();
 void registerSoftmax();
 void registerRowPass();
+void registerGemm();
 void registerKernel(const std::string& opcode, KernelFactory f);
 
 inline int64_t sizeOf(const std::vector<int64_t>& s) {

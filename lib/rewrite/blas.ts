@@ -1,0 +1,52 @@
+/**
+ * BLAS insertion: C ± s·dot(A, B) (and C + dot(A, B)) becomes one gemm/gemv with alpha = ±s and
+ * beta = 1, when the product is used nowhere else and C needs no broadcasting. The planner can
+ * then run it in C's storage — e.g. an SGD step W - lr·dot(X.T, G) updates W in place.
+ */
+import { Apply, Variable } from '../graph/variable.js';
+import { Dot } from '../ops/dot.js';
+import { Gemm } from '../ops/gemm.js';
+import { constValue, elem, named } from './pattern.js';
+import type { FunctionGraph } from '../graph/fgraph.js';
+
+function soleReader(fg: FunctionGraph, v: Variable): boolean {
+  return !fg.isOutput(v) && (fg.clients().get(v)?.length ?? 0) === 1;
+}
+
+/** v as s·dot(A, B): the dot node and s, or null. */
+function scaledDot(fg: FunctionGraph, v: Variable): { dot: Apply; scale: number } | null {
+  if (v.owner?.op instanceof Dot) return soleReader(fg, v) ? { dot: v.owner, scale: 1 } : null;
+  const m = elem(v, 'mul');
+  if (!m || !soleReader(fg, v)) return null;
+  for (const [d, s] of [[m[0], m[1]], [m[1], m[0]]]) {
+    const scale = s.ndim === 0 ? constValue(s) : null;
+    if (scale !== null && d.owner?.op instanceof Dot && soleReader(fg, d)) return { dot: d.owner, scale };
+  }
+  return null;
+}
+
+const samePattern = (a: Variable, b: Variable) => a.dtype === b.dtype && a.ndim === b.ndim && a.broadcastable.every((f, i) => f === b.broadcastable[i]);
+
+export const insertGemm = named('insert_gemm', (node, fg) => {
+  const out = node.outputs[0];
+  for (const name of ['add', 'sub'] as const) {
+    const ins = elem(out, name);
+    if (!ins) continue;
+    const orders = name === 'add' ? [[0, 1], [1, 0]] : [[0, 1]];
+    for (const [ci, ti] of orders) {
+      const c = ins[ci];
+      const found = scaledDot(fg, ins[ti]);
+      if (!found) continue;
+      const [a, b] = found.dot.inputs;
+      const op = found.dot.op as Dot;
+      const product = found.dot.outputs[0];
+      if (a.ndim !== 2 || !samePattern(c, out) || !samePattern(product, out) || a.dtype !== out.dtype || b.dtype !== out.dtype) continue;
+      if (out.dtype !== 'float64' && out.dtype !== 'float32') continue;
+      // X^T·g next to an X·w is left to the one-pass rewrite, which reads X once for both.
+      if (op.transA && b.ndim === 1 && (fg.clients().get(a) ?? []).some(([n]) => n.op instanceof Dot && !n.op.transA && !n.op.transB && n.inputs[0] === a && n.inputs[1].ndim === 1)) continue;
+      const alpha = (name === 'sub' ? -1 : 1) * found.scale;
+      return [new Gemm(alpha, 1, op.transA, op.transB).makeNode(c, a, b).outputs[0]];
+    }
+  }
+  return null;
+});

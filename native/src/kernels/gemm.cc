@@ -1,0 +1,82 @@
+// The `gemm` opcode: out = beta·C + alpha·op(A)·op(B) in one BLAS call (gemv when B is a
+// vector). C is copied to out first unless the plan put out in C's storage (in place).
+#include <cblas.h>
+
+#include <cstring>
+
+#include "registry.h"
+
+namespace theanode {
+namespace {
+
+inline void bgemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, double alpha, const double* a, int lda, const double* b, int ldb, double beta, double* c) {
+  cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, n);
+}
+inline void bgemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, double alpha, const float* a, int lda, const float* b, int ldb, double beta, float* c) {
+  cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, static_cast<float>(alpha), a, lda, b, ldb, static_cast<float>(beta), c, n);
+}
+inline void bgemv(CBLAS_TRANSPOSE t, int rows, int cols, double alpha, const double* a, int lda, const double* x, double beta, double* y) {
+  cblas_dgemv(CblasRowMajor, t, rows, cols, alpha, a, lda, x, 1, beta, y, 1);
+}
+inline void bgemv(CBLAS_TRANSPOSE t, int rows, int cols, double alpha, const float* a, int lda, const float* x, double beta, float* y) {
+  cblas_sgemv(CblasRowMajor, t, rows, cols, static_cast<float>(alpha), a, lda, x, 1, static_cast<float>(beta), y, 1);
+}
+
+class Gemm : public Kernel {
+ public:
+  explicit Gemm(const KernelArgs& a)
+      : c_(a.in[0]), a_(a.in[1]), b_(a.in[2]), o_(a.out[0]), alpha_(a.attrs["alpha"].number()), beta_(a.attrs["beta"].number()),
+        ta_(a.attrs["transA"].truthy()), tb_(a.attrs["transB"].truthy()), f32_(a.outTypes[0] == DType::F32) {
+    for (DType t : a.inTypes)
+      if (t != a.outTypes[0] || (t != DType::F64 && t != DType::F32)) throw std::runtime_error("gemm: operands must share one float dtype");
+    const auto& sa = a.inShapes[1];
+    const auto& sb = a.inShapes[2];
+    if (sa.size() != 2 || sb.size() < 1 || sb.size() > 2) throw std::runtime_error("gemm: bad operand ranks");
+    rowsA_ = sa[0];
+    colsA_ = sa[1];
+    m_ = ta_ ? sa[1] : sa[0];
+    k_ = ta_ ? sa[0] : sa[1];
+    vec_ = sb.size() == 1;
+    n_ = vec_ ? 1 : (tb_ ? sb[0] : sb[1]);
+    ldb_ = vec_ ? 1 : sb[1];
+    const int64_t kb = vec_ ? sb[0] : (tb_ ? sb[1] : sb[0]);
+    if (kb != k_ || sizeOf(a.outShapes[0]) != m_ * n_) throw std::runtime_error("gemm: operand shapes are not aligned");
+  }
+
+  void run(Frame& f) override {
+    if (f32_) run<float>(f);
+    else run<double>(f);
+  }
+
+ private:
+  template <typename T>
+  void run(Frame& f) {
+    T* out = static_cast<T*>(f.ptr[o_]);
+    const T* c = static_cast<const T*>(f.ptr[c_]);
+    const int64_t size = m_ * n_;
+    if (size == 0) return;
+    if (out != c) std::memcpy(out, c, static_cast<size_t>(size) * sizeof(T));
+    if (k_ == 0) {
+      for (int64_t i = 0; i < size; i++) out[i] = static_cast<T>(beta_ * out[i]);
+      return;
+    }
+    const T* a = static_cast<const T*>(f.ptr[a_]);
+    const T* b = static_cast<const T*>(f.ptr[b_]);
+    const int lda = static_cast<int>(colsA_);
+    if (vec_) bgemv(ta_ ? CblasTrans : CblasNoTrans, static_cast<int>(rowsA_), static_cast<int>(colsA_), alpha_, a, lda, b, beta_, out);
+    else bgemm(ta_ ? CblasTrans : CblasNoTrans, tb_ ? CblasTrans : CblasNoTrans, static_cast<int>(m_), static_cast<int>(n_), static_cast<int>(k_), alpha_, a, lda, b, static_cast<int>(ldb_), beta_, out);
+  }
+
+  int c_, a_, b_, o_;
+  double alpha_, beta_;
+  bool ta_, tb_, f32_, vec_ = false;
+  int64_t rowsA_ = 0, colsA_ = 0, m_ = 0, n_ = 0, k_ = 0, ldb_ = 1;
+};
+
+}  // namespace
+
+void registerGemm() {
+  registerKernel("gemm", [](const KernelArgs& a) { return std::make_unique<Gemm>(a); });
+}
+
+}  // namespace theanode
