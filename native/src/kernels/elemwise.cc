@@ -166,8 +166,11 @@ struct Step {
 struct Input {
   int buffer;
   DType dtype;
-  enum Mode { Full, Scalar, Strided } mode;
+  // Tail: repeats along the leading axes (a bias row); Head: repeats along the trailing axes
+  // (a column); Strided: anything else broadcastable.
+  enum Mode { Full, Scalar, Tail, Head, Strided } mode;
   std::vector<int64_t> strides;  // broadcast strides over the output shape (Strided)
+  int64_t period = 1;            // Tail: the input's size; Head: how often each value repeats
 };
 
 class Elemwise : public Kernel {
@@ -205,6 +208,7 @@ class Elemwise : public Kernel {
         int off = nd - static_cast<int>(s.size());
         in.strides.assign(nd, 0);
         for (int ax = off; ax < nd; ax++) in.strides[ax] = s[ax - off] == 1 ? 0 : st[ax - off];
+        classify(in, size);
       }
       inputs_.push_back(std::move(in));
     }
@@ -216,8 +220,10 @@ class Elemwise : public Kernel {
     if (n_ == 0) return;
     const int nd = static_cast<int>(outShape_.size());
     // Odometer over the output shape, for strided inputs.
-    std::vector<int64_t> idx(nd, 0);
-    std::vector<int64_t> offs(inputs_.size(), 0);
+    auto& idx = odometer_;
+    auto& offs = offsets_;
+    idx.assign(nd, 0);
+    offs.assign(inputs_.size(), 0);
     void* outp = f.ptr[out_];
     for (int64_t start = 0; start < n_; start += B) {
       const int64_t len = std::min(B, n_ - start);
@@ -229,6 +235,8 @@ class Elemwise : public Kernel {
           loadBlock(in.dtype, p, start, len, v);
         } else if (in.mode == Input::Scalar) {
           std::fill_n(v, len, load(in.dtype, p, 0));
+        } else if (in.mode == Input::Tail || in.mode == Input::Head) {
+          loadRepeated(in, p, start, len, v);
         }
       }
       if (hasStrided()) fillStrided(f, idx, offs, len, nd);
@@ -245,6 +253,56 @@ class Elemwise : public Kernel {
   const double* argBlock(const Arg& a) {
     return a.kind == 0 ? inputBlock(a.idx) : a.kind == 1 ? stepBlock(a.idx) : constBlock(a.idx);
   }
+  // A broadcast input that is one contiguous block repeated: as a bias row (Tail) or a column (Head).
+  void classify(Input& in, int64_t size) {
+    const int nd = static_cast<int>(outShape_.size());
+    const auto out = stridesOf(outShape_);
+    int d = 0;
+    while (d < nd && in.strides[d] == 0) d++;
+    bool tail = true;
+    for (int ax = d; ax < nd; ax++) tail = tail && in.strides[ax] == out[ax];
+    if (tail) {
+      in.mode = Input::Tail;
+      in.period = size;
+      return;
+    }
+    int e = nd - 1;
+    while (e >= 0 && in.strides[e] == 0) e--;
+    const int64_t rep = n_ / std::max<int64_t>(size, 1);
+    bool head = e >= 0 && rep > 0;
+    for (int ax = 0; ax <= e && head; ax++) head = in.strides[ax] * rep == out[ax];
+    if (head) {
+      in.mode = Input::Head;
+      in.period = rep;
+    }
+  }
+
+  template <typename T>
+  static void repeatLoop(const T* src, const Input& in, int64_t start, int64_t len, double* v) {
+    if (in.mode == Input::Tail) {
+      int64_t j = start % in.period;
+      for (int64_t k = 0; k < len; k++) {
+        v[k] = src[j];
+        if (++j == in.period) j = 0;
+      }
+    } else {
+      int64_t q = start / in.period, r = start % in.period;
+      for (int64_t k = 0; k < len; k++) {
+        v[k] = src[q];
+        if (++r == in.period) r = 0, q++;
+      }
+    }
+  }
+
+  static void loadRepeated(const Input& in, const void* p, int64_t start, int64_t len, double* v) {
+    switch (in.dtype) {
+      case DType::F64: return repeatLoop(static_cast<const double*>(p), in, start, len, v);
+      case DType::F32: return repeatLoop(static_cast<const float*>(p), in, start, len, v);
+      case DType::I32: return repeatLoop(static_cast<const int32_t*>(p), in, start, len, v);
+      case DType::BOOL: return repeatLoop(static_cast<const uint8_t*>(p), in, start, len, v);
+    }
+  }
+
   bool hasStrided() const {
     for (auto& in : inputs_)
       if (in.mode == Input::Strided) return true;
@@ -289,6 +347,7 @@ class Elemwise : public Kernel {
   std::vector<int64_t> outShape_;
   int64_t n_ = 0;
   std::vector<double> vals_;
+  std::vector<int64_t> odometer_, offsets_;
 };
 
 }  // namespace

@@ -55,6 +55,18 @@ describe.runIf(native.available)('native agrees with js', () => {
     }
   });
 
+  it('broadcasting a row, a column and a middle axis', () => {
+    const m = T.matrix('m');
+    const col = T.tensor('float64', [false, true], 'col');
+    const t3 = T.tensor3('t3');
+    const mid = T.tensor('float64', [false, true, false], 'mid');
+    const row = T.vector('row');
+    agree([m, col, t3, mid, row], [m.add(col), m.mul(row).sub(col), t3.add(mid), t3.mul(row.get(T.slice(0, 4))), col.add(row)], [f64(5, 6), f64(5, 1), f64(2, 3, 4), f64(2, 1, 4), f64(6)], 'broadcast');
+    const fc = T.tensor('float32', [false, true], 'fc');
+    const fm = T.matrix('fm', 'float32');
+    agree([fm, fc], [fm.add(fc), T.relu(fm.sub(fc))], [f32(300, 7), f32(300, 1)], 'broadcast f32');
+  });
+
   it('integers, booleans, 0-d values and empty arrays', () => {
     const i = T.ivector('i');
     const j = T.iscalar('j');
