@@ -247,8 +247,12 @@ function resolve(spec: IndexEntry[], xs: number[], shapes: number[][], values: (
   return { outShape, base, xStep, advStep, advAxes, advShape };
 }
 
-/** Fill `out` with the flat offset in x of every selected element, in C order of the selection. */
-function fillOffsets(r: Resolved, spec: IndexEntry[], xs: number[], shapes: number[][], ins: TypedArray[], advOff: Int32Array, out: Int32Array): void {
+/**
+ * Fill `out` with the flat offset in x of every selected element, in C order of the selection.
+ * `broadcastCache` keeps, per index array, where each of its elements lands in the broadcast
+ * shape (fixed for a plan, so computed once).
+ */
+function fillOffsets(r: Resolved, spec: IndexEntry[], xs: number[], shapes: number[][], ins: TypedArray[], advOff: Int32Array, out: Int32Array, broadcastCache: Map<number, Int32Array>): void {
   if (r.advAxes.length > 0) {
     const st = stridesOf(xs);
     advOff.fill(0);
@@ -256,9 +260,12 @@ function fillOffsets(r: Resolved, spec: IndexEntry[], xs: number[], shapes: numb
       const e = spec[ax];
       if (e.k === 'array') {
         const idx = ins[e.in];
-        const bs = broadcastStrides(shapes[e.in], r.advShape);
-        const tmp = new Int32Array(advOff.length);
-        offsetsOf(r.advShape, bs, tmp);
+        let tmp = broadcastCache.get(ax);
+        if (!tmp || tmp.length !== advOff.length) {
+          tmp = new Int32Array(advOff.length);
+          offsetsOf(r.advShape, broadcastStrides(shapes[e.in], r.advShape), tmp);
+          broadcastCache.set(ax, tmp);
+        }
         for (let p = 0; p < advOff.length; p++) advOff[p] += checkIndex(idx[tmp[p]], xs[ax], ax) * st[ax];
       } else {
         const v = checkIndex(boundValue((e as { v: Bound }).v, ins)!, xs[ax], ax);
@@ -322,10 +329,11 @@ registerKernel({
     const spec = attrs.spec as unknown as IndexEntry[];
     const offsets = new Int32Array(sizeOf(o));
     let advOff = new Int32Array(0);
+    const cache = new Map<number, Int32Array>();
     return (ins, outs) => {
       const r = resolve(spec, inShapes[0], inShapes, ins);
       if (advOff.length !== sizeOf(r.advShape)) advOff = new Int32Array(sizeOf(r.advShape));
-      fillOffsets(r, spec, inShapes[0], inShapes, ins, advOff, offsets);
+      fillOffsets(r, spec, inShapes[0], inShapes, ins, advOff, offsets, cache);
       const x = ins[0];
       const out = outs[0];
       for (let k = 0; k < offsets.length; k++) out[k] = x[offsets[k]];
@@ -351,6 +359,7 @@ registerKernel({
     let offsets = new Int32Array(0);
     let vOff = new Int32Array(0);
     let advOff = new Int32Array(0);
+    const cache = new Map<number, Int32Array>();
     return (ins, outs) => {
       const r = resolve(spec, inShapes[0], inShapes, ins);
       const n = sizeOf(r.outShape);
@@ -360,7 +369,7 @@ registerKernel({
         offsetsOf(r.outShape, broadcastStrides(vShape, r.outShape), vOff);
       }
       if (advOff.length !== sizeOf(r.advShape)) advOff = new Int32Array(sizeOf(r.advShape));
-      fillOffsets(r, spec, inShapes[0], inShapes, ins, advOff, offsets);
+      fillOffsets(r, spec, inShapes[0], inShapes, ins, advOff, offsets, cache);
       const out = outs[0];
       const v = ins[ins.length - 1];
       out.set(ins[0]);
