@@ -9,6 +9,7 @@
 
 #include "json.h"
 #include "kernels/registry.h"
+#include "pool.h"
 #include "program.h"
 
 namespace theanode {
@@ -265,7 +266,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   auto o = Napi::Object::New(info.Env());
   o.Set("corename", openblas_get_corename());
   o.Set("config", openblas_get_config());
-  o.Set("threads", openblas_get_num_threads());
+  o.Set("threads", kernelThreads());
   return o;
 }
 
@@ -280,11 +281,19 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
     return info.Env().Undefined();
   }
   std::lock_guard<std::mutex> lock(runMutex);
-  openblas_set_num_threads(n);
+  setKernelThreads(n);
   return info.Env().Undefined();
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  // One pool of threads (pool.h): OpenBLAS's own count becomes the pool's, and OpenBLAS runs
+  // single-threaded inside it.
+  static const bool once = [] {
+    setKernelThreads(openblas_get_num_threads());
+    openblas_set_num_threads(1);
+    return true;
+  }();
+  (void)once;
   exports.Set("Executor", Executor::Define(env));
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));

@@ -87,7 +87,12 @@ export function backendInfo(): BackendInfo {
   return { backend: 'native', blasCore: i.corename.trim(), blasConfig: i.config.trim(), blasThreads: i.threads, coretypeChosen: r.coretype };
 }
 
-/** Set how many threads OpenBLAS uses. */
+/**
+ * Set how many threads the native backend uses: products big enough to share are split into
+ * bands (each a single-threaded OpenBLAS call), and the fused one-pass kernel into row ranges.
+ * OpenBLAS's own threading stays off, so its workers never compete with these. The initial
+ * count is OPENBLAS_NUM_THREADS, or the number of cores.
+ */
 export function setBlasThreads(n: number): void {
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`setBlasThreads: expected a positive integer, got ${n}`);
   addon().setThreads(n);

@@ -1,25 +1,12 @@
 // The `dot` opcode: vector and matrix products through CBLAS (transposes as BLAS flags, never a
 // transposed copy); integer and boolean operands use plain loops with double accumulation.
-#include <cblas.h>
-
 #include <cstring>
 
+#include "blas.h"
 #include "registry.h"
 
 namespace theanode {
 namespace {
-
-// CBLAS by element type.
-inline double bdot(int n, const double* x, const double* y) { return cblas_ddot(n, x, 1, y, 1); }
-inline float bdot(int n, const float* x, const float* y) { return cblas_sdot(n, x, 1, y, 1); }
-inline void bgemv(CBLAS_TRANSPOSE t, int m, int n, const double* a, int lda, const double* x, double* y) { cblas_dgemv(CblasRowMajor, t, m, n, 1.0, a, lda, x, 1, 0.0, y, 1); }
-inline void bgemv(CBLAS_TRANSPOSE t, int m, int n, const float* a, int lda, const float* x, float* y) { cblas_sgemv(CblasRowMajor, t, m, n, 1.0f, a, lda, x, 1, 0.0f, y, 1); }
-inline void bgemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, const double* a, int lda, const double* b, int ldb, double* c) {
-  cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, 1.0, a, lda, b, ldb, 0.0, c, n);
-}
-inline void bgemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, const float* a, int lda, const float* b, int ldb, float* c) {
-  cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, n);
-}
 
 class Dot : public Kernel {
  public:
@@ -49,22 +36,19 @@ class Dot : public Kernel {
     const void* Bp = f.ptr[b_];
     if (m_ == 0 || n_ == 0) return;
     if (k_ == 0 || mode_ == Generic) return generic(A, Bp, C);
-    const auto tA = ta_ ? CblasTrans : CblasNoTrans;
-    const auto tB = tb_ ? CblasTrans : CblasNoTrans;
-    const int m = static_cast<int>(m_), n = static_cast<int>(n_), k = static_cast<int>(k_);
-    const int lda = static_cast<int>(std::max<int64_t>(lda_, 1)), ldb = static_cast<int>(std::max<int64_t>(ldb_, 1));
-    if (mode_ == F64) blas(static_cast<const double*>(A), static_cast<const double*>(Bp), static_cast<double*>(C), tA, tB, m, n, k, lda, ldb);
-    else blas(static_cast<const float*>(A), static_cast<const float*>(Bp), static_cast<float*>(C), tA, tB, m, n, k, lda, ldb);
+    if (mode_ == F64) products(static_cast<const double*>(A), static_cast<const double*>(Bp), static_cast<double*>(C));
+    else products(static_cast<const float*>(A), static_cast<const float*>(Bp), static_cast<float*>(C));
   }
 
  private:
   template <typename T>
-  void blas(const T* a, const T* b, T* c, CBLAS_TRANSPOSE tA, CBLAS_TRANSPOSE tB, int m, int n, int k, int lda, int ldb) {
-    if (!aMat_ && !bMat_) c[0] = bdot(k, a, b);
-    else if (aMat_ && !bMat_) bgemv(tA, ta_ ? k : m, ta_ ? m : k, a, lda, b, c);
+  void products(const T* a, const T* b, T* c) {
+    const int64_t lda = std::max<int64_t>(lda_, 1), ldb = std::max<int64_t>(ldb_, 1);
+    if (!aMat_ && !bMat_) c[0] = blas::dot(static_cast<int>(k_), a, b);
+    else if (aMat_ && !bMat_) blas::gemv(ta_, ta_ ? k_ : m_, ta_ ? m_ : k_, 1.0, a, lda, b, 0.0, c);
     // vector · matrix is (matrix^T) · vector.
-    else if (!aMat_ && bMat_) bgemv(tb_ ? CblasNoTrans : CblasTrans, tb_ ? n : k, tb_ ? k : n, b, ldb, a, c);
-    else bgemm(tA, tB, m, n, k, a, lda, b, ldb, c);
+    else if (!aMat_ && bMat_) blas::gemv(!tb_, tb_ ? n_ : k_, tb_ ? k_ : n_, 1.0, b, ldb, a, 0.0, c);
+    else blas::gemm(ta_, tb_, m_, n_, k_, 1.0, a, lda, b, ldb, 0.0, c, n_);
   }
 
   // Any dtypes (and k == 0): double accumulation, stored with typed-array semantics.

@@ -10,6 +10,7 @@
 #include <limits>
 
 #include "registry.h"
+#include "vmath.h"
 
 namespace theanode {
 namespace {
@@ -35,13 +36,29 @@ Op parseOp(const std::string& s) {
   throw std::runtime_error("elemwise: unknown scalar op " + s);
 }
 
-// The same functions as the H helpers of lib/ops/scalar.ts.
+// The same functions as the H helpers of lib/ops/scalar.ts, on libm (for the scalar build).
 inline double sigmoid(double x) {
   if (x >= 0) return 1 / (1 + std::exp(-x));
   double e = std::exp(x);
   return e / (1 + e);
 }
 inline double softplus(double x) { return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x)); }
+
+// Transcendentals: libm where loops stay scalar anyway, vmath where they vectorise.
+struct LibmMath {
+  static double exp(double x) { return std::exp(x); }
+  static double log(double x) { return std::log(x); }
+  static double log1p(double x) { return std::log1p(x); }
+  static double sigmoid(double x) { return theanode::sigmoid(x); }
+  static double softplus(double x) { return theanode::softplus(x); }
+};
+struct VectorMath {
+  static double exp(double x) { return vmath::exp(x); }
+  static double log(double x) { return vmath::log(x); }
+  static double log1p(double x) { return vmath::log1p(x); }
+  static double sigmoid(double x) { return vmath::sigmoid(x); }
+  static double softplus(double x) { return vmath::softplus(x); }
+};
 // Branch-free selection: data-dependent branches mispredict on random data, and selects vectorise.
 inline double pick(bool c, double x, double y) {
   uint64_t bx, by;
@@ -99,7 +116,7 @@ struct RoundFloat {
   static double apply(double v) { return static_cast<float>(v); }
 };
 
-template <class R>
+template <class R, class M>
 __attribute__((always_inline)) inline void stepLoop(Op op, DType dt, double* r, const double* a, const double* b, const double* c, int64_t len) {
 #define LOOP(expr) for (int64_t k = 0; k < len; k++) r[k] = R::apply(expr)
     switch (op) {
@@ -109,17 +126,17 @@ __attribute__((always_inline)) inline void stepLoop(Op op, DType dt, double* r, 
       case Op::Div: LOOP(a[k] / b[k]); break;
       case Op::Neg: LOOP(-a[k]); break;
       case Op::Pow: LOOP(jsPow(a[k], b[k])); break;
-      case Op::Exp: LOOP(std::exp(a[k])); break;
-      case Op::Log: LOOP(std::log(a[k])); break;
-      case Op::Log1p: LOOP(std::log1p(a[k])); break;
+      case Op::Exp: LOOP(M::exp(a[k])); break;
+      case Op::Log: LOOP(M::log(a[k])); break;
+      case Op::Log1p: LOOP(M::log1p(a[k])); break;
       case Op::Expm1: LOOP(std::expm1(a[k])); break;
       case Op::Sqrt: LOOP(std::sqrt(a[k])); break;
       case Op::Sqr: LOOP(a[k] * a[k]); break;
       case Op::Abs: LOOP(std::fabs(a[k])); break;
       case Op::Sign: LOOP(sign(a[k])); break;
       case Op::Tanh: LOOP(std::tanh(a[k])); break;
-      case Op::Sigmoid: LOOP(sigmoid(a[k])); break;
-      case Op::Softplus: LOOP(softplus(a[k])); break;
+      case Op::Sigmoid: LOOP(M::sigmoid(a[k])); break;
+      case Op::Softplus: LOOP(M::softplus(a[k])); break;
       case Op::Relu: LOOP(relu(a[k])); break;
       case Op::Maximum: LOOP(maximum(a[k], b[k])); break;
       case Op::Minimum: LOOP(minimum(a[k], b[k])); break;
@@ -146,13 +163,36 @@ __attribute__((always_inline)) inline void stepLoop(Op op, DType dt, double* r, 
 #undef LOOP
 }
 
-// Compiled for AVX-512, AVX2 and plain x86-64; the loader picks what the CPU has.
-__attribute__((target_clones("avx512f", "avx2", "default"))) void stepF64(Op op, DType dt, double* r, const double* a, const double* b, const double* c, int64_t len) {
-  stepLoop<KeepDouble>(op, dt, r, a, b, c, len);
+using StepFn = void (*)(Op, DType, double*, const double*, const double*, const double*, int64_t);
+template <class R, class M>
+void stepAny(Op op, DType dt, double* r, const double* a, const double* b, const double* c, int64_t len) {
+  stepLoop<R, M>(op, dt, r, a, b, c, len);
 }
-__attribute__((target_clones("avx512f", "avx2", "default"))) void stepF32(Op op, DType dt, double* r, const double* a, const double* b, const double* c, int64_t len) {
-  stepLoop<RoundFloat>(op, dt, r, a, b, c, len);
+#if defined(__x86_64__)
+// Compiled for AVX-512 and AVX2 (with FMA) as well as plain x86-64; chosen once for this CPU.
+template <class R>
+__attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,avx2,fma"))) void stepAvx512(Op op, DType dt, double* r, const double* a, const double* b, const double* c, int64_t len) {
+  stepLoop<R, VectorMath>(op, dt, r, a, b, c, len);
 }
+template <class R>
+__attribute__((target("avx2,fma"))) void stepAvx2(Op op, DType dt, double* r, const double* a, const double* b, const double* c, int64_t len) {
+  stepLoop<R, VectorMath>(op, dt, r, a, b, c, len);
+}
+template <class R>
+StepFn chooseStep() {
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw")) return stepAvx512<R>;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return stepAvx2<R>;
+  return stepAny<R, LibmMath>;
+}
+#else
+template <class R>
+StepFn chooseStep() {
+  return stepAny<R, VectorMath>;
+}
+#endif
+const StepFn stepF64 = chooseStep<KeepDouble>();
+const StepFn stepF32 = chooseStep<RoundFloat>();
 
 struct Arg {
   int kind;  // 0 input, 1 step, 2 constant

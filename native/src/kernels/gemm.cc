@@ -1,26 +1,12 @@
 // The `gemm` opcode: out = beta·C + alpha·op(A)·op(B) in one BLAS call (gemv when B is a
 // vector). C is copied to out first unless the plan put out in C's storage (in place).
-#include <cblas.h>
-
 #include <cstring>
 
+#include "blas.h"
 #include "registry.h"
 
 namespace theanode {
 namespace {
-
-inline void bgemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, double alpha, const double* a, int lda, const double* b, int ldb, double beta, double* c) {
-  cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, n);
-}
-inline void bgemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, double alpha, const float* a, int lda, const float* b, int ldb, double beta, float* c) {
-  cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, static_cast<float>(alpha), a, lda, b, ldb, static_cast<float>(beta), c, n);
-}
-inline void bgemv(CBLAS_TRANSPOSE t, int rows, int cols, double alpha, const double* a, int lda, const double* x, double beta, double* y) {
-  cblas_dgemv(CblasRowMajor, t, rows, cols, alpha, a, lda, x, 1, beta, y, 1);
-}
-inline void bgemv(CBLAS_TRANSPOSE t, int rows, int cols, double alpha, const float* a, int lda, const float* x, double beta, float* y) {
-  cblas_sgemv(CblasRowMajor, t, rows, cols, static_cast<float>(alpha), a, lda, x, 1, static_cast<float>(beta), y, 1);
-}
 
 class Gemm : public Kernel {
  public:
@@ -62,9 +48,8 @@ class Gemm : public Kernel {
     }
     const T* a = static_cast<const T*>(f.ptr[a_]);
     const T* b = static_cast<const T*>(f.ptr[b_]);
-    const int lda = static_cast<int>(colsA_);
-    if (vec_) bgemv(ta_ ? CblasTrans : CblasNoTrans, static_cast<int>(rowsA_), static_cast<int>(colsA_), alpha_, a, lda, b, beta_, out);
-    else bgemm(ta_ ? CblasTrans : CblasNoTrans, tb_ ? CblasTrans : CblasNoTrans, static_cast<int>(m_), static_cast<int>(n_), static_cast<int>(k_), alpha_, a, lda, b, static_cast<int>(ldb_), beta_, out);
+    if (vec_) blas::gemv(ta_, rowsA_, colsA_, alpha_, a, colsA_, b, beta_, out);
+    else blas::gemm(ta_, tb_, m_, n_, k_, alpha_, a, colsA_, b, ldb_, beta_, out, n_);
   }
 
   int c_, a_, b_, o_;

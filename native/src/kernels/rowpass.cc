@@ -1,14 +1,15 @@
 // The `rowpass` opcode (see lib/ops/rowpass.ts): z = X·w, an elementwise chain on z's rows,
 // and X^T·g in one pass over X, by blocks of rows that stay in cache between the two products.
-// Each block: one gemv for its slice of z, the chain on the slice, one gemv (beta = 1) adding
-// its share of X^T·g. When the chain's inputs are not all row vectors or scalars, or when
-// OpenBLAS runs several threads (whole-matrix products parallelise better than blocks), the
-// three parts run one after the other over all rows.
-#include <cblas.h>
-
+// Each block: its slice of z (rowdot.h), the chain on the slice, and its share of X^T·g added
+// to the result. With several threads, each takes a contiguous range of rows and sums into its
+// own X^T·g, added up at the end. When the chain's inputs are not all row vectors or scalars,
+// the three parts run one after the other over all rows, on one thread.
 #include <cstring>
+#include <map>
 
+#include "../pool.h"
 #include "registry.h"
+#include "rowdot.h"
 
 namespace theanode {
 namespace {
@@ -40,55 +41,36 @@ class RowPass : public Kernel {
       if (in.out < static_cast<int>(nIn_) || static_cast<size_t>(in.out) >= ids_.size()) throw std::runtime_error("rowpass: bad reference");
       for (int r : in.args) rowLocal_ = rowLocal_ && (isRow(r) || sizeOf(shapes_[r]) == 1);
       rowLocal_ = rowLocal_ && isRow(in.out);
-      in.attrs = &inner[k];
+      in.spec = std::make_unique<Json>(inner[k]);
       inners_.push_back(std::move(in));
     }
     g_ = inners_.empty() ? static_cast<int>(nIn_) : inners_.back().out;
-    block_ = rowLocal_ ? std::max<int64_t>(8, 512 * 1024 / std::max<int64_t>(1, f_ * (f32_ ? 4 : 8))) : std::max<int64_t>(n_, 1);
-    // Elementwise kernels over local slots 0..all-1, for a full block and for the last one.
-    for (auto& in : inners_) {
-      in.spec = std::make_unique<Json>(*in.attrs);
-      in.full = makeInner(*in.spec, in, block_);
-      in.rest = n_ % block_ ? makeInner(*in.spec, in, n_ % block_) : nullptr;
-      in.attrs = nullptr;
-    }
-    local_.ptr.resize(ids_.size());
+    const int64_t elem = f32_ ? 4 : 8;
+    block_ = rowLocal_ ? std::max<int64_t>(8, 512 * 1024 / std::max<int64_t>(1, f_ * elem)) : std::max<int64_t>(n_, 1);
+    // Build the chain for a full block now, so that a bad program fails here rather than in a call.
+    lanes_.resize(1);
+    chainFor(lanes_[0], std::min(block_, std::max<int64_t>(n_, 1)));
   }
 
   void run(Frame& f) override {
-    const int64_t lda = f_;
     void* gw = f.ptr[ids_.back()];
     if (n_ == 0 || f_ == 0) {
       std::memset(gw, 0, static_cast<size_t>(f_) * (f32_ ? 4 : 8));
       return;
     }
-    // With several BLAS threads, whole-matrix products parallelise better than blocks.
-    const int64_t block = openblas_get_num_threads() > 1 ? n_ : block_;
-    for (int64_t r0 = 0; r0 < n_; r0 += block) {
-      const int64_t len = std::min(block, n_ - r0);
-      for (size_t i = 0; i < ids_.size(); i++) {
-        auto base = static_cast<uint8_t*>(f.ptr[ids_[i]]);
-        local_.ptr[i] = rowLocal_ && isRow(static_cast<int>(i)) ? base + r0 * static_cast<int64_t>(bytesOf(types_[i])) : base;
-      }
-      const int m = static_cast<int>(len), k = static_cast<int>(f_);
-      if (f32_) {
-        auto x = static_cast<const float*>(f.ptr[ids_[0]]) + r0 * lda;
-        cblas_sgemv(CblasRowMajor, CblasNoTrans, m, k, 1.0f, x, static_cast<int>(lda), static_cast<const float*>(f.ptr[ids_[1]]), 1, 0.0f, static_cast<float*>(local_.ptr[nIn_]), 1);
-      } else {
-        auto x = static_cast<const double*>(f.ptr[ids_[0]]) + r0 * lda;
-        cblas_dgemv(CblasRowMajor, CblasNoTrans, m, k, 1.0, x, static_cast<int>(lda), static_cast<const double*>(f.ptr[ids_[1]]), 1, 0.0, static_cast<double*>(local_.ptr[nIn_]), 1);
-      }
-      for (auto& in : inners_) {
-        if (block != block_ && !in.whole) in.whole = makeInner(*in.spec, in, n_);
-        (block != block_ ? in.whole : len == block_ ? in.full : in.rest)->run(local_);
-      }
-      if (f32_) {
-        auto x = static_cast<const float*>(f.ptr[ids_[0]]) + r0 * lda;
-        cblas_sgemv(CblasRowMajor, CblasTrans, m, k, 1.0f, x, static_cast<int>(lda), static_cast<const float*>(local_.ptr[g_]), 1, r0 ? 1.0f : 0.0f, static_cast<float*>(gw), 1);
-      } else {
-        auto x = static_cast<const double*>(f.ptr[ids_[0]]) + r0 * lda;
-        cblas_dgemv(CblasRowMajor, CblasTrans, m, k, 1.0, x, static_cast<int>(lda), static_cast<const double*>(local_.ptr[g_]), 1, r0 ? 1.0 : 0.0, static_cast<double*>(gw), 1);
-      }
+    // Contiguous row ranges, one per thread, whole blocks each.
+    const int parts = rowLocal_ ? std::min<int64_t>(parallelParts(2.0 * static_cast<double>(n_) * static_cast<double>(f_)), (n_ + 7) / 8) : 1;
+    if (static_cast<int>(lanes_.size()) < parts) lanes_.resize(parts);
+    const int64_t share = (n_ + parts - 1) / parts;
+    parallelRun(parts, [&](int p) {
+      const int64_t r0 = p * share, r1 = std::min(n_, r0 + share);
+      Lane& lane = lanes_[p];
+      if (f32_) pass<float>(f, lane, r0, r1, p == 0 ? static_cast<float*>(gw) : partial<float>(lane));
+      else pass<double>(f, lane, r0, r1, p == 0 ? static_cast<double*>(gw) : partial<double>(lane));
+    });
+    for (int p = 1; p < parts; p++) {
+      if (f32_) addInto(static_cast<float*>(gw), reinterpret_cast<const float*>(lanes_[p].partial.data()));
+      else addInto(static_cast<double*>(gw), reinterpret_cast<const double*>(lanes_[p].partial.data()));
     }
   }
 
@@ -96,21 +78,65 @@ class RowPass : public Kernel {
   struct Inner {
     std::vector<int> args;
     int out = 0;
-    const Json* attrs = nullptr;
-    std::unique_ptr<Json> spec;  // kept to build the whole-matrix variant on demand
-    std::unique_ptr<Kernel> full, rest, whole;
+    std::unique_ptr<Json> spec;
   };
+  // What one thread owns: the chain's kernels (they keep scratch blocks) by length, its view of
+  // the buffers, and its partial X^T·g.
+  struct Lane {
+    std::map<int64_t, std::vector<std::unique_ptr<Kernel>>> chains;
+    Frame local;
+    std::vector<uint8_t> partial;
+  };
+
+  template <typename T>
+  T* partial(Lane& lane) {
+    lane.partial.resize(static_cast<size_t>(f_) * sizeof(T));
+    return reinterpret_cast<T*>(lane.partial.data());
+  }
+
+  template <typename T>
+  void addInto(T* gw, const T* part) const {
+    for (int64_t k = 0; k < f_; k++) gw[k] += part[k];
+  }
+
+  // Rows [r0, r1) of X: z, the chain and X^T·g into gw (overwritten).
+  template <typename T>
+  void pass(Frame& f, Lane& lane, int64_t r0, int64_t r1, T* gw) {
+    const RowKernels<T>& rk = rowKernels<T>();
+    const T* X = static_cast<const T*>(f.ptr[ids_[0]]);
+    const T* w = static_cast<const T*>(f.ptr[ids_[1]]);
+    std::fill_n(gw, f_, T(0));
+    lane.local.ptr.resize(ids_.size());
+    for (int64_t b0 = r0; b0 < r1; b0 += block_) {
+      const int64_t len = std::min(block_, r1 - b0);
+      for (size_t i = 0; i < ids_.size(); i++) {
+        auto base = static_cast<uint8_t*>(f.ptr[ids_[i]]);
+        lane.local.ptr[i] = rowLocal_ && isRow(static_cast<int>(i)) ? base + b0 * static_cast<int64_t>(bytesOf(types_[i])) : base;
+      }
+      const T* xb = X + b0 * f_;
+      rk.dotRows(xb, f_, len, f_, w, static_cast<T*>(lane.local.ptr[nIn_]));
+      for (auto& k : chainFor(lane, len)) k->run(lane.local);
+      rk.axpyRows(xb, f_, len, f_, static_cast<const T*>(lane.local.ptr[g_]), gw);
+    }
+  }
 
   bool isRow(int r) const { return shapes_[r].size() == 1 && shapes_[r][0] == n_ && n_ != 1; }
 
-  std::unique_ptr<Kernel> makeInner(const Json& attrs, const Inner& in, int64_t len) {
-    KernelArgs args{attrs, in.args, {in.out}, {}, {in.out < static_cast<int>(types_.size()) ? types_[in.out] : DType::F64}, {}, {}};
-    for (int r : in.args) {
-      args.inTypes.push_back(types_[r]);
-      args.inShapes.push_back(rowLocal_ && isRow(r) ? std::vector<int64_t>{len} : shapes_[r]);
+  // The chain's elementwise kernels for blocks of `len` rows (built on first use).
+  std::vector<std::unique_ptr<Kernel>>& chainFor(Lane& lane, int64_t len) {
+    auto& chain = lane.chains[len];
+    if (chain.size() == inners_.size()) return chain;
+    chain.clear();
+    for (auto& in : inners_) {
+      KernelArgs args{*in.spec, in.args, {in.out}, {}, {types_[in.out]}, {}, {}};
+      for (int r : in.args) {
+        args.inTypes.push_back(types_[r]);
+        args.inShapes.push_back(rowLocal_ && isRow(r) ? std::vector<int64_t>{len} : shapes_[r]);
+      }
+      args.outShapes.push_back(rowLocal_ ? std::vector<int64_t>{len} : shapes_[in.out]);
+      chain.push_back(makeKernel("elemwise", args));
     }
-    args.outShapes.push_back(rowLocal_ ? std::vector<int64_t>{len} : shapes_[in.out]);
-    return makeKernel("elemwise", args);
+    return chain;
   }
 
   size_t nIn_;
@@ -121,7 +147,7 @@ class RowPass : public Kernel {
   bool f32_ = false, rowLocal_ = true;
   int g_ = 0;
   std::vector<Inner> inners_;
-  Frame local_;
+  std::vector<Lane> lanes_;
 };
 
 }  // namespace

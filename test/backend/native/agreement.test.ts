@@ -4,34 +4,36 @@
  * allclose (rtol 1e-10 float64, 1e-4 float32; integers and booleans exactly).
  */
 import { describe, expect, it } from 'vitest';
-import { T, fn, grad, shared, array, NDArray, random, config } from 'theanode';
+import { T, fn, grad, shared, array, NDArray, random, config, backendInfo, setBlasThreads } from 'theanode';
 import type { Variable } from 'theanode';
 import { nativeStatus } from '../../../lib/backend/native/index.js';
 
 const native = nativeStatus();
 
-function close(a: NDArray, b: NDArray, label: string) {
+/** `scaled`: the tolerance is relative to the array's largest value (long float32 sums cancel). */
+function close(a: NDArray, b: NDArray, label: string, scaled = false) {
   expect(a.dtype, label).toBe(b.dtype);
   expect(a.shape, label).toEqual(b.shape);
   const rtol = a.dtype === 'float32' ? 1e-4 : 1e-10;
+  const scale = scaled ? Math.max(0, ...Array.from(b.data, (v) => Math.abs(v))) : 0;
   for (let i = 0; i < a.size; i++) {
     const x = a.data[i];
     const y = b.data[i];
     if (Object.is(x, y) || (Number.isNaN(x) && Number.isNaN(y))) continue;
     if (a.dtype === 'int32' || a.dtype === 'bool') expect(x, `${label}[${i}]`).toBe(y);
-    else expect(Math.abs(x - y) <= 1e-300 + rtol * Math.abs(y), `${label}[${i}]: native ${x}, js ${y}`).toBe(true);
+    else expect(Math.abs(x - y) <= 1e-300 + rtol * (Math.abs(y) + scale), `${label}[${i}]: native ${x}, js ${y}`).toBe(true);
   }
 }
 
 /** Compile on both backends, run on the same arguments, compare every output. */
-function agree(inputs: Variable[], outputs: Variable | Variable[], args: unknown[], label: string) {
+function agree(inputs: Variable[], outputs: Variable | Variable[], args: unknown[], label: string, scaled = false) {
   const list = Array.isArray(outputs) ? outputs : [outputs];
   const fj = fn(inputs, list, { backend: 'js' });
   const fnat = fn(inputs, list, { backend: 'native' });
   expect(fnat.backend).toBe('native');
   const rj = fj(...args);
   const rn = fnat(...args);
-  rj.forEach((r, i) => close(rn[i], r, `${label} output ${i}`));
+  rj.forEach((r, i) => close(rn[i], r, `${label} output ${i}`, scaled));
 }
 
 const rng = new random.RandomState(1);
@@ -99,6 +101,32 @@ describe.runIf(native.available)('native agrees with js', () => {
     agree([a, b], [T.dot(a, b), T.dot(b, a.T), T.dot(a.T, a)], [array([[1, 2], [3, 4], [5, 6]], { dtype: 'int32' }), array([7, 8], { dtype: 'int32' })], 'dot int32');
     const z = T.matrix('z');
     agree([z], [T.dot(z, z.T), T.dot(z.T, z)], [new NDArray(new Float64Array(0), [3, 0])], 'dot k=0');
+  });
+
+  it('products split over two threads: every transpose, tall, wide, gemv both ways, gemm in place', () => {
+    const before = backendInfo().blasThreads ?? 1;
+    setBlasThreads(2);
+    try {
+      for (const dt of ['float64', 'float32'] as const) {
+        const g = dt === 'float64' ? f64 : f32;
+        const a = T.matrix('a', dt), b = T.matrix('b', dt), v = T.vector('v', dt), u = T.vector('u', dt);
+        // 300x200 · 200x150 splits by rows; 20x300 · 300x500 by columns.
+        agree([a, b], [T.dot(a, b), T.dot(a.T, a), T.dot(b, b.T)], [g(300, 200), g(200, 150)], `split gemm ${dt}`, true);
+        agree([a, b], [T.dot(a, b), T.dot(a.T.T, b)], [g(20, 300), g(300, 500)], `split wide gemm ${dt}`, true);
+        agree([a, v, u], [T.dot(a, v), T.dot(u, a), T.dot(a.T, u)], [g(700, 300), g(300), g(700)], `split gemv ${dt}`, true);
+        const C = shared(g(300, 150), 'C', { dtype: dt });
+        const step = (backend: 'js' | 'native') => fn([a, b], [], { updates: [[C, C.sub(T.dot(a.T, b).mul(0.1))]], backend });
+        const args = [g(200, 300), g(200, 150)];
+        const c0 = C.getValue();
+        step('js')(...args);
+        const cj = C.getValue();
+        C.setValue(c0);
+        step('native')(...args);
+        close(C.getValue(), cj, `split gemm update ${dt}`, true);
+      }
+    } finally {
+      setBlasThreads(before);
+    }
   });
 
   it('shape ops: transpose copies, reshape, flatten, concatenate, stack, arange, shape', () => {

@@ -1,0 +1,137 @@
+#include "rowdot.h"
+
+namespace theanode {
+namespace {
+
+// Elements before p's next 64-byte boundary (all of them when f is shorter).
+template <typename T>
+inline int64_t peelOf(const T* p, int64_t f) {
+  const int64_t bytes = (64 - static_cast<int64_t>(reinterpret_cast<uintptr_t>(p) & 63)) & 63;
+  const int64_t n = bytes % static_cast<int64_t>(sizeof(T)) ? 0 : bytes / static_cast<int64_t>(sizeof(T));
+  return n < f ? n : f;
+}
+
+// One 64-byte vector of T (GCC splits it into what the target has), loaded from any address.
+typedef double VecF64 __attribute__((vector_size(64), aligned(8)));
+typedef float VecF32 __attribute__((vector_size(64), aligned(4)));
+template <typename T>
+struct VecOf;
+template <>
+struct VecOf<double> {
+  using type = VecF64;
+};
+template <>
+struct VecOf<float> {
+  using type = VecF32;
+};
+template <typename T>
+using Vec = typename VecOf<T>::type;
+template <typename T>
+constexpr int kLanes = 64 / sizeof(T);
+
+// A vector of T from any address.
+template <typename T>
+inline const Vec<T>& vecAt(const T* p) {
+  return *reinterpret_cast<const Vec<T>*>(p);
+}
+
+// The lanes of a partial sum, added pairwise in a fixed order.
+template <typename T>
+inline T addLanes(const Vec<T>& v) {
+  T t[kLanes<T>];
+  for (int j = 0; j < kLanes<T>; j++) t[j] = v[j];
+  for (int w = kLanes<T> / 2; w > 0; w /= 2)
+    for (int j = 0; j < w; j++) t[j] += t[j + w];
+  return t[0];
+}
+
+template <typename T>
+__attribute__((always_inline)) inline void dotRowsImpl(const T* x, int64_t ld, int64_t m, int64_t f, const T* __restrict w, T* __restrict z) {
+  constexpr int L = kLanes<T>;
+  const int64_t body = f - f % L;
+  int64_t i = 0;
+  for (; i + 4 <= m; i += 4) {
+    const T* a = x + i * ld;
+    const T *b = a + ld, *c = b + ld, *d = c + ld;
+    Vec<T> sa = {}, sb = {}, sc = {}, sd = {};
+    for (int64_t k = 0; k < body; k += L) {
+      const Vec<T> wk = vecAt(w + k);
+      sa += vecAt(a + k) * wk;
+      sb += vecAt(b + k) * wk;
+      sc += vecAt(c + k) * wk;
+      sd += vecAt(d + k) * wk;
+    }
+    T ta = addLanes<T>(sa), tb = addLanes<T>(sb), tc = addLanes<T>(sc), td = addLanes<T>(sd);
+    for (int64_t k = body; k < f; k++) ta += a[k] * w[k], tb += b[k] * w[k], tc += c[k] * w[k], td += d[k] * w[k];
+    z[i] = ta, z[i + 1] = tb, z[i + 2] = tc, z[i + 3] = td;
+  }
+  for (; i < m; i++) {
+    const T* a = x + i * ld;
+    Vec<T> s = {};
+    for (int64_t k = 0; k < body; k += L) s += vecAt(a + k) * vecAt(w + k);
+    T t = addLanes<T>(s);
+    for (int64_t k = body; k < f; k++) t += a[k] * w[k];
+    z[i] = t;
+  }
+}
+
+template <typename T>
+__attribute__((always_inline)) inline void axpyRowsImpl(const T* x, int64_t ld, int64_t m, int64_t f, const T* __restrict g, T* __restrict y) {
+  int64_t i = 0;
+  for (; i + 4 <= m; i += 4) {
+    const T* __restrict a = x + i * ld;
+    const T* __restrict b = a + ld;
+    const T* __restrict c = b + ld;
+    const T* __restrict d = c + ld;
+    const T ga = g[i], gb = g[i + 1], gc = g[i + 2], gd = g[i + 3];
+    const int64_t p = peelOf(a, f);
+    for (int64_t k = 0; k < p; k++) y[k] += ga * a[k] + gb * b[k] + gc * c[k] + gd * d[k];
+#pragma omp simd
+    for (int64_t k = p; k < f; k++) y[k] += ga * a[k] + gb * b[k] + gc * c[k] + gd * d[k];
+  }
+  for (; i < m; i++) {
+    const T* __restrict a = x + i * ld;
+    const T ga = g[i];
+#pragma omp simd
+    for (int64_t k = 0; k < f; k++) y[k] += ga * a[k];
+  }
+}
+
+template <typename T>
+void dotRowsBase(const T* x, int64_t ld, int64_t m, int64_t f, const T* w, T* z) { dotRowsImpl(x, ld, m, f, w, z); }
+template <typename T>
+void axpyRowsBase(const T* x, int64_t ld, int64_t m, int64_t f, const T* g, T* y) { axpyRowsImpl(x, ld, m, f, g, y); }
+#ifdef THEANODE_HAS_CLONES
+template <typename T>
+THEANODE_TARGET_AVX2 void dotRowsAvx2(const T* x, int64_t ld, int64_t m, int64_t f, const T* w, T* z) { dotRowsImpl(x, ld, m, f, w, z); }
+template <typename T>
+THEANODE_TARGET_AVX2 void axpyRowsAvx2(const T* x, int64_t ld, int64_t m, int64_t f, const T* g, T* y) { axpyRowsImpl(x, ld, m, f, g, y); }
+template <typename T>
+THEANODE_TARGET_AVX512 void dotRowsAvx512(const T* x, int64_t ld, int64_t m, int64_t f, const T* w, T* z) { dotRowsImpl(x, ld, m, f, w, z); }
+template <typename T>
+THEANODE_TARGET_AVX512 void axpyRowsAvx512(const T* x, int64_t ld, int64_t m, int64_t f, const T* g, T* y) { axpyRowsImpl(x, ld, m, f, g, y); }
+#endif
+
+template <typename T>
+RowKernels<T> choose() {
+#ifdef THEANODE_HAS_CLONES
+  switch (simdLevel()) {
+    case SimdLevel::Avx512: return {dotRowsAvx512<T>, axpyRowsAvx512<T>};
+    case SimdLevel::Avx2: return {dotRowsAvx2<T>, axpyRowsAvx2<T>};
+    case SimdLevel::Base: break;
+  }
+#endif
+  return {dotRowsBase<T>, axpyRowsBase<T>};
+}
+
+}  // namespace
+
+template <typename T>
+const RowKernels<T>& rowKernels() {
+  static const RowKernels<T> k = choose<T>();
+  return k;
+}
+template const RowKernels<float>& rowKernels<float>();
+template const RowKernels<double>& rowKernels<double>();
+
+}  // namespace theanode
