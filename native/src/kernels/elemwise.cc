@@ -319,18 +319,17 @@ class Elemwise : public Kernel {
 
   template <typename T>
   static void repeatLoop(const T* src, const Input& in, int64_t start, int64_t len, double* v) {
-    if (in.mode == Input::Tail) {
-      int64_t j = start % in.period;
-      for (int64_t k = 0; k < len; k++) {
-        v[k] = src[j];
-        if (++j == in.period) j = 0;
-      }
-    } else {
-      int64_t q = start / in.period, r = start % in.period;
-      for (int64_t k = 0; k < len; k++) {
-        v[k] = src[q];
-        if (++r == in.period) r = 0, q++;
-      }
+    // In runs: a contiguous stretch of the source (Tail) or one value repeated (Head).
+    int64_t q = start / in.period, r = start % in.period;
+    for (int64_t k = 0; k < len;) {
+      const int64_t run = std::min(len - k, in.period - r);
+      if (in.mode == Input::Tail)
+        for (int64_t t = 0; t < run; t++) v[k + t] = src[r + t];
+      else
+        std::fill_n(v + k, run, static_cast<double>(src[q]));
+      k += run;
+      r = 0;
+      q++;
     }
   }
 
@@ -373,9 +372,12 @@ class Elemwise : public Kernel {
     const double* c = s.args.size() > 2 ? argBlock(s.args[2]) : nullptr;
     if (s.dtype == DType::F64) stepF64(s.op, s.dtype, r, a, b, c, len);
     else if (s.dtype == DType::F32) stepF32(s.op, s.dtype, r, a, b, c, len);
-    else {
+    else if (s.dtype == DType::BOOL) {
       stepF64(s.op, s.dtype, r, a, b, c, len);
-      for (int64_t k = 0; k < len; k++) r[k] = roundTo(s.dtype, r[k]);
+      for (int64_t k = 0; k < len; k++) r[k] = r[k] != 0 ? 1.0 : 0.0;  // NaN != 0, as in JS
+    } else {
+      stepF64(s.op, s.dtype, r, a, b, c, len);
+      for (int64_t k = 0; k < len; k++) r[k] = toInt32(r[k]);
     }
   }
 

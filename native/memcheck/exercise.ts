@@ -1,0 +1,83 @@
+/**
+ * Every native kernel family once, small, plus error paths, threads and async calls: the
+ * workload for `npm run memcheck` (valgrind memcheck over node). Exits non-zero if a result
+ * disagrees with the js backend, so a run that finishes cleanly also checked its values.
+ */
+import { T, fn, grad, shared, array, NDArray, random, setBlasThreads, updates } from 'theanode';
+import type { Variable } from 'theanode';
+
+const rng = new random.RandomState(0);
+const f64 = (...shape: number[]) => rng.randn(...(shape as [number])) as NDArray;
+const f32 = (...shape: number[]) => f64(...shape).astype('float32');
+const labels = (n: number, dt: 'float64' | 'float32') => (rng.randint(0, 2, [n]) as NDArray).astype(dt);
+let checked = 0;
+
+function agree(inputs: Variable[], outputs: Variable[], args: unknown[], label: string): void {
+  const a = fn(inputs, outputs, { backend: 'native' })(...args);
+  const b = fn(inputs, outputs, { backend: 'js' })(...args);
+  a.forEach((r, i) => {
+    const ref = b[i];
+    const tol = r.dtype === 'float32' ? 1e-4 : 1e-9;
+    const scale = Math.max(1, ...Array.from(ref.data, (v) => (Number.isFinite(v) ? Math.abs(v) : 0)));
+    for (let k = 0; k < r.size; k++) {
+      const x = r.data[k], y = ref.data[k];
+      if (!(Object.is(x, y) || (Number.isNaN(x) && Number.isNaN(y)) || Math.abs(x - y) <= tol * scale)) throw new Error(`${label} output ${i}[${k}]: native ${x}, js ${y}`);
+    }
+  });
+  checked++;
+}
+
+function expectError(run: () => unknown, label: string): void {
+  try {
+    run();
+  } catch {
+    checked++;
+    return;
+  }
+  throw new Error(`${label}: expected an error`);
+}
+
+for (const threads of [1, 2]) {
+  setBlasThreads(threads);
+  for (const dt of ['float64', 'float32'] as const) {
+    const g = dt === 'float64' ? f64 : f32;
+    const m = T.matrix('m', dt), n = T.matrix('n', dt), v = T.vector('v', dt), s = T.scalar('s', dt);
+    // Elementwise: every scalar op, broadcast rows, columns and scalars.
+    agree([m, v, s], [m.exp(), m.abs().log(), m.log1p(), m.sqr().sqrt(), m.tanh(), T.nnet.sigmoid(m), T.nnet.softplus(m), T.relu(m), m.add(v.dimshuffle('x', 0)), m.mul(s), m.div(v), T.maximum(m, 0), T.minimum(m, s), T.clip(m, -0.5, 0.5), T.switch(m.gt(0), m, s), m.floor(), m.round(), m.pow(2), m.sign(), m.expm1(), m.ge(v).and(m.lt(1)), m.sub(m.sum(1, true))], [g(6, 5), g(5), 0.5], `elemwise ${dt}`);
+    // Reductions, products, gemm, shape ops, softmax.
+    agree([m], [m.sum(0), m.mean(1), m.max(0), m.argmax(1), m.min(), m.prod(1)], [g(4, 7)], `reduce ${dt}`);
+    agree([m, n, v], [T.dot(m, n), T.dot(m.T, m), T.dot(m, v), T.dot(v, n), T.dot(n.T, v), T.dot(v, v), T.outer(v, v)], [g(40, 30), g(30, 20), g(30)], `dot ${dt}`);
+    agree([m, n], [m.reshape([-1]), m.T.flatten(), T.concatenate([m, m], 1), T.stack([m, m]), T.arange(0, 5)], [g(3, 4), g(4, 3)], `shape ${dt}`);
+    agree([m], [T.nnet.softmax(m), T.nnet.logSoftmax(m)], [g(5, 6)], `softmax ${dt}`);
+    // Indexing, and index updates.
+    const idx = T.ivector('i');
+    agree([m, idx], [m.get(idx), m.get(T.slice(1, 3)), T.incSubtensor(m, [idx], 1), T.setSubtensor(m, [T.slice(0, 2)], 0)], [g(5, 3), array([0, 4, 2], { dtype: 'int32' })], `index ${dt}`);
+    // The one-pass kernel and gemm updates, with gradients.
+    const x = T.matrix('x', dt), y = T.vector('y', dt);
+    const w = shared(g(50), 'w', { dtype: dt }), W = shared(g(50, 3), 'W', { dtype: dt }), b = shared(0, 'b', { dtype: dt });
+    const p = T.nnet.sigmoid(x.dot(w).add(b));
+    const cost = T.nnet.binaryCrossentropy(p, y).mean().add(x.dot(W).sqr().mean());
+    const [gw, gW, gb] = grad(cost, [w, W, b]);
+    agree([x, y], [cost, gw, gW, gb], [g(700, 50), labels(700, dt)], `rowpass ${dt}`);
+    const step = fn([x, y], cost, { updates: updates.sgd(cost, [w, W, b], { learningRate: 0.1 }), backend: 'native' });
+    step(g(300, 50), labels(300, dt));
+    // Errors: shapes that do not align, an index out of bounds; neither may change w.
+    const before = Array.from(w.getValue().data);
+    expectError(() => step(g(300, 49), g(300)), 'misaligned dot');
+    const bad = fn([m, idx], [], { updates: [[W, T.incSubtensor(W, [idx], m)]], backend: 'native' });
+    expectError(() => bad(g(2, 3), array([1, 99], { dtype: 'int32' })), 'index out of bounds');
+    if (Array.from(w.getValue().data).some((v, i) => v !== before[i])) throw new Error('a failed call changed w');
+  }
+}
+
+// Async calls, several in flight, and one that fails.
+const a = T.matrix('a');
+const f = fn([a], [T.dot(a, a.T).sum(), T.nnet.softmax(a)], { backend: 'native' });
+const runs = [1, 2, 3, 4].map((k) => f.async(f64(10 * k, 8)));
+const failing = f.async('not an array').then(
+  () => Promise.reject(new Error('async: expected an error')),
+  () => checked++,
+);
+await Promise.all([...runs, failing]);
+checked += runs.length;
+console.log(`memcheck workload: ${checked} checks passed`);
