@@ -83,7 +83,9 @@ def({
 def({ name: 'softplus', arity: 1, outDType: floaty, js: ([a]) => `H.softplus(${a})`, grad: ([a], _o, gz) => [E.mul(gz, E.sigmoid(a))] });
 def({
   name: 'relu', arity: 1, outDType: same, js: ([a]) => `(${a} > 0 ? ${a} : 0)`,
-  grad: ([a], _o, gz) => [E.mul(gz, E.cast(E.gt(a, 0), gz.dtype))],
+  // The mask is read off the output, so the pre-activation need not outlive the forward pass
+  // (and bias + relu fuse into one loop). relu(a) > 0 exactly when a > 0, NaN included.
+  grad: (_a, o, gz) => [E.mul(gz, E.cast(E.gt(o, 0), gz.dtype))],
 });
 def({
   name: 'maximum', arity: 2, outDType: arith, js: ([a, b]) => `H.maximum(${a}, ${b})`, commutative: true,

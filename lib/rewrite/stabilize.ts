@@ -7,6 +7,11 @@ import { named, elem, isConst, maybe, negated, LocalRewrite } from './pattern.js
 import { applyElemwise as ew } from '../ops/elemwise.js';
 import { Softmax, logSoftmax } from '../ops/softmax.js';
 import { Index } from '../ops/index.js';
+import { ARange } from '../ops/arange.js';
+import { ShapeI } from '../ops/reshape.js';
+import { crossentropySoftmax } from '../ops/xent.js';
+import { isDiscrete } from '../ndarray/dtype.js';
+import type { Variable } from '../graph/variable.js';
 
 /** 1 / (1 + exp(t)) → sigmoid(-t), and exp(t) / (1 + exp(t)) → sigmoid(t). */
 export const recognizeSigmoid = named('recognize_sigmoid', (node) => {
@@ -66,4 +71,32 @@ export const stableLog = named('stable_log', (node) => {
   return null;
 });
 
-export const stabilize: LocalRewrite[] = [recognizeSigmoid, oneMinusSigmoid, stableLog];
+/** Whether v is arange(0, rows of one of `of`, 1). */
+function isRowRange(v: Variable, of: Variable[]): boolean {
+  const node = v.owner;
+  if (!node || !(node.op instanceof ARange) || !isConst(node.inputs[0], 0) || !isConst(node.inputs[2], 1)) return false;
+  const stop = node.inputs[1].owner;
+  return !!stop && stop.op instanceof ShapeI && stop.op.axis === 0 && of.includes(stop.inputs[0]);
+}
+
+/**
+ * logSoftmax(z)[arange(n), y] → -crossentropySoftmax(z, y) for integer labels y: one fused pass
+ * forward, and a gradient of one pass, g (softmax(z) - onehot(y)), instead of a scatter into
+ * zeros, a row sum and an elementwise pass. (grad differentiates the stabilized graph, so
+ * T.nnet.categoricalCrossentropy(softmax(z), y) gets both.)
+ */
+export const fuseSoftmaxCrossentropy = named('fuse_softmax_crossentropy', (node, fg) => {
+  if (!(node.op instanceof Index)) return null;
+  const spec = node.op.spec;
+  if (spec.length !== 2 || spec[0].k !== 'array' || spec[0].in !== 1 || spec[1].k !== 'array' || spec[1].in !== 2) return null;
+  const [ls, rows, y] = node.inputs;
+  const sm = ls.owner;
+  if (!sm || !(sm.op instanceof Softmax) || !sm.op.log || ls.ndim !== 2 || y.ndim !== 1 || !isDiscrete(y.dtype)) return null;
+  const z = sm.inputs[0];
+  // The row count may be read off z, logSoftmax(z) or softmax(z).
+  const sameRows = [z, ls, ...(fg.clients().get(z) ?? []).filter(([n]) => n.op instanceof Softmax).map(([n]) => n.outputs[0])];
+  if (!isRowRange(rows, sameRows)) return null;
+  return maybe(node.outputs[0], ew('neg', [crossentropySoftmax(z, y)]));
+});
+
+export const stabilize: LocalRewrite[] = [recognizeSigmoid, oneMinusSigmoid, stableLog, fuseSoftmaxCrossentropy];

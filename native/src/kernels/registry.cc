@@ -24,6 +24,7 @@ std::unique_ptr<Kernel> makeKernel(const std::string& opcode, const KernelArgs& 
     registerSoftmax();
     registerRowPass();
     registerGemm();
+    registerXent();
   });
   auto it = table().find(opcode);
   if (it == table().end()) throw std::runtime_error("the native backend has no kernel for opcode '" + opcode + "'");

@@ -31,6 +31,7 @@ void registerIndex();
 void registerSoftmax();
 void registerRowPass();
 void registerGemm();
+void registerXent();
 void registerKernel(const std::string& opcode, KernelFactory f);
 
 inline int64_t sizeOf(const std::vector<int64_t>& s) {
