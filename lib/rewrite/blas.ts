@@ -1,11 +1,13 @@
 /**
  * BLAS insertion: C ± s·dot(A, B) (and C + dot(A, B)) becomes one gemm/gemv with alpha = ±s and
- * beta = 1, when the product is used nowhere else and C needs no broadcasting. The planner can
- * then run it in C's storage — e.g. an SGD step W - lr·dot(X.T, G) updates W in place.
+ * beta = 1, when the product is used nowhere else and C has the result's shape or is one row
+ * (a bias). The planner can then run it in C's storage — e.g. an SGD step W - lr·dot(X.T, G)
+ * updates W in place. A relu of such a gemm (and of nothing else) joins it: a dense layer.
  */
 import { Apply, Variable } from '../graph/variable.js';
 import { Dot } from '../ops/dot.js';
 import { Gemm } from '../ops/gemm.js';
+import { dimshuffle } from '../ops/dimshuffle.js';
 import { constValue, elem, named } from './pattern.js';
 import type { FunctionGraph } from '../graph/fgraph.js';
 
@@ -26,6 +28,10 @@ function scaledDot(fg: FunctionGraph, v: Variable): { dot: Apply; scale: number 
 }
 
 const samePattern = (a: Variable, b: Variable) => a.dtype === b.dtype && a.ndim === b.ndim && a.broadcastable.every((f, i) => f === b.broadcastable[i]);
+/** C as gemm can take it for a result like `out`: the same shape, or one row repeated. */
+const fitsAsC = (c: Variable, out: Variable) =>
+  samePattern(c, out) ||
+  (c.dtype === out.dtype && out.ndim === 2 && ((c.ndim === 2 && c.broadcastable[0] && c.broadcastable[1] === out.broadcastable[1]) || (c.ndim === 1 && c.broadcastable[0] === out.broadcastable[1])));
 
 export const insertGemm = named('insert_gemm', (node, fg) => {
   const out = node.outputs[0];
@@ -40,13 +46,24 @@ export const insertGemm = named('insert_gemm', (node, fg) => {
       const [a, b] = found.dot.inputs;
       const op = found.dot.op as Dot;
       const product = found.dot.outputs[0];
-      if (a.ndim !== 2 || !samePattern(c, out) || !samePattern(product, out) || a.dtype !== out.dtype || b.dtype !== out.dtype) continue;
+      if (a.ndim !== 2 || !fitsAsC(c, out) || !samePattern(product, out) || a.dtype !== out.dtype || b.dtype !== out.dtype) continue;
       if (out.dtype !== 'float64' && out.dtype !== 'float32') continue;
       // X^T·g next to an X·w is left to the one-pass rewrite, which reads X once for both.
       if (op.transA && b.ndim === 1 && (fg.clients().get(a) ?? []).some(([n]) => n.op instanceof Dot && !n.op.transA && !n.op.transB && n.inputs[0] === a && n.inputs[1].ndim === 1)) continue;
       const alpha = (name === 'sub' ? -1 : 1) * found.scale;
-      return [new Gemm(alpha, 1, op.transA, op.transB).makeNode(c, a, b).outputs[0]];
+      // A vector added to a matrix is a row repeated (numpy's broadcasting from the left).
+      const cRow = c.ndim < out.ndim ? dimshuffle(c, ['x', 0]) : c;
+      return [new Gemm(alpha, 1, op.transA, op.transB).makeNode(cRow, a, b).outputs[0]];
     }
   }
   return null;
+});
+
+/** relu(gemm(...)) → gemm{relu}(...), when nothing else reads the gemm's result. */
+export const gemmRelu = named('gemm_relu', (node, fg) => {
+  const x = elem(node.outputs[0], 'relu');
+  const inner = x?.[0].owner;
+  if (!x || !inner || !(inner.op instanceof Gemm) || inner.op.relu || !soleReader(fg, x[0])) return null;
+  if (!samePattern(x[0], node.outputs[0])) return null;
+  return [inner.op.withRelu().makeNode(...(inner.inputs as [Variable, Variable, Variable])).outputs[0]];
 });

@@ -9,7 +9,7 @@ import { canonicalize } from './canonicalize.js';
 import { stabilize } from './stabilize.js';
 import { fold, mergeGraph } from './fold.js';
 import { fuseElemwise } from './fusion.js';
-import { insertGemm } from './blas.js';
+import { insertGemm, gemmRelu } from './blas.js';
 
 const MAX_PASSES = 50;
 
@@ -46,6 +46,7 @@ export function rewriteGraph(fg: FunctionGraph, opts: RewriteOptions = {}): void
   }
   if (opts.fusion !== false) {
     applyLocal(fg, [insertGemm]);
+    applyLocal(fg, [gemmRelu]);
     fuseElemwise(fg);
     mergeGraph(fg);
   }
