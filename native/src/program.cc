@@ -8,13 +8,22 @@ void execute(Program& p, const CallData& call) {
   Frame& f = p.frame;
   const size_t nb = p.buffers.size();
   f.ptr.resize(nb);
+  // A temporary that is an output (and owns its storage) is computed straight into the array
+  // handed to the caller; a failed call discards that array, so nothing is published early.
+  auto& direct = p.directOutput;
+  direct.assign(nb, nullptr);
+  for (size_t i = 0; i < p.outputs.size(); i++) {
+    const int o = p.outputs[i];
+    if (p.root(o) == o && p.buffers[o].kind == Buffer::Temp && !direct[o]) direct[o] = call.outputs[i];
+  }
   for (size_t b = 0; b < nb; b++) {
-    const Buffer& r = p.buffers[p.root(static_cast<int>(b))];
+    const int root = p.root(static_cast<int>(b));
+    const Buffer& r = p.buffers[root];
     switch (r.kind) {
       case Buffer::Input: f.ptr[b] = call.inputs[r.ref]; break;
       case Buffer::Shared: f.ptr[b] = call.shared[r.ref]; break;
       case Buffer::Const: f.ptr[b] = p.constants[r.ref].data(); break;
-      case Buffer::Temp: f.ptr[b] = p.arena[static_cast<int>(r.dtype)].data() + r.offset * bytesOf(r.dtype); break;
+      case Buffer::Temp: f.ptr[b] = direct[root] ? direct[root] : p.arena[static_cast<int>(r.dtype)].data() + r.offset * bytesOf(r.dtype); break;
     }
   }
   for (auto& ins : p.instructions)
@@ -23,7 +32,7 @@ void execute(Program& p, const CallData& call) {
   for (size_t i = 0; i < p.outputs.size(); i++) {
     const Buffer& b = p.buffers[p.outputs[i]];
     const size_t bytes = static_cast<size_t>(b.size) * bytesOf(b.dtype);
-    if (bytes) std::memcpy(call.outputs[i], f.ptr[p.outputs[i]], bytes);
+    if (bytes && f.ptr[p.outputs[i]] != call.outputs[i]) std::memcpy(call.outputs[i], f.ptr[p.outputs[i]], bytes);
   }
   auto& snaps = p.snapshots;
   snaps.resize(p.updates.size());

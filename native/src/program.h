@@ -53,6 +53,7 @@ struct Program {
   std::vector<uint8_t> arena[4];  // one per dtype
   Frame frame;                     // reused by every call (calls are serialised)
   std::vector<std::vector<uint8_t>> snapshots;
+  std::vector<void*> directOutput;  // per buffer: the caller's output array it is computed into
 
   int root(int b) const { return buffers[b].alias >= 0 ? buffers[b].alias : b; }
 };

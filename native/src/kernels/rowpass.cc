@@ -4,6 +4,9 @@
 // to the result. With several threads, each takes a contiguous range of rows and sums into its
 // own X^T·g, added up at the end. When the chain's inputs are not all row vectors or scalars,
 // the three parts run one after the other over all rows, on one thread.
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstring>
 #include <map>
 
@@ -13,6 +16,15 @@
 
 namespace theanode {
 namespace {
+
+// Half this core's L2 cache (what glibc reports), within [256 KiB, 2 MiB]; 512 KiB if unknown.
+int64_t blockBytes() {
+  static const int64_t bytes = [] {
+    const long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+    return l2 > 0 ? std::min<int64_t>(2 << 20, std::max<int64_t>(256 << 10, l2 / 2)) : int64_t{512} << 10;
+  }();
+  return bytes;
+}
 
 class RowPass : public Kernel {
  public:
@@ -46,7 +58,9 @@ class RowPass : public Kernel {
     }
     g_ = inners_.empty() ? static_cast<int>(nIn_) : inners_.back().out;
     const int64_t elem = f32_ ? 4 : 8;
-    block_ = rowLocal_ ? std::max<int64_t>(8, 512 * 1024 / std::max<int64_t>(1, f_ * elem)) : std::max<int64_t>(n_, 1);
+    // Blocks of half the L2 cache, in whole groups of four rows (the grouping of rowdot.h), so
+    // that the block size never changes the results.
+    block_ = rowLocal_ ? std::max<int64_t>(8, blockBytes() / std::max<int64_t>(1, f_ * elem) / 4 * 4) : std::max<int64_t>(n_, 1);
     // Build the chain for a full block now, so that a bad program fails here rather than in a call.
     lanes_.resize(1);
     chainFor(lanes_[0], std::min(block_, std::max<int64_t>(n_, 1)));
