@@ -1,9 +1,11 @@
 /**
- * npm run bench: one table of per-step times for the seed workload (N=400, FEATS=784) and a
- * trivial function, on each backend, with the hand-written C + OpenBLAS program measured in the
- * same run as the baseline. Peer rows (numpy, PyTorch) are added when python3 has them.
+ * npm run bench: one table of per-step times for the seed workload (N=400 and N=60000,
+ * FEATS=784), a trivial function and one epoch of the Fashion-MNIST MLP, with the hand-written
+ * C + OpenBLAS program measured in the same run as the seed's baseline (PyTorch is the MLP's).
+ * Peer rows (numpy, PyTorch) are added when python3 has them.
  *
- *   STEPS=n    timed steps per cell (default 3000)
+ *   STEPS=n       timed steps per cell (default 3000)
+ *   SKIP_LARGE=1  only the N=400 and scalar rows
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -11,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { T, shared, fn, grad, random, NDArray, backendInfo, setBlasThreads } from 'theanode';
+import { fashionAvailable, mlpEpochSeconds } from './mlp-epoch.js';
 
 const STEPS = Number(process.env.STEPS ?? 3000);
 const FEATS = 784;
@@ -95,17 +98,27 @@ for (const dtype of ['float64', 'float32'] as const) {
   }
 }
 
-// The same step at Fashion-MNIST size (N = 60000), float64, one thread: memory-bound.
+// The same step at Fashion-MNIST size (N = 60000), float64: memory-bound.
 if (native && !process.env.SKIP_LARGE) {
   N = 60000;
   const big = new random.RandomState(1);
   X = big.randn(N, FEATS) as NDArray;
   Y = (big.randint(0, 2, [N]) as NDArray).astype('float64');
   const bigPath = writeData(join(dir, 'seed60k.bin'));
-  setBlasThreads(1);
-  const base = cBaseline('float64', 1, bigPath, dir, 20);
-  rows.push({ workload: 'seed step N=60000', backend: 'C + OpenBLAS', dtype: 'float64', threads: 1, us: base ?? NaN, baseline: base });
-  rows.push({ workload: 'seed step N=60000', backend: 'theanode native', dtype: 'float64', threads: 1, us: time(seedStep('native', 'float64'), 20), baseline: base });
+  for (const threads of [1, 2]) {
+    setBlasThreads(threads);
+    const base = cBaseline('float64', threads, bigPath, dir, 20);
+    rows.push({ workload: 'seed step N=60000', backend: 'C + OpenBLAS', dtype: 'float64', threads, us: base ?? NaN, baseline: base });
+    rows.push({ workload: 'seed step N=60000', backend: 'theanode native', dtype: 'float64', threads, us: time(seedStep('native', 'float64'), 20), baseline: base });
+  }
+}
+
+// One epoch of the Fashion-MNIST MLP, against PyTorch on the same epoch when it is installed.
+const MLP = 'MLP epoch (Fashion-MNIST)';
+if (native && !process.env.SKIP_LARGE && fashionAvailable()) {
+  const torchEpoch = torchMlpEpoch();
+  for (const threads of [1, 2]) rows.push({ workload: MLP, backend: 'theanode native', dtype: 'float32', threads, us: mlpEpochSeconds(threads) * 1e6, baseline: threads === 1 ? torchEpoch : undefined });
+  if (torchEpoch) rows.push({ workload: MLP, backend: 'PyTorch', dtype: 'float32', threads: 1, us: torchEpoch, baseline: torchEpoch });
 }
 if (native) setBlasThreads(info.blasThreads ?? 1);
 
@@ -118,17 +131,18 @@ for (const backend of native ? (['native', 'js'] as const) : (['js'] as const)) 
 }
 
 // Optional peers, measured by their own scripts on the same data (the first interpreter that has the package).
-function peer(name: string): string | null {
+function peerScript(script: string, args: string[]): string | null {
   for (const python of ['python3', '/usr/bin/python3']) {
     try {
       const env = { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' };
-      return execFileSync(python, [join(root, 'peers', `seed_${name}.py`), dataPath, String(Math.min(STEPS, 2000))], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], env });
+      return execFileSync(python, [join(root, 'peers', script), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], env });
     } catch {
       // No python3, or this one lacks the package: try the next.
     }
   }
   return null;
 }
+const peer = (name: string) => peerScript(`seed_${name}.py`, [dataPath, String(Math.min(STEPS, 2000))]);
 for (const [name, label] of [['numpy', 'numpy (hand gradient)'], ['torch', 'PyTorch autograd']]) {
   const out = peer(name);
   for (const line of out ? out.trim().split('\n') : []) {
@@ -138,11 +152,19 @@ for (const [name, label] of [['numpy', 'numpy (hand gradient)'], ['torch', 'PyTo
   }
 }
 
+/** PyTorch's time for the MLP epoch (one thread, the last of two epochs), in microseconds. */
+function torchMlpEpoch(): number | undefined {
+  const out = peerScript('fashion_mlp_torch.py', ['0', '2']);
+  const m = out?.match(/last epoch ([\d.]+) s/);
+  return m ? Number(m[1]) * 1e6 : undefined;
+}
+
 console.log(`backend: ${info.backend}${info.blasCore ? `, OpenBLAS core ${info.blasCore}` : ''}${info.reason ? ` (${info.reason})` : ''}; ${STEPS} steps per cell`);
-const header = ['workload', 'backend', 'dtype', 'threads', 'us/step', 'ratio to C'];
+const header = ['workload', 'backend', 'dtype', 'threads', 'us/step', 'ratio'];
 const table = rows.map((r) => [r.workload, r.backend, r.dtype, String(r.threads), Number.isNaN(r.us) ? 'n/a' : r.us.toFixed(1), r.baseline && !Number.isNaN(r.us) ? (r.us / r.baseline).toFixed(2) : '']);
 const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i].length)));
 const line = (cells: string[]) => '| ' + cells.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
 console.log(line(header));
 console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
 for (const t of table) console.log(line(t));
+console.log('us/step: per training step (per epoch for the MLP); ratio: to the C program with the same threads (to PyTorch for the MLP).');

@@ -1,5 +1,5 @@
 """The Fashion-MNIST MLP of examples/fashion-mnist.ts in PyTorch (same data, model, SGD, batch,
-epochs, float32), for comparing accuracy and time per epoch. Usage: fashion_mlp_torch.py SEED"""
+epochs, float32), for comparing accuracy and time per epoch. Usage: fashion_mlp_torch.py [SEED [EPOCHS]]"""
 import gzip
 import sys
 import time
@@ -9,6 +9,7 @@ import torch
 
 torch.set_num_threads(1)
 seed = int(sys.argv[1]) if len(sys.argv) > 1 else 0
+epochs = int(sys.argv[2]) if len(sys.argv) > 2 else 10
 torch.manual_seed(seed)
 d = "/usr/share/datasets/fashion-mnist/"
 
@@ -25,7 +26,7 @@ yte = torch.tensor(idx("t10k-labels-idx1-ubyte.gz", 8), dtype=torch.long)
 model = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(), torch.nn.Linear(256, 128), torch.nn.ReLU(), torch.nn.Linear(128, 10))
 opt = torch.optim.SGD(model.parameters(), lr=0.1)
 loss_fn = torch.nn.CrossEntropyLoss()
-for epoch in range(10):
+for epoch in range(epochs):
     t0 = time.perf_counter()
     perm = torch.randperm(len(xtr))
     for i in range(0, len(xtr), 128):

@@ -1,0 +1,46 @@
+/**
+ * One epoch of the Fashion-MNIST MLP (784-256-128-10, ReLU, softmax cross-entropy, minibatch
+ * 128, SGD, float32) on the native backend: the network workload of `npm run bench`. Same model,
+ * initialisation and data as examples/fashion-mnist.ts; the first epoch warms up, the second is
+ * timed.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { T, shared, fn, random, io, updates, training, NDArray, setBlasThreads } from 'theanode';
+
+export const FASHION_DIR = process.env.FASHION_MNIST_DIR ?? '/usr/share/datasets/fashion-mnist';
+
+export function fashionAvailable(): boolean {
+  return existsSync(join(FASHION_DIR, 'train-images-idx3-ubyte.gz'));
+}
+
+let data: [NDArray, NDArray] | undefined;
+function trainingSet(): [NDArray, NDArray] {
+  if (data) return data;
+  const images = io.loadIdx(join(FASHION_DIR, 'train-images-idx3-ubyte.gz'));
+  const labels = io.loadIdx(join(FASHION_DIR, 'train-labels-idx1-ubyte.gz'));
+  const x = Float32Array.from(images.data, (v) => v / 255);
+  data = [new NDArray(x, [images.shape[0], 784]), new NDArray(Int32Array.from(labels.data), [labels.shape[0]])];
+  return data;
+}
+
+/** Seconds for one epoch with `threads` threads. */
+export function mlpEpochSeconds(threads: number): number {
+  setBlasThreads(threads);
+  const rng = new random.RandomState(0);
+  const layer = (fanIn: number, fanOut: number) => {
+    const bound = 1 / Math.sqrt(fanIn);
+    return [shared(rng.uniform(-bound, bound, [fanIn, fanOut]), 'w', { dtype: 'float32' }), shared(rng.uniform(-bound, bound, [fanOut]), 'b', { dtype: 'float32' })];
+  };
+  const layers = [layer(784, 256), layer(256, 128), layer(128, 10)];
+  const x = T.matrix('x', 'float32'), y = T.ivector('y');
+  let h = x;
+  layers.forEach(([w, b], i) => {
+    h = h.dot(w).add(b);
+    if (i < layers.length - 1) h = T.relu(h);
+  });
+  const loss = T.nnet.categoricalCrossentropy(T.nnet.softmax(h), y).mean();
+  const step = fn([x, y], loss, { updates: updates.sgd(loss, layers.flat(), { learningRate: 0.1 }), backend: 'native' });
+  const history = training.fit({ step, data: trainingSet(), epochs: 2, batchSize: 128, shuffle: rng, progress: false });
+  return history[1].seconds;
+}
