@@ -61,13 +61,18 @@ const char* nameOf(DType d) {
 }
 
 // The data pointer of a typed array, after checking its element type and length.
-void* checkedData(const Napi::Value& v, DType d, int64_t size, const std::string& what) {
-  if (!v.IsTypedArray()) fail(what + ": expected a typed array");
-  auto t = v.As<Napi::TypedArray>();
-  if (t.TypedArrayType() != arrayTypeOf(d)) fail(what + ": expected " + nameOf(d) + " data");
-  if (static_cast<int64_t>(t.ElementLength()) != size)
-    fail(what + ": expected " + std::to_string(size) + " elements, got " + std::to_string(t.ElementLength()));
-  return static_cast<uint8_t*>(t.ArrayBuffer().Data()) + t.ByteOffset();
+// The data of `v` (the call's `item` number `index`), after checking it against the plan.
+void* checkedData(const Napi::Value& v, DType d, int64_t size, const char* item, uint32_t index) {
+  auto what = [&] { return std::string(item) + " " + std::to_string(index); };  // only for errors
+  if (!v.IsTypedArray()) fail(what() + ": expected a typed array");
+  // One N-API call for type, length and data (the wrapper's accessors would make one each).
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  if (napi_get_typedarray_info(v.Env(), v, &type, &length, &data, nullptr, nullptr) != napi_ok) fail(what() + ": cannot read the typed array");
+  if (type != arrayTypeOf(d)) fail(what() + ": expected " + nameOf(d) + " data");
+  if (static_cast<int64_t>(length) != size) fail(what() + ": expected " + std::to_string(size) + " elements, got " + std::to_string(length));
+  return data;
 }
 
 class Executor : public Napi::ObjectWrap<Executor> {
@@ -98,19 +103,19 @@ class Executor : public Napi::ObjectWrap<Executor> {
     // Each list's arrays, checked against the plan's buffers.
     auto collect = [&](int k, const std::vector<int>& ids, const char* what, const char* item, std::vector<void*>& out) {
       auto a = list(k, ids.size(), what);
+      out.reserve(ids.size());
       for (uint32_t i = 0; i < a.Length(); i++) {
         const Buffer& b = program.buffers[ids[i]];
-        out.push_back(checkedData(a.Get(i), b.dtype, b.size, std::string(item) + " " + std::to_string(i)));
-        if (keep) keep->push_back(a.Get(i));
+        const Napi::Value v = a.Get(i);
+        out.push_back(checkedData(v, b.dtype, b.size, item, i));
+        if (keep) keep->push_back(v);
       }
     };
-    std::vector<int> updateIds;
-    for (auto& u : program.updates) updateIds.push_back(u.buffer);
     CallData c;
     collect(0, program.inputs, "inputs", "input", c.inputs);
     collect(1, program.shared, "shared arrays", "shared variable", c.shared);
     collect(2, program.outputs, "outputs", "output", c.outputs);
-    collect(3, updateIds, "update targets", "update", c.updates);
+    collect(3, program.updateBuffers, "update targets", "update", c.updates);
     return c;
   }
 
@@ -192,6 +197,7 @@ class Executor : public Napi::ObjectWrap<Executor> {
       int buffer = static_cast<int>(intOf(u.Get("buffer"), "update buffer"));
       if (buffer < 0 || static_cast<size_t>(buffer) >= nb) fail("executor: update refers to a missing buffer");
       program.updates.push_back({static_cast<int>(intOf(u.Get("shared"), "update slot")), buffer, snap.Get(i).ToBoolean().Value()});
+      program.updateBuffers.push_back(buffer);
     }
     auto instrs = prog.Get("instructions").As<Napi::Array>();
     auto skip = plan.Get("skip").As<Napi::Array>();

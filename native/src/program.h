@@ -50,6 +50,7 @@ struct Program {
   std::vector<std::vector<uint8_t>> constants;
   std::vector<int> inputs, shared, outputs;
   std::vector<Update> updates;
+  std::vector<int> updateBuffers;  // updates[i].buffer, as a list
   std::vector<uint8_t> arena[4];  // one per dtype
   Frame frame;                     // reused by every call (calls are serialised)
   std::vector<std::vector<uint8_t>> snapshots;
