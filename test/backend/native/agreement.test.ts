@@ -129,6 +129,26 @@ describe.runIf(native.available)('native agrees with js', () => {
     }
   });
 
+  it('OpenBLAS called from two threads at once gives the same bits every time', () => {
+    // Each thread makes single-threaded BLAS calls on its own band, concurrently with the other:
+    // repeated many times, any race in OpenBLAS's buffers would show as a differing result.
+    const before = backendInfo().blasThreads ?? 1;
+    setBlasThreads(2);
+    try {
+      for (const dt of ['float64', 'float32'] as const) {
+        const g = dt === 'float64' ? f64 : f32;
+        const a = T.matrix('a', dt), b = T.matrix('b', dt), v = T.vector('v', dt);
+        const f = fn([a, b, v], [T.dot(a, b), T.dot(a.T, a), T.dot(b.T, v)], { backend: 'native' });
+        const args = [g(160, 96), g(96, 130), g(96)];
+        const first = f(...args).map((r) => Array.from(r.data));
+        for (let k = 0; k < 150; k++) f(...args).forEach((r, i) => expect(Array.from(r.data), `call ${k} output ${i}`).toEqual(first[i]));
+        agree([a, b, v], [T.dot(a, b), T.dot(a.T, a), T.dot(b.T, v)], args, `concurrent BLAS ${dt}`, true);
+      }
+    } finally {
+      setBlasThreads(before);
+    }
+  });
+
   it('shape ops: transpose copies, reshape, flatten, concatenate, stack, arange, shape', () => {
     const x = T.tensor3('x');
     const y = T.matrix('y');
