@@ -1,14 +1,15 @@
 /**
- * One pass over a matrix where two would do. A Program that computes z = X·w, then a chain of
- * elementwise ops over z's rows ending in g, then X^T·g, reads X twice. This pass finds that
- * shape in the instruction graph (any such chain, not a particular formula) and replaces the
- * three parts by one `rowpass` instruction, which works through X in blocks of rows: each block
- * gives its slice of z, the chain runs on that slice, and the block's contribution to X^T·g is
- * added while the rows are still in cache.
+ * One pass over a matrix where two would do. A Program that computes Z = X·W, then a chain of
+ * row-local ops over Z's rows (elementwise ops, the softmax family) ending in G, then X^T·G,
+ * reads X twice. This pass finds that shape in the instruction graph (any such chain, not a
+ * particular formula; W and G vectors or matrices) and replaces the three parts by one
+ * `rowpass` instruction, which works through X in blocks of rows: each block gives its slice of
+ * Z, the chain runs on that slice, and the block's contribution to X^T·G is added while the
+ * rows are still in cache.
  */
 import type { Attrs, Instruction, Program } from './program.js';
 import { kernelFor } from '../ops/kernel.js';
-import '../ops/rowpass.js';
+import { ROW_LOCAL_OPCODES } from '../ops/rowpass.js';
 
 interface Found {
   k1: number;
@@ -34,10 +35,11 @@ function fuseOne(p: Program): Program | null {
     const d2 = ins[k2];
     if (!isDot(d2, true)) continue;
     const [a, g] = d2.inputs;
-    if (p.buffers[a].ndim !== 2 || p.buffers[g].ndim !== 1) continue;
+    const rank = p.buffers[g].ndim;
+    if (p.buffers[a].ndim !== 2 || (rank !== 1 && rank !== 2)) continue;
     for (let k1 = k2 - 1; k1 >= 0; k1--) {
       const d1 = ins[k1];
-      if (!isDot(d1, false) || d1.inputs[0] !== a || p.buffers[d1.inputs[1]].ndim !== 1) continue;
+      if (!isDot(d1, false) || d1.inputs[0] !== a || p.buffers[d1.inputs[1]].ndim !== rank) continue;
       const fused = tryFuse(p, { k1, k2 });
       if (fused) return fused;
     }
@@ -45,13 +47,23 @@ function fuseOne(p: Program): Program | null {
   return null;
 }
 
-/** For a shape-only instruction reading an elementwise result, an earlier buffer of the same shape. */
-function sameShapeSource(p: Program, b: number, producer: Map<number, number>, stopAt: number, a: number, z: number): number | null {
+/**
+ * For a shape-only instruction reading a result of the chain, an earlier buffer with the same
+ * shape, or with the same rows (`rowsOnly`: the reader may then only ask for axis 0).
+ */
+function sameShapeSource(p: Program, b: number, producer: Map<number, number>, stopAt: number, a: number, z: number): { buf: number; rowsOnly: boolean } | null {
+  let rowsOnly = false;
   for (let guard = 0; guard < 1000; guard++) {
-    if (b === z) return a; // rows of z are rows of X; the caller maps the axis
+    if (b === z) return { buf: a, rowsOnly: true }; // rows of z are rows of X
     const k = producer.get(b);
-    if (k === undefined || k < stopAt) return b;
+    if (k === undefined || k < stopAt) return { buf: b, rowsOnly };
     const ins = p.instructions[k];
+    if (ins.opcode === 'xent_softmax' || ins.opcode === 'softmax') {
+      // One loss per row of the logits (softmax keeps the whole shape).
+      rowsOnly = rowsOnly || ins.opcode === 'xent_softmax';
+      b = ins.inputs[0];
+      continue;
+    }
     if (ins.opcode !== 'elemwise') return null;
     const bcast = ins.attrs.bcast as boolean[][];
     const nd = p.buffers[b].ndim;
@@ -88,12 +100,12 @@ function tryFuse(p: Program, { k1, k2 }: Found): Program | null {
     if (pk === undefined || pk < k1) continue;
     const s = sameShapeSource(p, src, producer, k1, a, z);
     if (s === null) return null;
-    if (s === a) {
-      // A vector of z's length stands for X's rows: only size_of over axis 0 or shape of axis 0 map over.
+    if (s.rowsOnly) {
+      // Only the row count carries over: size_of over axis 0, or shape of axis 0.
       const axes = x.opcode === 'size_of' ? (x.attrs.axes as number[]) : x.attrs.axis !== undefined ? [x.attrs.axis as number] : null;
       if (!axes || axes.some((ax) => ax !== 0)) return null;
     }
-    instructions[k] = { ...x, inputs: [s] };
+    instructions[k] = { ...x, inputs: [s.buf] };
   }
 
   // Instructions between the products that depend on z's values, and those of them g needs.
@@ -121,11 +133,13 @@ function tryFuse(p: Program, { k1, k2 }: Found): Program | null {
     }
   }
   const inner = [...chain].sort((x, y) => x - y);
+  const rank = p.buffers[z].ndim;
   for (const k of inner) {
     const x = instructions[k];
-    if (x.opcode !== 'elemwise' || x.outputs.length !== 1 || p.buffers[x.outputs[0]].ndim !== 1) return null;
+    const outRank = p.buffers[x.outputs[0]].ndim;
+    if (!ROW_LOCAL_OPCODES.has(x.opcode) || x.outputs.length !== 1 || outRank < 1 || outRank > rank) return null;
     for (const b of x.inputs) {
-      if (p.buffers[b].ndim > 1) return null;
+      if (p.buffers[b].ndim > rank) return null;
       const pk = producer.get(b);
       // An input made between the products must not depend on z (then it is computed before the pass).
       if (pk !== undefined && pk > k1 && pk < k2 && dependent.has(pk) && !chain.has(pk)) return null;
@@ -146,7 +160,7 @@ function tryFuse(p: Program, { k1, k2 }: Found): Program | null {
     attrs: {
       inner: inner.map((k) => {
         const x = instructions[k];
-        return { steps: x.attrs.steps, consts: x.attrs.consts, bcast: x.attrs.bcast, args: x.inputs.map(ref), out: ref(x.outputs[0]) } as Attrs;
+        return { opcode: x.opcode, attrs: x.attrs, args: x.inputs.map(ref), out: ref(x.outputs[0]) } as unknown as Attrs;
       }),
     },
   };

@@ -98,6 +98,64 @@ describe('rowpass', () => {
     });
   }
 
+  /** Softmax regression: Z = X·W + b, the fused softmax cross-entropy, X^T·G (the matrix form). */
+  function softmaxRegression(dtype: 'float64' | 'float32', feats: number, classes: number) {
+    const x = T.matrix('x', dtype), y = T.ivector('y');
+    const rng = new random.RandomState(6);
+    const W = shared(rng.randn(feats, classes) as NDArray, 'W', { dtype }), b = shared(rng.randn(classes) as NDArray, 'b', { dtype });
+    const nll = T.nnet.categoricalCrossentropy(T.nnet.softmax(x.dot(W).add(b)), y);
+    const cost = nll.mean();
+    return { inputs: [x, y], outputs: [nll, cost, ...grad(cost, [W, b])] as Variable[] };
+  }
+
+  /** Least squares onto a matrix of targets: an elementwise chain over Z's rows. */
+  function leastSquares(dtype: 'float64' | 'float32', feats: number, classes: number) {
+    const x = T.matrix('x', dtype), t = T.matrix('t', dtype);
+    const W = shared(new random.RandomState(7).randn(feats, classes) as NDArray, 'W', { dtype });
+    const cost = x.dot(W).sub(t).sqr().sum();
+    return { inputs: [x, t], outputs: [cost, grad(cost, W)] as Variable[] };
+  }
+
+  for (const backend of backends) for (const blas of backend === 'native' ? threads : [1]) {
+    for (const dtype of ['float64', 'float32'] as const) {
+      it(`matrix form gives the unfused results, ${backend} ${dtype}, ${blas} thread(s)`, () => {
+        const before = backendInfo().blasThreads;
+        if (backend === 'native') setBlasThreads(blas);
+        const rtol = dtype === 'float32' ? 1e-4 : 1e-10;
+        for (const [n, feats, classes] of [[600, 300, 10], [50, 7, 3], [7, 3, 4], [1, 4, 2], [0, 5, 3]] as const) {
+          const rng = new random.RandomState(n + feats);
+          const X = (rng.randn(Math.max(n, 1), feats) as NDArray).astype(dtype);
+          const Xn = new NDArray(X.data.slice(0, n * feats), [n, feats], dtype);
+          const labels = new NDArray(Int32Array.from({ length: n }, (_, i) => (i * 7) % classes), [n], 'int32');
+          const targets = new NDArray((rng.randn(Math.max(n, 1), classes) as NDArray).astype(dtype).data.slice(0, n * classes), [n, classes], dtype);
+          for (const [make, second] of [[softmaxRegression, labels], [leastSquares, targets]] as const) {
+            const { inputs, outputs } = make(dtype, feats, classes);
+            const fused = fn(inputs, outputs, { backend });
+            expect(fused.program.instructions.map((i) => i.opcode), make.name).toContain('rowpass');
+            const plain = fn(inputs, outputs, { backend, optimize: false });
+            const a = fused(Xn, second), b = plain(Xn, second);
+            a.forEach((v, i) => (n === 0 && make === softmaxRegression && i > 0 ? undefined : close(v, b[i], rtol, `${make.name} n=${n} output ${i}`)));
+          }
+        }
+        if (before) setBlasThreads(before);
+      });
+    }
+
+    it(`falls back to whole-matrix passes when the chain does not split by rows, ${backend}`, () => {
+      // A vector as long as Z has rows, broadcast along Z's last axis: rows cannot be cut.
+      const x = T.matrix('x'), v = T.vector('v');
+      const W = shared(new random.RandomState(8).randn(5, 6) as NDArray, 'W');
+      const cost = x.dot(W).mul(v).sqr().sum();
+      const outputs = [cost, grad(cost, W)];
+      const fused = fn([x, v], outputs, { backend });
+      expect(fused.program.instructions.map((i) => i.opcode)).toContain('rowpass');
+      const X = new random.RandomState(9).randn(6, 5) as NDArray;
+      const V = new random.RandomState(10).randn(6) as NDArray;
+      const plain = fn([x, v], outputs, { backend, optimize: false });
+      fused(X, V).forEach((r, i) => close(r, plain(X, V)[i], 1e-12, `output ${i}`));
+    });
+  }
+
   it('handles a length-1 vector broadcast over the rows inside the chain', () => {
     const x = T.matrix('x');
     const v = T.tensor('float64', [true], 'v'); // length 1, broadcast over rows

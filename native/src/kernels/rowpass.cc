@@ -1,9 +1,10 @@
-// The `rowpass` opcode (see lib/ops/rowpass.ts): z = X·w, an elementwise chain on z's rows,
-// and X^T·g in one pass over X, by blocks of rows that stay in cache between the two products.
-// Each block: its slice of z (rowdot.h), the chain on the slice, and its share of X^T·g added
-// to the result. With several threads, each takes a contiguous range of rows and sums into its
-// own X^T·g, added up at the end. When the chain's inputs are not all row vectors or scalars,
-// the three parts run one after the other over all rows, on one thread.
+// The `rowpass` opcode (see lib/ops/rowpass.ts): Z = X·W, a chain of row-local ops on Z's rows,
+// and X^T·G in one pass over X, by blocks of rows that stay in cache between the two products.
+// Each block: its slice of Z (rowdot.h for a vector W, one BLAS gemm for a matrix), the chain on
+// the slice, and its share of X^T·G added to the result. With several threads, each takes a
+// contiguous range of rows and sums into its own X^T·G, added up at the end. When the chain does
+// not split by rows (rowSplit in lib/ops/rowpass.ts), the three parts run one after the other
+// over all rows, on one thread.
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include <map>
 
 #include "../pool.h"
+#include "blas.h"
 #include "registry.h"
 #include "rowdot.h"
 
@@ -35,28 +37,30 @@ class RowPass : public Kernel {
     types_.insert(types_.end(), a.outTypes.begin(), a.outTypes.end());
     shapes_ = a.inShapes;
     shapes_.insert(shapes_.end(), a.outShapes.begin(), a.outShapes.end());
+    if (shapes_[0].size() != 2 || shapes_[1].empty() || shapes_[1].size() > 2) throw std::runtime_error("rowpass: needs a matrix X and a vector or matrix W");
     n_ = shapes_[0][0];
     f_ = shapes_[0][1];
+    matrix_ = shapes_[1].size() == 2;
+    k_ = matrix_ ? shapes_[1][1] : 1;
     f32_ = types_[0] == DType::F32;
     for (size_t i = 1; i < types_.size(); i++)
       if ((i < 2 || i == nIn_ || i == types_.size() - 1) && types_[i] != types_[0]) throw std::runtime_error("rowpass: products need one float dtype");
     if (types_[0] != DType::F64 && types_[0] != DType::F32) throw std::runtime_error("rowpass: products need float data");
     const Json& inner = a.attrs["inner"];
-    rowLocal_ = true;
     for (size_t k = 0; k < inner.size(); k++) {
       Inner in;
+      in.opcode = inner[k]["opcode"].str;
       const Json& args = inner[k]["args"];
       for (size_t i = 0; i < args.size(); i++) in.args.push_back(static_cast<int>(args[i].number()));
       in.out = static_cast<int>(inner[k]["out"].number());
       for (int r : in.args)
         if (r < 0 || static_cast<size_t>(r) >= ids_.size()) throw std::runtime_error("rowpass: bad reference");
       if (in.out < static_cast<int>(nIn_) || static_cast<size_t>(in.out) >= ids_.size()) throw std::runtime_error("rowpass: bad reference");
-      for (int r : in.args) rowLocal_ = rowLocal_ && (isRow(r) || sizeOf(shapes_[r]) == 1);
-      rowLocal_ = rowLocal_ && isRow(in.out);
-      in.spec = std::make_unique<Json>(inner[k]);
+      in.attrs = std::make_unique<Json>(inner[k]["attrs"]);
       inners_.push_back(std::move(in));
     }
     g_ = inners_.empty() ? static_cast<int>(nIn_) : inners_.back().out;
+    rowLocal_ = splitsByRows();
     const int64_t elem = f32_ ? 4 : 8;
     // Blocks of half the L2 cache, in whole groups of four rows (the grouping of rowdot.h), so
     // that the block size never changes the results.
@@ -68,12 +72,20 @@ class RowPass : public Kernel {
 
   void run(Frame& f) override {
     void* gw = f.ptr[ids_.back()];
-    if (n_ == 0 || f_ == 0) {
-      std::memset(gw, 0, static_cast<size_t>(f_) * (f32_ ? 4 : 8));
+    const size_t gwBytes = static_cast<size_t>(f_ * k_) * (f32_ ? 4 : 8);
+    if (n_ == 0 || f_ == 0 || k_ == 0) {
+      // Nothing to read from X: Z is zeros (or empty), the chain runs once, X^T·G is zeros.
+      std::memset(f.ptr[ids_[nIn_]], 0, static_cast<size_t>(n_ * k_) * (f32_ ? 4 : 8));
+      Lane& lane = lanes_[0];
+      lane.local.ptr.resize(ids_.size());
+      for (size_t i = 0; i < ids_.size(); i++) lane.local.ptr[i] = f.ptr[ids_[i]];
+      if (n_ > 0)
+        for (auto& k : chainFor(lane, rowLocal_ ? n_ : std::max<int64_t>(n_, 1))) k->run(lane.local);
+      std::memset(gw, 0, gwBytes);
       return;
     }
     // Contiguous row ranges, one per thread, whole blocks each.
-    const int parts = rowLocal_ ? std::min<int64_t>(parallelParts(2.0 * static_cast<double>(n_) * static_cast<double>(f_)), (n_ + 7) / 8) : 1;
+    const int parts = rowLocal_ ? std::min<int64_t>(parallelParts(2.0 * static_cast<double>(n_) * static_cast<double>(f_ * k_)), (n_ + 7) / 8) : 1;
     if (static_cast<int>(lanes_.size()) < parts) lanes_.resize(parts);
     const int64_t share = (n_ + parts - 1) / parts;
     parallelRun(parts, [&](int p) {
@@ -90,12 +102,13 @@ class RowPass : public Kernel {
 
  private:
   struct Inner {
+    std::string opcode;
+    std::unique_ptr<Json> attrs;
     std::vector<int> args;
     int out = 0;
-    std::unique_ptr<Json> spec;
   };
   // What one thread owns: the chain's kernels (they keep scratch blocks) by length, its view of
-  // the buffers, and its partial X^T·g.
+  // the buffers, and its partial X^T·G.
   struct Lane {
     std::map<int64_t, std::vector<std::unique_ptr<Kernel>>> chains;
     Frame local;
@@ -104,51 +117,77 @@ class RowPass : public Kernel {
 
   template <typename T>
   T* partial(Lane& lane) {
-    lane.partial.resize(static_cast<size_t>(f_) * sizeof(T));
+    lane.partial.resize(static_cast<size_t>(f_ * k_) * sizeof(T));
     return reinterpret_cast<T*>(lane.partial.data());
   }
 
   template <typename T>
   void addInto(T* gw, const T* part) const {
-    for (int64_t k = 0; k < f_; k++) gw[k] += part[k];
+    for (int64_t i = 0; i < f_ * k_; i++) gw[i] += part[i];
   }
 
-  // Rows [r0, r1) of X: z, the chain and X^T·g into gw (overwritten).
+  // Rows [r0, r1) of X: Z, the chain and X^T·G into gw (overwritten).
   template <typename T>
   void pass(Frame& f, Lane& lane, int64_t r0, int64_t r1, T* gw) {
     const RowKernels<T>& rk = rowKernels<T>();
     const T* X = static_cast<const T*>(f.ptr[ids_[0]]);
     const T* w = static_cast<const T*>(f.ptr[ids_[1]]);
-    std::fill_n(gw, f_, T(0));
+    const int F = static_cast<int>(f_), K = static_cast<int>(k_);
+    std::fill_n(gw, f_ * k_, T(0));
     lane.local.ptr.resize(ids_.size());
     for (int64_t b0 = r0; b0 < r1; b0 += block_) {
       const int64_t len = std::min(block_, r1 - b0);
       for (size_t i = 0; i < ids_.size(); i++) {
         auto base = static_cast<uint8_t*>(f.ptr[ids_[i]]);
-        lane.local.ptr[i] = rowLocal_ && isRow(static_cast<int>(i)) ? base + b0 * static_cast<int64_t>(bytesOf(types_[i])) : base;
+        const int r = static_cast<int>(i);
+        lane.local.ptr[i] = rowLocal_ && cut(r) ? base + b0 * rowElems(r) * static_cast<int64_t>(bytesOf(types_[i])) : base;
       }
       const T* xb = X + b0 * f_;
-      rk.dotRows(xb, f_, len, f_, w, static_cast<T*>(lane.local.ptr[nIn_]));
+      T* zb = static_cast<T*>(lane.local.ptr[nIn_]);
+      if (matrix_) blas::gemmCall(CblasNoTrans, CblasNoTrans, static_cast<int>(len), K, F, 1.0, xb, F, w, K, 0.0, zb, K);
+      else rk.dotRows(xb, f_, len, f_, w, zb);
       for (auto& k : chainFor(lane, len)) k->run(lane.local);
-      rk.axpyRows(xb, f_, len, f_, static_cast<const T*>(lane.local.ptr[g_]), gw);
+      const T* gb = static_cast<const T*>(lane.local.ptr[g_]);
+      if (matrix_) blas::gemmCall(CblasTrans, CblasNoTrans, F, K, static_cast<int>(len), 1.0, xb, F, gb, K, 1.0, gw, K);
+      else rk.axpyRows(xb, f_, len, f_, gb, gw);
     }
   }
 
-  bool isRow(int r) const { return shapes_[r].size() == 1 && shapes_[r][0] == n_ && n_ != 1; }
+  // A buffer cut into row blocks: its first axis is X's rows.
+  bool cut(int r) const { return !shapes_[r].empty() && shapes_[r][0] == n_; }
+  int64_t rowElems(int r) const { return sizeOf(std::vector<int64_t>(shapes_[r].begin() + 1, shapes_[r].end())); }
 
-  // The chain's elementwise kernels for blocks of `len` rows (built on first use).
+  // As rowSplit in lib/ops/rowpass.ts: every chain result is cut by rows, an elementwise op reads
+  // cut inputs at its own rank, and the other ops read cut inputs or broadcast single rows.
+  bool splitsByRows() const {
+    if (n_ <= 1) return false;
+    for (const auto& in : inners_) {
+      if (!cut(in.out)) return false;
+      for (int r : in.args) {
+        const bool bad = in.opcode == "elemwise" ? cut(r) && shapes_[r].size() != shapes_[in.out].size() : !cut(r) && (shapes_[r].empty() || shapes_[r][0] != 1);
+        if (bad) return false;
+      }
+    }
+    return true;
+  }
+
+  // The chain's kernels for blocks of `len` rows (built on first use).
   std::vector<std::unique_ptr<Kernel>>& chainFor(Lane& lane, int64_t len) {
     auto& chain = lane.chains[len];
     if (chain.size() == inners_.size()) return chain;
     chain.clear();
+    auto blockShape = [&](int r) {
+      std::vector<int64_t> s = shapes_[r];
+      if (rowLocal_ && cut(r)) s[0] = len;
+      return s;
+    };
     for (auto& in : inners_) {
-      KernelArgs args{*in.spec, in.args, {in.out}, {}, {types_[in.out]}, {}, {}};
+      KernelArgs args{*in.attrs, in.args, {in.out}, {}, {types_[in.out]}, {}, {blockShape(in.out)}};
       for (int r : in.args) {
         args.inTypes.push_back(types_[r]);
-        args.inShapes.push_back(rowLocal_ && isRow(r) ? std::vector<int64_t>{len} : shapes_[r]);
+        args.inShapes.push_back(blockShape(r));
       }
-      args.outShapes.push_back(rowLocal_ ? std::vector<int64_t>{len} : shapes_[in.out]);
-      chain.push_back(makeKernel("elemwise", args));
+      chain.push_back(makeKernel(in.opcode, args));
     }
     return chain;
   }
@@ -157,8 +196,8 @@ class RowPass : public Kernel {
   std::vector<int> ids_;
   std::vector<DType> types_;
   std::vector<std::vector<int64_t>> shapes_;
-  int64_t n_ = 0, f_ = 0, block_ = 1;
-  bool f32_ = false, rowLocal_ = true;
+  int64_t n_ = 0, f_ = 0, k_ = 1, block_ = 1;
+  bool f32_ = false, rowLocal_ = true, matrix_ = false;
   int g_ = 0;
   std::vector<Inner> inners_;
   std::vector<Lane> lanes_;
