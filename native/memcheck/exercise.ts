@@ -61,6 +61,17 @@ for (const threads of [1, 2]) {
     agree([x, y], [cost, gw, gW, gb], [g(700, 50), labels(700, dt)], `rowpass ${dt}`);
     const step = fn([x, y], cost, { updates: updates.sgd(cost, [w, W, b], { learningRate: 0.1 }), backend: 'native' });
     step(g(300, 50), labels(300, dt));
+    // Dense layers (gemm with bias and relu), the fused softmax cross-entropy, and the matrix
+    // form of the one-pass kernel (softmax regression).
+    const lab = T.ivector('lab');
+    const W1 = shared(g(50, 8), 'W1', { dtype: dt }), b1 = shared(g(8), 'b1', { dtype: dt });
+    const W2 = shared(g(8, 4), 'W2', { dtype: dt }), b2 = shared(g(4), 'b2', { dtype: dt });
+    const mlpCost = T.nnet.categoricalCrossentropy(T.nnet.softmax(T.relu(x.dot(W1).add(b1)).dot(W2).add(b2)), lab).mean();
+    const smCost = T.nnet.categoricalCrossentropy(T.nnet.softmax(x.dot(W1).add(b1)), lab).mean();
+    const someLabels = array(Array.from({ length: 600 }, (_, i) => (i * 5) % 4), { dtype: 'int32' });
+    agree([x, lab], [mlpCost, ...grad(mlpCost, [W1, b1, W2, b2])], [g(600, 50), someLabels], `dense ${dt}`);
+    agree([x, lab], [smCost, ...grad(smCost, [W1, b1])], [g(600, 50), someLabels], `softmax regression ${dt}`);
+    expectError(() => fn([x, lab], smCost, { backend: 'native' })(g(2, 50), array([0, 9], { dtype: 'int32' })), 'label out of range');
     // Errors: shapes that do not align, an index out of bounds; neither may change w.
     const before = Array.from(w.getValue().data);
     expectError(() => step(g(300, 49), g(300)), 'misaligned dot');
