@@ -19,7 +19,8 @@ function trainingSet(): [NDArray, NDArray] {
   if (data) return data;
   const images = io.loadIdx(join(FASHION_DIR, 'train-images-idx3-ubyte.gz'));
   const labels = io.loadIdx(join(FASHION_DIR, 'train-labels-idx1-ubyte.gz'));
-  const x = Float32Array.from(images.data, (v) => v / 255);
+  const x = new Float32Array(images.size);
+  for (let i = 0; i < x.length; i++) x[i] = images.data[i] / 255;
   data = [new NDArray(x, [images.shape[0], 784]), new NDArray(Int32Array.from(labels.data), [labels.shape[0]])];
   return data;
 }

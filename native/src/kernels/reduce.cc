@@ -1,5 +1,6 @@
 // `reduce` (sum mean prod max min all any over axes), `argreduce` and `size_of`, as in
 // lib/ops/reduce.ts: double accumulation, numpy's NaN rules for max/min.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -49,10 +50,34 @@ class Reduce : public Kernel {
     else throw std::runtime_error("reduce: unknown op " + op);
     if ((kind_ == Max || kind_ == Min) && split_.offsets.empty() && !split_.bases.empty())
       throw std::runtime_error("reduce: zero-size array to reduction operation " + op + ", which has no identity");
+    // Sums over the leading axes (a bias gradient: the column sums of a matrix) walk the rows in
+    // order, adding whole rows; the generic loop would walk each column with a stride.
+    const auto& shape = a.inShapes[0];
+    auto axes = axesOf(a.attrs["axes"], shape.size());
+    std::sort(axes.begin(), axes.end());
+    axes.erase(std::unique(axes.begin(), axes.end()), axes.end());
+    bool leading = !axes.empty() && axes.size() < shape.size();
+    for (size_t i = 0; i < axes.size(); i++) leading = leading && axes[i] == static_cast<int>(i);
+    if (leading && (kind_ == Sum || kind_ == Mean) && (xt_ == DType::F64 || xt_ == DType::F32)) {
+      rows_ = 1;
+      for (size_t i = 0; i < axes.size(); i++) rows_ *= shape[i];
+      cols_ = static_cast<int64_t>(split_.bases.size());
+      byRows_ = true;
+      acc_.resize(static_cast<size_t>(cols_));
+    }
   }
   void run(Frame& f) override {
     const void* x = f.ptr[x_];
     void* o = f.ptr[o_];
+    if (byRows_) {
+      // The same additions in the same order as the generic loop: row 0, row 1, ... per column.
+      std::fill(acc_.begin(), acc_.end(), 0.0);
+      if (xt_ == DType::F64) addRows(static_cast<const double*>(x));
+      else addRows(static_cast<const float*>(x));
+      const double scale = kind_ == Mean ? static_cast<double>(rows_) : 1.0;
+      for (int64_t k = 0; k < cols_; k++) store(ot_, o, k, kind_ == Mean ? acc_[k] / scale : acc_[k]);
+      return;
+    }
     const auto& off = split_.offsets;
     const int64_t n = static_cast<int64_t>(off.size());
     for (size_t k = 0; k < split_.bases.size(); k++) {
@@ -71,10 +96,22 @@ class Reduce : public Kernel {
   }
 
  private:
+  template <typename T>
+  void addRows(const T* x) {
+    double* acc = acc_.data();
+    for (int64_t i = 0; i < rows_; i++) {
+      const T* row = x + i * cols_;
+      for (int64_t k = 0; k < cols_; k++) acc[k] += static_cast<double>(row[k]);
+    }
+  }
+
   int x_, o_;
   DType xt_, ot_;
   Split split_;
   enum { Sum, Mean, Prod, Max, Min, All, Any } kind_;
+  bool byRows_ = false;
+  int64_t rows_ = 0, cols_ = 0;
+  std::vector<double> acc_;
 };
 
 class ArgReduce : public Kernel {
