@@ -40,6 +40,17 @@ const rng = new random.RandomState(1);
 const f64 = (...shape: number[]) => rng.randn(...(shape as [number])) as NDArray;
 const f32 = (...shape: number[]) => (rng.randn(...(shape as [number])) as NDArray).astype('float32');
 
+/** Runs `body` for float64 and float32 with the native backend on two threads. */
+function onTwoThreads(body: (dt: 'float64' | 'float32', g: (...shape: number[]) => NDArray) => void) {
+  const before = backendInfo().blasThreads ?? 1;
+  setBlasThreads(2);
+  try {
+    for (const dt of ['float64', 'float32'] as const) body(dt, dt === 'float64' ? f64 : f32);
+  } finally {
+    setBlasThreads(before);
+  }
+}
+
 describe.runIf(native.available)('native agrees with js', () => {
   it('elementwise ops, fused and alone, in float64 and float32', () => {
     for (const dt of ['float64', 'float32'] as const) {
@@ -104,49 +115,35 @@ describe.runIf(native.available)('native agrees with js', () => {
   });
 
   it('products split over two threads: every transpose, tall, wide, gemv both ways, gemm in place', () => {
-    const before = backendInfo().blasThreads ?? 1;
-    setBlasThreads(2);
-    try {
-      for (const dt of ['float64', 'float32'] as const) {
-        const g = dt === 'float64' ? f64 : f32;
-        const a = T.matrix('a', dt), b = T.matrix('b', dt), v = T.vector('v', dt), u = T.vector('u', dt);
-        // 300x200 · 200x150 splits by rows; 20x300 · 300x500 by columns.
-        agree([a, b], [T.dot(a, b), T.dot(a.T, a), T.dot(b, b.T)], [g(300, 200), g(200, 150)], `split gemm ${dt}`, true);
-        agree([a, b], [T.dot(a, b), T.dot(a.T.T, b)], [g(20, 300), g(300, 500)], `split wide gemm ${dt}`, true);
-        agree([a, v, u], [T.dot(a, v), T.dot(u, a), T.dot(a.T, u)], [g(700, 300), g(300), g(700)], `split gemv ${dt}`, true);
-        const C = shared(g(300, 150), 'C', { dtype: dt });
-        const step = (backend: 'js' | 'native') => fn([a, b], [], { updates: [[C, C.sub(T.dot(a.T, b).mul(0.1))]], backend });
-        const args = [g(200, 300), g(200, 150)];
-        const c0 = C.getValue();
-        step('js')(...args);
-        const cj = C.getValue();
-        C.setValue(c0);
-        step('native')(...args);
-        close(C.getValue(), cj, `split gemm update ${dt}`, true);
-      }
-    } finally {
-      setBlasThreads(before);
-    }
+    onTwoThreads((dt, g) => {
+      const a = T.matrix('a', dt), b = T.matrix('b', dt), v = T.vector('v', dt), u = T.vector('u', dt);
+      // 300x200 · 200x150 splits by rows; 20x300 · 300x500 by columns.
+      agree([a, b], [T.dot(a, b), T.dot(a.T, a), T.dot(b, b.T)], [g(300, 200), g(200, 150)], `split gemm ${dt}`, true);
+      agree([a, b], [T.dot(a, b), T.dot(a.T.T, b)], [g(20, 300), g(300, 500)], `split wide gemm ${dt}`, true);
+      agree([a, v, u], [T.dot(a, v), T.dot(u, a), T.dot(a.T, u)], [g(700, 300), g(300), g(700)], `split gemv ${dt}`, true);
+      const C = shared(g(300, 150), 'C', { dtype: dt });
+      const step = (backend: 'js' | 'native') => fn([a, b], [], { updates: [[C, C.sub(T.dot(a.T, b).mul(0.1))]], backend });
+      const args = [g(200, 300), g(200, 150)];
+      const c0 = C.getValue();
+      step('js')(...args);
+      const cj = C.getValue();
+      C.setValue(c0);
+      step('native')(...args);
+      close(C.getValue(), cj, `split gemm update ${dt}`, true);
+    });
   });
 
   it('OpenBLAS called from two threads at once gives the same bits every time', () => {
     // Each thread makes single-threaded BLAS calls on its own band, concurrently with the other:
     // repeated many times, any race in OpenBLAS's buffers would show as a differing result.
-    const before = backendInfo().blasThreads ?? 1;
-    setBlasThreads(2);
-    try {
-      for (const dt of ['float64', 'float32'] as const) {
-        const g = dt === 'float64' ? f64 : f32;
-        const a = T.matrix('a', dt), b = T.matrix('b', dt), v = T.vector('v', dt);
-        const f = fn([a, b, v], [T.dot(a, b), T.dot(a.T, a), T.dot(b.T, v)], { backend: 'native' });
-        const args = [g(160, 96), g(96, 130), g(96)];
-        const first = f(...args).map((r) => Array.from(r.data));
-        for (let k = 0; k < 150; k++) f(...args).forEach((r, i) => expect(Array.from(r.data), `call ${k} output ${i}`).toEqual(first[i]));
-        agree([a, b, v], [T.dot(a, b), T.dot(a.T, a), T.dot(b.T, v)], args, `concurrent BLAS ${dt}`, true);
-      }
-    } finally {
-      setBlasThreads(before);
-    }
+    onTwoThreads((dt, g) => {
+      const a = T.matrix('a', dt), b = T.matrix('b', dt), v = T.vector('v', dt);
+      const f = fn([a, b, v], [T.dot(a, b), T.dot(a.T, a), T.dot(b.T, v)], { backend: 'native' });
+      const args = [g(160, 96), g(96, 130), g(96)];
+      const first = f(...args).map((r) => Array.from(r.data));
+      for (let k = 0; k < 150; k++) f(...args).forEach((r, i) => expect(Array.from(r.data), `call ${k} output ${i}`).toEqual(first[i]));
+      agree([a, b, v], [T.dot(a, b), T.dot(a.T, a), T.dot(b.T, v)], args, `concurrent BLAS ${dt}`, true);
+    });
   });
 
   it('shape ops: transpose copies, reshape, flatten, concatenate, stack, arange, shape', () => {
