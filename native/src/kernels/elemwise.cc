@@ -9,6 +9,7 @@
 #include <cstring>
 #include <limits>
 
+#include "../cpu.h"
 #include "registry.h"
 #include "vmath.h"
 
@@ -168,22 +169,24 @@ template <class R, class M>
 void stepAny(Op op, DType dt, double* r, const double* a, const double* b, const double* c, int64_t len) {
   stepLoop<R, M>(op, dt, r, a, b, c, len);
 }
-#if defined(__x86_64__)
+#ifdef THEANODE_HAS_CLONES
 // Compiled for AVX-512 and AVX2 (with FMA) as well as plain x86-64; chosen once for this CPU.
 template <class R>
-__attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,avx2,fma"))) void stepAvx512(Op op, DType dt, double* r, const double* a, const double* b, const double* c, int64_t len) {
+THEANODE_TARGET_AVX512 void stepAvx512(Op op, DType dt, double* r, const double* a, const double* b, const double* c, int64_t len) {
   stepLoop<R, VectorMath>(op, dt, r, a, b, c, len);
 }
 template <class R>
-__attribute__((target("avx2,fma"))) void stepAvx2(Op op, DType dt, double* r, const double* a, const double* b, const double* c, int64_t len) {
+THEANODE_TARGET_AVX2 void stepAvx2(Op op, DType dt, double* r, const double* a, const double* b, const double* c, int64_t len) {
   stepLoop<R, VectorMath>(op, dt, r, a, b, c, len);
 }
 template <class R>
 StepFn chooseStep() {
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw")) return stepAvx512<R>;
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return stepAvx2<R>;
-  return stepAny<R, LibmMath>;
+  switch (simdLevel()) {
+    case SimdLevel::Avx512: return stepAvx512<R>;
+    case SimdLevel::Avx2: return stepAvx2<R>;
+    case SimdLevel::Base: break;
+  }
+  return stepAny<R, LibmMath>;  // scalar loops: libm is faster there
 }
 #else
 template <class R>
