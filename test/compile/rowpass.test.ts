@@ -141,6 +141,18 @@ describe('rowpass', () => {
       });
     }
 
+    it(`handles X with rows but no columns, ${backend}`, () => {
+      // Z = X·W is all zeros: every class equally likely, and nothing to learn for W.
+      const x = T.matrix('x'), y = T.ivector('y');
+      const W = shared(new NDArray(new Float64Array(0), [0, 3]), 'W');
+      const nll = T.nnet.categoricalCrossentropy(T.nnet.softmax(x.dot(W)), y);
+      const f = fn([x, y], [nll, grad(nll.sum(), W)], { backend });
+      expect(f.program.instructions.map((i) => i.opcode)).toContain('rowpass');
+      const [loss, gW] = f(new NDArray(new Float64Array(0), [4, 0]), new NDArray(Int32Array.from([0, 1, 2, 0]), [4], 'int32'));
+      Array.from(loss.data).forEach((v) => expect(v).toBeCloseTo(Math.log(3), 14));
+      expect(gW.shape).toEqual([0, 3]);
+    });
+
     it(`falls back to whole-matrix passes when the chain does not split by rows, ${backend}`, () => {
       // A vector as long as Z has rows, broadcast along Z's last axis: rows cannot be cut.
       const x = T.matrix('x'), v = T.vector('v');
