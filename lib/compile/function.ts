@@ -13,6 +13,7 @@ import { applyElemwise as ew } from '../ops/elemwise.js';
 import { rewriteGraph } from '../rewrite/index.js';
 import { LoweredProgram, lower } from './lower.js';
 import { fuseRowPasses } from './rowpass.js';
+import { fuseColumnSums } from './colsum.js';
 import { makePlan, signatureOf } from './plan.js';
 import type { Plan } from './program.js';
 import { convertInput, describeInput } from './inputs.js';
@@ -86,7 +87,7 @@ export function fn(inputs: readonly Variable[], outputs?: Variable | readonly Va
   const optimize = opts.optimize !== false;
   rewriteGraph(fg, { fusion: optimize });
   const lowered = lower({ fg, inputs: [...inputs], nOutputs: outs.length, updated: updatePairs.map((u) => u[0]) });
-  const program = (optimize ? fuseRowPasses(lowered) : lowered) as LoweredProgram;
+  const program = (optimize ? fuseColumnSums(fuseRowPasses(lowered)) : lowered) as LoweredProgram;
   const { backend, reason } = resolveBackend(opts.backend ?? config.backend, where);
 
   const plans = new Map<string, Entry>();

@@ -221,8 +221,40 @@ export function buildElemwiseKernel(steps: Step[], consts: number[], inShapes: n
   return fn;
 }
 
+/**
+ * The optional second output of an `elemwise` instruction (made by lib/compile/colsum.ts): the
+ * sums (or means) of the result's columns, as a reduction over axis 0 would give them, added
+ * row after row in double precision from the stored values.
+ */
+interface ColumnSums {
+  mean: boolean;
+  keepdims: boolean;
+}
+
+function columnSumShape(out: number[], c: ColumnSums): number[] {
+  if (out.length !== 2) throw new Error(`elemwise: column sums need a matrix result, got shape ${formatShape(out)}`);
+  return c.keepdims ? [1, out[1]] : [out[1]];
+}
+
 registerKernel({
   opcode: 'elemwise',
-  inferShape: (attrs, shapes) => inferElemwiseShape(attrs, shapes),
-  js: (attrs, inShapes, outShapes) => buildElemwiseKernel(attrs.steps as unknown as Step[], attrs.consts as number[], inShapes, outShapes[0]),
+  inferShape: (attrs, shapes) => {
+    const [out] = inferElemwiseShape(attrs, shapes);
+    const c = attrs.colsum as unknown as ColumnSums | undefined;
+    return c ? [out, columnSumShape(out, c)] : [out];
+  },
+  js: (attrs, inShapes, outShapes) => {
+    const loop = buildElemwiseKernel(attrs.steps as unknown as Step[], attrs.consts as number[], inShapes, outShapes[0]);
+    const c = attrs.colsum as unknown as ColumnSums | undefined;
+    if (!c) return loop;
+    const [rows, cols] = outShapes[0];
+    const acc = new Float64Array(cols);
+    return (ins, outs) => {
+      loop(ins, outs);
+      const o = outs[0];
+      acc.fill(0);
+      for (let r = 0; r < rows; r++) for (let j = 0; j < cols; j++) acc[j] += o[r * cols + j];
+      for (let j = 0; j < cols; j++) outs[1][j] = c.mean ? acc[j] / rows : acc[j];
+    };
+  },
 });

@@ -256,11 +256,21 @@ class Elemwise : public Kernel {
       inputs_.push_back(std::move(in));
     }
     vals_.assign((steps_.size() + inputs_.size() + consts_.size()) * B, 0.0);
+    if (a.attrs.has("colsum") && !a.attrs["colsum"].isNull()) {
+      const Json& cs = a.attrs["colsum"];
+      if (outShape_.size() != 2 || a.out.size() != 2 || (outType_ != DType::F64 && outType_ != DType::F32)) throw std::runtime_error("elemwise: column sums need a float matrix result and a second output");
+      colsum_ = true;
+      mean_ = cs["mean"].truthy();
+      sumOut_ = a.out[1];
+      sumType_ = a.outTypes[1];
+      sums_.assign(static_cast<size_t>(outShape_[1]), 0.0);
+    }
     for (size_t k = 0; k < consts_.size(); k++) std::fill_n(constBlock(k), B, consts_[k]);
   }
 
   void run(Frame& f) override {
-    if (n_ == 0) return;
+    if (colsum_) std::fill(sums_.begin(), sums_.end(), 0.0);
+    if (n_ == 0) return finishColumnSums(f);
     const int nd = static_cast<int>(outShape_.size());
     // Odometer over the output shape, for strided inputs.
     auto& idx = odometer_;
@@ -286,7 +296,13 @@ class Elemwise : public Kernel {
       for (size_t j = 0; j < steps_.size(); j++) evalStep(j, len);
       const double* r = stepBlock(steps_.size() - 1);
       storeBlock(outType_, outp, start, len, r);
+      if (colsum_) {
+        // The stored values, read back while in L1, into their columns' sums (row after row).
+        if (outType_ == DType::F64) addToColumns(static_cast<const double*>(outp), start, len);
+        else addToColumns(static_cast<const float*>(outp), start, len);
+      }
     }
+    finishColumnSums(f);
   }
 
  private:
@@ -393,6 +409,27 @@ class Elemwise : public Kernel {
   int64_t n_ = 0;
   std::vector<double> vals_;
   std::vector<int64_t> odometer_, offsets_;
+  // The column sums output (lib/ops/elemwise.ts, ColumnSums).
+  bool colsum_ = false, mean_ = false;
+  int sumOut_ = -1;
+  DType sumType_ = DType::F64;
+  std::vector<double> sums_;
+
+  template <typename T>
+  void addToColumns(const T* out, int64_t start, int64_t len) {
+    const int64_t cols = static_cast<int64_t>(sums_.size());
+    int64_t j = start % cols;
+    for (int64_t k = 0; k < len; k++) {
+      sums_[j] += static_cast<double>(out[start + k]);
+      if (++j == cols) j = 0;
+    }
+  }
+
+  void finishColumnSums(Frame& f) {
+    if (!colsum_) return;
+    const double rows = static_cast<double>(outShape_[0]);
+    for (size_t j = 0; j < sums_.size(); j++) store(sumType_, f.ptr[sumOut_], static_cast<int64_t>(j), mean_ ? sums_[j] / rows : sums_[j]);
+  }
 };
 
 }  // namespace
