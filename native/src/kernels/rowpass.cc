@@ -19,6 +19,9 @@
 namespace theanode {
 namespace {
 
+// Up to this many blocks per thread, their order alternates between calls (see pass()).
+constexpr int64_t kMaxAlternatingBlocks = 8;
+
 // Half this core's L2 cache (what glibc reports), within [256 KiB, 2 MiB]; 512 KiB if unknown.
 int64_t blockBytes() {
   static const int64_t bytes = [] {
@@ -113,6 +116,8 @@ class RowPass : public Kernel {
     std::map<int64_t, std::vector<std::unique_ptr<Kernel>>> chains;
     Frame local;
     std::vector<uint8_t> partial;
+    std::vector<uint8_t> blockSums;  // one X^T·G per block (alternating order)
+    bool reverse = false;            // this call visits the blocks last to first
   };
 
   template <typename T>
@@ -127,20 +132,35 @@ class RowPass : public Kernel {
   }
 
   // Rows [r0, r1) of X: Z, the chain and X^T·G into gw (overwritten).
+  //
+  // The blocks are visited first to last in one call and last to first in the next, so that a
+  // call starts with the blocks the previous one ended with, still in cache: when X is somewhat
+  // larger than the cache, that is most of a pass that would otherwise come from memory. Each
+  // block then adds its share of X^T·G into a sum of its own, and these are added in block order
+  // at the end, so the results are the same in either direction. (With many blocks, X is far
+  // larger than the cache and the order gains nothing: blocks go first to last into gw.)
   template <typename T>
   void pass(Frame& f, Lane& lane, int64_t r0, int64_t r1, T* gw) {
     const RowKernels<T>& rk = rowKernels<T>();
     const T* X = static_cast<const T*>(f.ptr[ids_[0]]);
     const T* w = static_cast<const T*>(f.ptr[ids_[1]]);
     const int F = static_cast<int>(f_), K = static_cast<int>(k_);
-    std::fill_n(gw, f_ * k_, T(0));
+    const int64_t size = f_ * k_;
+    const int64_t blocks = (r1 - r0 + block_ - 1) / block_;
+    const bool alternate = blocks > 1 && blocks <= kMaxAlternatingBlocks;
+    if (alternate) lane.blockSums.resize(static_cast<size_t>(blocks * size) * sizeof(T));
+    T* sums = reinterpret_cast<T*>(lane.blockSums.data());
+    lane.reverse = alternate && !lane.reverse;
+    std::fill_n(gw, size, T(0));
     lane.local.ptr.resize(ids_.size());
-    for (int64_t b0 = r0; b0 < r1; b0 += block_) {
+    for (int64_t i = 0; i < blocks; i++) {
+      const int64_t b = lane.reverse ? blocks - 1 - i : i;
+      const int64_t b0 = r0 + b * block_;
       const int64_t len = std::min(block_, r1 - b0);
-      for (size_t i = 0; i < ids_.size(); i++) {
-        auto base = static_cast<uint8_t*>(f.ptr[ids_[i]]);
-        const int r = static_cast<int>(i);
-        lane.local.ptr[i] = rowLocal_ && cut(r) ? base + b0 * rowElems(r) * static_cast<int64_t>(bytesOf(types_[i])) : base;
+      for (size_t j = 0; j < ids_.size(); j++) {
+        auto base = static_cast<uint8_t*>(f.ptr[ids_[j]]);
+        const int r = static_cast<int>(j);
+        lane.local.ptr[j] = rowLocal_ && cut(r) ? base + b0 * rowElems(r) * static_cast<int64_t>(bytesOf(types_[j])) : base;
       }
       const T* xb = X + b0 * f_;
       T* zb = static_cast<T*>(lane.local.ptr[nIn_]);
@@ -148,9 +168,14 @@ class RowPass : public Kernel {
       else rk.dotRows(xb, f_, len, f_, w, zb);
       for (auto& k : chainFor(lane, len)) k->run(lane.local);
       const T* gb = static_cast<const T*>(lane.local.ptr[g_]);
-      if (matrix_) blas::gemmCall(CblasTrans, CblasNoTrans, F, K, static_cast<int>(len), 1.0, xb, F, gb, K, 1.0, gw, K);
-      else rk.axpyRows(xb, f_, len, f_, gb, gw);
+      T* into = alternate ? sums + b * size : gw;
+      if (alternate) std::fill_n(into, size, T(0));
+      if (matrix_) blas::gemmCall(CblasTrans, CblasNoTrans, F, K, static_cast<int>(len), 1.0, xb, F, gb, K, 1.0, into, K);
+      else rk.axpyRows(xb, f_, len, f_, gb, into);
     }
+    if (alternate)
+      for (int64_t b = 0; b < blocks; b++)
+        for (int64_t j = 0; j < size; j++) gw[j] += sums[b * size + j];
   }
 
   // A buffer cut into row blocks: its first axis is X's rows.
