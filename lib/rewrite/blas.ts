@@ -1,8 +1,9 @@
 /**
  * BLAS insertion: C ± s·dot(A, B) (and C + dot(A, B)) becomes one gemm/gemv with alpha = ±s and
  * beta = 1, when the product is used nowhere else, C has the result's shape or is one row
- * (a bias), and the product is not one of a pair that the one-pass rewrite reads X once for. The planner can then run it in C's storage — e.g. an SGD step W - lr·dot(X.T, G)
- * updates W in place. A relu of such a gemm (and of nothing else) joins it: a dense layer.
+ * (a bias), and the product is not one of a pair that the one-pass rewrite reads X once for.
+ * The planner can then run it in C's storage — e.g. an SGD step W - lr·dot(X.T, G) updates W
+ * in place. A relu of such a gemm (and of nothing else) joins it: a dense layer.
  */
 import { Apply, Variable } from '../graph/variable.js';
 import { Dot } from '../ops/dot.js';
@@ -13,12 +14,12 @@ import { Softmax } from '../ops/softmax.js';
 import { CrossentropySoftmax, CrossentropySoftmaxGrad } from '../ops/xent.js';
 import { Shape, ShapeI } from '../ops/reshape.js';
 import { SizeOf } from '../ops/reduce.js';
+import { constValue, elem, named } from './pattern.js';
+import type { FunctionGraph } from '../graph/fgraph.js';
 
 // The graph-level ops of the Program's row-local opcodes (ROW_LOCAL_OPCODES in ops/rowpass.ts).
 const ROW_LOCAL_OPS = [Elemwise, Softmax, CrossentropySoftmax, CrossentropySoftmaxGrad];
 const SHAPE_READERS = [Shape, ShapeI, SizeOf];
-import { constValue, elem, named } from './pattern.js';
-import type { FunctionGraph } from '../graph/fgraph.js';
 
 function soleReader(fg: FunctionGraph, v: Variable): boolean {
   return !fg.isOutput(v) && (fg.clients().get(v)?.length ?? 0) === 1;
