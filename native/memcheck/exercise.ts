@@ -59,6 +59,14 @@ for (const threads of [1, 2]) {
     const cost = T.nnet.binaryCrossentropy(p, y).mean().add(x.dot(W).sqr().mean());
     const [gw, gW, gb] = grad(cost, [w, W, b]);
     agree([x, y], [cost, gw, gW, gb], [g(700, 50), labels(700, dt)], `rowpass ${dt}`);
+    // Several blocks of rows (their order alternates between calls): two calls, both orders.
+    const wide = T.matrix('wide', dt), w120 = shared(g(120), 'w120', { dtype: dt });
+    const lr = T.nnet.binaryCrossentropy(T.nnet.sigmoid(wide.dot(w120)), y).mean();
+    const lrStep = fn([wide, y], [lr, grad(lr, w120)], { backend: 'native' });
+    const Xw = g(3000, 120), Yw = labels(3000, dt);
+    const once = lrStep(Xw, Yw)[1].data, twice = lrStep(Xw, Yw)[1].data;
+    if (Array.from(once).some((v, i) => v !== twice[i])) throw new Error(`alternating blocks ${dt}: calls differ`);
+    agree([wide, y], [lr, grad(lr, w120)], [Xw, Yw], `many blocks ${dt}`);
     const step = fn([x, y], cost, { updates: updates.sgd(cost, [w, W, b], { learningRate: 0.1 }), backend: 'native' });
     step(g(300, 50), labels(300, dt));
     // Dense layers (gemm with bias and relu), the fused softmax cross-entropy, and the matrix
