@@ -38,10 +38,13 @@ class WorkerPool {
     for (auto& t : threads_) t.join();
   }
 
-  void run(int parts, const std::function<void(int)>& part) {
+  void run(int parts, void (*call)(void*, int), void* fn) {
     std::lock_guard<std::mutex> serial(runMu_);  // one job at a time
-    while (static_cast<int>(threads_.size()) < parts - 1) threads_.emplace_back([this, id = static_cast<int>(threads_.size()) + 1] { loop(id); });
-    job_ = &part;
+    // A new worker waits for the next generation: the current one may belong to an earlier job.
+    while (static_cast<int>(threads_.size()) < parts - 1)
+      threads_.emplace_back([this, id = static_cast<int>(threads_.size()) + 1, seen = generation_.load()] { loop(id, seen); });
+    call_ = call;
+    fn_ = fn;
     error_ = nullptr;
     parts_.store(parts, std::memory_order_relaxed);
     pending_.store(parts - 1, std::memory_order_relaxed);
@@ -55,26 +58,25 @@ class WorkerPool {
     if (sleepers) wake_.notify_all();
     std::exception_ptr mine;
     try {
-      part(0);
+      call(fn, 0);
     } catch (...) {
       mine = std::current_exception();
     }
     while (pending_.load(std::memory_order_acquire) != 0) THEANODE_PAUSE();
-    job_ = nullptr;
+    call_ = nullptr;
     if (mine) std::rethrow_exception(mine);
     if (error_) std::rethrow_exception(error_);
   }
 
  private:
-  void loop(int id) {
-    uint64_t seen = 0;
+  void loop(int id, uint64_t seen) {
     for (;;) {
       uint64_t g = waitForJob(seen);
       if (g == seen) return;  // stopping
       seen = g;
       if (id >= parts_.load(std::memory_order_relaxed)) continue;
       try {
-        (*job_)(id);
+        call_(fn_, id);
       } catch (...) {
         std::lock_guard<std::mutex> lock(mu_);
         if (!error_) error_ = std::current_exception();
@@ -102,7 +104,8 @@ class WorkerPool {
   std::mutex runMu_, mu_;
   std::condition_variable wake_;
   std::vector<std::thread> threads_;
-  const std::function<void(int)>* job_ = nullptr;
+  void (*call_)(void*, int) = nullptr;
+  void* fn_ = nullptr;
   std::atomic<int> parts_{0}, pending_{0};
   std::atomic<uint64_t> generation_{0};
   int sleepers_ = 0;
@@ -127,9 +130,6 @@ int parallelParts(double work) {
   return std::max(1, std::min(threads, byWork));
 }
 
-void parallelRun(int parts, const std::function<void(int)>& part) {
-  if (parts <= 1) return part(0);
-  pool().run(parts, part);
-}
+void runOnPool(int parts, void (*call)(void*, int), void* fn) { pool().run(parts, call, fn); }
 
 }  // namespace theanode

@@ -4,7 +4,7 @@
 // are worth splitting are split here (each part a single-threaded BLAS call or a fused kernel),
 // so OpenBLAS's own workers never spin on the cores these threads need.
 #pragma once
-#include <functional>
+#include <type_traits>
 
 namespace theanode {
 
@@ -16,7 +16,15 @@ int kernelThreads();
 int parallelParts(double work);
 
 // Runs part(0) .. part(parts - 1), part 0 on the calling thread, and returns when all are done.
-// The first exception thrown by a part is rethrown here.
-void parallelRun(int parts, const std::function<void(int)>& part);
+// The first exception thrown by a part is rethrown here. (A template, so that a call on one
+// thread is a plain call, with no std::function to allocate.)
+template <class F>
+void parallelRun(int parts, F&& part) {
+  if (parts <= 1) return part(0);
+  runOnPool(parts, [](void* fn, int p) { (*static_cast<std::remove_reference_t<F>*>(fn))(p); }, &part);
+}
+
+// parallelRun's work for more than one part: call(fn, p) for each part p.
+void runOnPool(int parts, void (*call)(void*, int), void* fn);
 
 }  // namespace theanode

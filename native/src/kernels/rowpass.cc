@@ -78,13 +78,14 @@ class RowPass : public Kernel {
     const size_t gwBytes = static_cast<size_t>(f_ * k_) * (f32_ ? 4 : 8);
     if (n_ == 0 || f_ == 0 || k_ == 0) {
       // Nothing to read from X: Z is zeros (or empty), the chain runs once, X^T·G is zeros.
-      std::memset(f.ptr[ids_[nIn_]], 0, static_cast<size_t>(n_ * k_) * (f32_ ? 4 : 8));
+      const size_t zBytes = static_cast<size_t>(n_ * k_) * (f32_ ? 4 : 8);
+      if (zBytes) std::memset(f.ptr[ids_[nIn_]], 0, zBytes);
       Lane& lane = lanes_[0];
       lane.local.ptr.resize(ids_.size());
       for (size_t i = 0; i < ids_.size(); i++) lane.local.ptr[i] = f.ptr[ids_[i]];
       if (n_ > 0)
         for (auto& k : chainFor(lane, rowLocal_ ? n_ : std::max<int64_t>(n_, 1))) k->run(lane.local);
-      std::memset(gw, 0, gwBytes);
+      if (gwBytes) std::memset(gw, 0, gwBytes);
       return;
     }
     // Contiguous row ranges, one per thread, whole blocks each.
