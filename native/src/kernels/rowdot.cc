@@ -11,65 +11,67 @@ inline int64_t peelOf(const T* p, int64_t f) {
   return n < f ? n : f;
 }
 
-// One 64-byte vector of T (GCC splits it into what the target has), loaded from any address.
-typedef double VecF64 __attribute__((vector_size(64), aligned(8)));
-typedef float VecF32 __attribute__((vector_size(64), aligned(4)));
-template <typename T>
+// Vectors of T of the target's register width (16, 32 or 64 bytes), loaded from any address.
+typedef double F64x16 __attribute__((vector_size(16), aligned(8)));
+typedef double F64x32 __attribute__((vector_size(32), aligned(8)));
+typedef double F64x64 __attribute__((vector_size(64), aligned(8)));
+typedef float F32x16 __attribute__((vector_size(16), aligned(4)));
+typedef float F32x32 __attribute__((vector_size(32), aligned(4)));
+typedef float F32x64 __attribute__((vector_size(64), aligned(4)));
+template <typename T, int Bytes>
 struct VecOf;
-template <>
-struct VecOf<double> {
-  using type = VecF64;
-};
-template <>
-struct VecOf<float> {
-  using type = VecF32;
-};
-template <typename T>
-using Vec = typename VecOf<T>::type;
-template <typename T>
-constexpr int kLanes = 64 / sizeof(T);
+template <> struct VecOf<double, 16> { using type = F64x16; };
+template <> struct VecOf<double, 32> { using type = F64x32; };
+template <> struct VecOf<double, 64> { using type = F64x64; };
+template <> struct VecOf<float, 16> { using type = F32x16; };
+template <> struct VecOf<float, 32> { using type = F32x32; };
+template <> struct VecOf<float, 64> { using type = F32x64; };
+template <typename T, int Bytes>
+using Vec = typename VecOf<T, Bytes>::type;
 
-// A vector of T from any address.
-template <typename T>
-inline const Vec<T>& vecAt(const T* p) {
-  return *reinterpret_cast<const Vec<T>*>(p);
+template <typename T, int Bytes>
+inline const Vec<T, Bytes>& vecAt(const T* p) {
+  return *reinterpret_cast<const Vec<T, Bytes>*>(p);
 }
 
 // The lanes of a partial sum, added pairwise in a fixed order.
-template <typename T>
-inline T addLanes(const Vec<T>& v) {
-  T t[kLanes<T>];
-  for (int j = 0; j < kLanes<T>; j++) t[j] = v[j];
-  for (int w = kLanes<T> / 2; w > 0; w /= 2)
+template <typename T, int Bytes>
+inline T addLanes(const Vec<T, Bytes>& v) {
+  constexpr int L = Bytes / sizeof(T);
+  T t[L];
+  for (int j = 0; j < L; j++) t[j] = v[j];
+  for (int w = L / 2; w > 0; w /= 2)
     for (int j = 0; j < w; j++) t[j] += t[j + w];
   return t[0];
 }
 
-template <typename T>
+// Bytes: the vector width of the build (the lanes of the partial sums).
+template <typename T, int Bytes>
 __attribute__((always_inline)) inline void dotRowsImpl(const T* x, int64_t ld, int64_t m, int64_t f, const T* __restrict w, T* __restrict z) {
-  constexpr int L = kLanes<T>;
+  using V = Vec<T, Bytes>;
+  constexpr int L = Bytes / sizeof(T);
   const int64_t body = f - f % L;
   int64_t i = 0;
   for (; i + 4 <= m; i += 4) {
     const T* a = x + i * ld;
     const T *b = a + ld, *c = b + ld, *d = c + ld;
-    Vec<T> sa = {}, sb = {}, sc = {}, sd = {};
+    V sa = {}, sb = {}, sc = {}, sd = {};
     for (int64_t k = 0; k < body; k += L) {
-      const Vec<T> wk = vecAt(w + k);
-      sa += vecAt(a + k) * wk;
-      sb += vecAt(b + k) * wk;
-      sc += vecAt(c + k) * wk;
-      sd += vecAt(d + k) * wk;
+      const V wk = vecAt<T, Bytes>(w + k);
+      sa += vecAt<T, Bytes>(a + k) * wk;
+      sb += vecAt<T, Bytes>(b + k) * wk;
+      sc += vecAt<T, Bytes>(c + k) * wk;
+      sd += vecAt<T, Bytes>(d + k) * wk;
     }
-    T ta = addLanes<T>(sa), tb = addLanes<T>(sb), tc = addLanes<T>(sc), td = addLanes<T>(sd);
+    T ta = addLanes<T, Bytes>(sa), tb = addLanes<T, Bytes>(sb), tc = addLanes<T, Bytes>(sc), td = addLanes<T, Bytes>(sd);
     for (int64_t k = body; k < f; k++) ta += a[k] * w[k], tb += b[k] * w[k], tc += c[k] * w[k], td += d[k] * w[k];
     z[i] = ta, z[i + 1] = tb, z[i + 2] = tc, z[i + 3] = td;
   }
   for (; i < m; i++) {
     const T* a = x + i * ld;
-    Vec<T> s = {};
-    for (int64_t k = 0; k < body; k += L) s += vecAt(a + k) * vecAt(w + k);
-    T t = addLanes<T>(s);
+    V s = {};
+    for (int64_t k = 0; k < body; k += L) s += vecAt<T, Bytes>(a + k) * vecAt<T, Bytes>(w + k);
+    T t = addLanes<T, Bytes>(s);
     for (int64_t k = body; k < f; k++) t += a[k] * w[k];
     z[i] = t;
   }
@@ -98,16 +100,16 @@ __attribute__((always_inline)) inline void axpyRowsImpl(const T* x, int64_t ld, 
 }
 
 template <typename T>
-void dotRowsBase(const T* x, int64_t ld, int64_t m, int64_t f, const T* w, T* z) { dotRowsImpl(x, ld, m, f, w, z); }
+void dotRowsBase(const T* x, int64_t ld, int64_t m, int64_t f, const T* w, T* z) { dotRowsImpl<T, 16>(x, ld, m, f, w, z); }
 template <typename T>
 void axpyRowsBase(const T* x, int64_t ld, int64_t m, int64_t f, const T* g, T* y) { axpyRowsImpl(x, ld, m, f, g, y); }
 #ifdef THEANODE_HAS_CLONES
 template <typename T>
-THEANODE_TARGET_AVX2 void dotRowsAvx2(const T* x, int64_t ld, int64_t m, int64_t f, const T* w, T* z) { dotRowsImpl(x, ld, m, f, w, z); }
+THEANODE_TARGET_AVX2 void dotRowsAvx2(const T* x, int64_t ld, int64_t m, int64_t f, const T* w, T* z) { dotRowsImpl<T, 32>(x, ld, m, f, w, z); }
 template <typename T>
 THEANODE_TARGET_AVX2 void axpyRowsAvx2(const T* x, int64_t ld, int64_t m, int64_t f, const T* g, T* y) { axpyRowsImpl(x, ld, m, f, g, y); }
 template <typename T>
-THEANODE_TARGET_AVX512 void dotRowsAvx512(const T* x, int64_t ld, int64_t m, int64_t f, const T* w, T* z) { dotRowsImpl(x, ld, m, f, w, z); }
+THEANODE_TARGET_AVX512 void dotRowsAvx512(const T* x, int64_t ld, int64_t m, int64_t f, const T* w, T* z) { dotRowsImpl<T, 64>(x, ld, m, f, w, z); }
 template <typename T>
 THEANODE_TARGET_AVX512 void axpyRowsAvx512(const T* x, int64_t ld, int64_t m, int64_t f, const T* g, T* y) { axpyRowsImpl(x, ld, m, f, g, y); }
 #endif
