@@ -60,21 +60,13 @@ struct VectorMath {
   static double sigmoid(double x) { return vmath::sigmoid(x); }
   static double softplus(double x) { return vmath::softplus(x); }
 };
-// Branch-free selection: data-dependent branches mispredict on random data, and selects vectorise.
-inline double pick(bool c, double x, double y) {
-  uint64_t bx, by;
-  std::memcpy(&bx, &x, sizeof bx);
-  std::memcpy(&by, &y, sizeof by);
-  const uint64_t m = -static_cast<uint64_t>(c);
-  const uint64_t r = (bx & m) | (by & ~m);
-  double v;
-  std::memcpy(&v, &r, sizeof v);
-  return v;
-}
+// Branch-free selection (vmath.h): data-dependent branches mispredict on random data, and
+// selects vectorise. Conditions are combined with | rather than ||, which is a branch.
+using vmath::select;
 // v if v > 0, else +0 (NaN too).
-inline double relu(double v) { return pick(v > 0, v, 0.0); }
-inline double maximum(double a, double b) { return pick(a >= b || a != a, a, b); }
-inline double minimum(double a, double b) { return pick(a <= b || a != a, a, b); }
+inline double relu(double v) { return select(v > 0, v, 0.0); }
+inline double maximum(double a, double b) { return select((a >= b) | (a != a), a, b); }
+inline double minimum(double a, double b) { return select((a <= b) | (a != a), a, b); }
 inline double sign(double x) { return x > 0 ? 1 : x < 0 ? -1 : x; }
 // Math.pow differs from C's pow in two corners.
 inline double jsPow(double a, double b) {
@@ -142,7 +134,7 @@ __attribute__((always_inline)) inline void stepLoop(Op op, DType dt, double* r, 
       case Op::Maximum: LOOP(maximum(a[k], b[k])); break;
       case Op::Minimum: LOOP(minimum(a[k], b[k])); break;
       case Op::Clip: LOOP(minimum(maximum(a[k], b[k]), c[k])); break;
-      case Op::Switch: LOOP(pick(a[k] != 0, b[k], c[k])); break;
+      case Op::Switch: LOOP(select(a[k] != 0, b[k], c[k])); break;
       case Op::Gt: LOOP(static_cast<double>(a[k] > b[k])); break;
       case Op::Ge: LOOP(static_cast<double>(a[k] >= b[k])); break;
       case Op::Lt: LOOP(static_cast<double>(a[k] < b[k])); break;
