@@ -64,6 +64,11 @@ class RowPass : public Kernel {
     }
     g_ = inners_.empty() ? static_cast<int>(nIn_) : inners_.back().out;
     rowLocal_ = splitsByRows();
+    // Bytes from one row of each buffer to the next when blocks cut it by rows, else 0.
+    for (size_t i = 0; i < ids_.size(); i++) {
+      const int r = static_cast<int>(i);
+      rowBytes_.push_back(rowLocal_ && cut(r) ? sizeOf(std::vector<int64_t>(shapes_[r].begin() + 1, shapes_[r].end())) * static_cast<int64_t>(bytesOf(types_[i])) : 0);
+    }
     const int64_t elem = f32_ ? 4 : 8;
     // Blocks of half the L2 cache, in whole groups of four rows (the grouping of rowdot.h), so
     // that the block size never changes the results.
@@ -158,11 +163,7 @@ class RowPass : public Kernel {
       const int64_t b = lane.reverse ? blocks - 1 - i : i;
       const int64_t b0 = r0 + b * block_;
       const int64_t len = std::min(block_, r1 - b0);
-      for (size_t j = 0; j < ids_.size(); j++) {
-        auto base = static_cast<uint8_t*>(f.ptr[ids_[j]]);
-        const int r = static_cast<int>(j);
-        lane.local.ptr[j] = rowLocal_ && cut(r) ? base + b0 * rowElems(r) * static_cast<int64_t>(bytesOf(types_[j])) : base;
-      }
+      for (size_t j = 0; j < ids_.size(); j++) lane.local.ptr[j] = static_cast<uint8_t*>(f.ptr[ids_[j]]) + b0 * rowBytes_[j];
       const T* xb = X + b0 * f_;
       T* zb = static_cast<T*>(lane.local.ptr[nIn_]);
       if (matrix_) blas::gemmCall(CblasNoTrans, CblasNoTrans, static_cast<int>(len), K, F, 1.0, xb, F, w, K, 0.0, zb, K);
@@ -181,7 +182,6 @@ class RowPass : public Kernel {
 
   // A buffer cut into row blocks: its first axis is X's rows.
   bool cut(int r) const { return !shapes_[r].empty() && shapes_[r][0] == n_; }
-  int64_t rowElems(int r) const { return sizeOf(std::vector<int64_t>(shapes_[r].begin() + 1, shapes_[r].end())); }
 
   // As rowSplit in lib/ops/rowpass.ts: every chain result is cut by rows, an elementwise op reads
   // cut inputs at its own rank, and the other ops read cut inputs or broadcast single rows.
@@ -222,6 +222,7 @@ class RowPass : public Kernel {
   std::vector<int> ids_;
   std::vector<DType> types_;
   std::vector<std::vector<int64_t>> shapes_;
+  std::vector<int64_t> rowBytes_;
   int64_t n_ = 0, f_ = 0, k_ = 1, block_ = 1;
   bool f32_ = false, rowLocal_ = true, matrix_ = false;
   int g_ = 0;
