@@ -7,6 +7,7 @@
 // correctly rounded result over the whole range (test/backend/native/vmath.test.ts checks it
 // against Math.exp / Math.log / Math.log1p), subnormal results included.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -40,6 +41,19 @@ constexpr double kLn2Lo = 1.90821492927058770002e-10;
 // Adding then subtracting 1.5 * 2^52 rounds a double of magnitude < 2^51 to an integer.
 constexpr double kRoundShift = 6755399441055744.0;
 
+// c[0] t^(N-1) + ... + c[N-1], by Horner's rule (the loop unrolls: N is a constant).
+template <size_t N>
+inline double horner(double t, const double (&c)[N]) {
+  double p = c[0];
+  for (size_t i = 1; i < N; i++) p = p * t + c[i];
+  return p;
+}
+// 1/13!, 1/12!, ..., 1/2!: exp(r) = 1 + r + r^2 (1/2! + r/3! + ...).
+constexpr double kExpTaylor[] = {1.0 / 6227020800.0, 1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0, 1.0 / 362880.0, 1.0 / 40320.0,
+                                 1.0 / 5040.0,       1.0 / 720.0,       1.0 / 120.0,      1.0 / 24.0,      1.0 / 6.0,      0.5};
+// 2/21, 2/19, ..., 2/3: the series of (2 atanh(s) - 2s) / (s z), z = s^2.
+constexpr double kAtanhSeries[] = {2.0 / 21.0, 2.0 / 19.0, 2.0 / 17.0, 2.0 / 15.0, 2.0 / 13.0, 2.0 / 11.0, 2.0 / 9.0, 2.0 / 7.0, 2.0 / 5.0, 2.0 / 3.0};
+
 // e^x. Inputs are clamped to [-746, 710], beyond which the result is 0 or inf anyway; 2^n is
 // applied as two factors so that subnormal and near-overflow results round once.
 inline double exp(double x) {
@@ -49,18 +63,7 @@ inline double exp(double x) {
   const int64_t ni = static_cast<int64_t>(bitsOf(t) - bitsOf(kRoundShift));  // n as an integer
   const double r = (xc - n * kLn2Hi) - n * kLn2Lo;  // |r| <= ln2 / 2
   // Taylor series to r^13: the remainder is below 2^-58 for |r| <= ln2 / 2.
-  double p = 1.0 / 6227020800.0;
-  p = p * r + 1.0 / 479001600.0;
-  p = p * r + 1.0 / 39916800.0;
-  p = p * r + 1.0 / 3628800.0;
-  p = p * r + 1.0 / 362880.0;
-  p = p * r + 1.0 / 40320.0;
-  p = p * r + 1.0 / 5040.0;
-  p = p * r + 1.0 / 720.0;
-  p = p * r + 1.0 / 120.0;
-  p = p * r + 1.0 / 24.0;
-  p = p * r + 1.0 / 6.0;
-  p = p * r + 0.5;
+  double p = horner(r, kExpTaylor);
   p = r + r * r * p;
   p = 1.0 + p;
   const uint64_t n1 = ((static_cast<uint64_t>(ni) + 2048) >> 1) - 1024;  // floor(n / 2)
@@ -87,16 +90,7 @@ inline double logPositive(double x) {
   const double s = f / (2.0 + f);
   const double z = s * s;
   // 2 atanh(s) = 2s + s R(z), R = sum 2 z^k / (2k + 1); |s| < 0.1716, so ten terms suffice.
-  double R = 2.0 / 21.0;
-  R = R * z + 2.0 / 19.0;
-  R = R * z + 2.0 / 17.0;
-  R = R * z + 2.0 / 15.0;
-  R = R * z + 2.0 / 13.0;
-  R = R * z + 2.0 / 11.0;
-  R = R * z + 2.0 / 9.0;
-  R = R * z + 2.0 / 7.0;
-  R = R * z + 2.0 / 5.0;
-  R = R * z + 2.0 / 3.0;
+  double R = horner(z, kAtanhSeries);
   R = R * z;
   const double hfsq = 0.5 * f * f;
   return e * kLn2Hi + (f - (hfsq - (s * (hfsq + R) + e * kLn2Lo)));
