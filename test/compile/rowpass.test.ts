@@ -52,28 +52,38 @@ describe('rowpass', () => {
   });
 
   const threads = nativeStatus().available ? [1, 2] : [1];
+  /** Runs `body` with the native backend on `count` threads (and puts the count back). */
+  const withThreads = (backend: string, count: number, body: () => void) => {
+    const before = backendInfo().blasThreads;
+    if (backend === 'native') setBlasThreads(count);
+    try {
+      body();
+    } finally {
+      if (before) setBlasThreads(before);
+    }
+  };
+
   for (const backend of backends) for (const blas of backend === 'native' ? threads : [1]) {
     for (const dtype of ['float64', 'float32'] as const) {
       it(`gives the unfused results, ${backend} ${dtype}, ${blas} BLAS thread(s), many row counts`, () => {
-        const before = backendInfo().blasThreads;
-        if (backend === 'native') setBlasThreads(blas);
-        const rtol = dtype === 'float32' ? 1e-4 : 1e-10;
-        for (const [n, feats] of [[400, 784], [1000, 300], [7, 3], [1, 4], [0, 5]] as const) {
-          for (const make of [logreg, robust]) {
-            const rng = new random.RandomState(n + feats);
-            const X = (rng.randn(Math.max(n, 1), feats) as NDArray).astype(dtype);
-            const Xn = new NDArray(X.data.slice(0, n * feats), [n, feats], dtype);
-            const Y = new NDArray((rng.randint(0, 2, [Math.max(n, 1)]) as NDArray).astype(dtype).data.slice(0, n), [n], dtype);
-            const { inputs, outputs } = make(dtype, feats);
-            const args = inputs.length === 3 ? [Xn, Y, 0.7] : [Xn, Y];
-            const fused = fn(inputs, outputs, { backend });
-            const plain = fn(inputs, outputs, { backend, optimize: false });
-            const a = fused(...args);
-            const b = plain(...args);
-            a.forEach((v, i) => close(v, b[i], rtol, `${make.name} n=${n} output ${i}`));
+        withThreads(backend, blas, () => {
+          const rtol = dtype === 'float32' ? 1e-4 : 1e-10;
+          for (const [n, feats] of [[400, 784], [1000, 300], [7, 3], [1, 4], [0, 5]] as const) {
+            for (const make of [logreg, robust]) {
+              const rng = new random.RandomState(n + feats);
+              const X = (rng.randn(Math.max(n, 1), feats) as NDArray).astype(dtype);
+              const Xn = new NDArray(X.data.slice(0, n * feats), [n, feats], dtype);
+              const Y = new NDArray((rng.randint(0, 2, [Math.max(n, 1)]) as NDArray).astype(dtype).data.slice(0, n), [n], dtype);
+              const { inputs, outputs } = make(dtype, feats);
+              const args = inputs.length === 3 ? [Xn, Y, 0.7] : [Xn, Y];
+              const fused = fn(inputs, outputs, { backend });
+              const plain = fn(inputs, outputs, { backend, optimize: false });
+              const a = fused(...args);
+              const b = plain(...args);
+              a.forEach((v, i) => close(v, b[i], rtol, `${make.name} n=${n} output ${i}`));
+            }
           }
-        }
-        if (before) setBlasThreads(before);
+        });
       });
     }
   }
@@ -119,25 +129,24 @@ describe('rowpass', () => {
   for (const backend of backends) for (const blas of backend === 'native' ? threads : [1]) {
     for (const dtype of ['float64', 'float32'] as const) {
       it(`matrix form gives the unfused results, ${backend} ${dtype}, ${blas} thread(s)`, () => {
-        const before = backendInfo().blasThreads;
-        if (backend === 'native') setBlasThreads(blas);
-        const rtol = dtype === 'float32' ? 1e-4 : 1e-10;
-        for (const [n, feats, classes] of [[600, 300, 10], [50, 7, 3], [7, 3, 4], [1, 4, 2], [0, 5, 3]] as const) {
-          const rng = new random.RandomState(n + feats);
-          const X = (rng.randn(Math.max(n, 1), feats) as NDArray).astype(dtype);
-          const Xn = new NDArray(X.data.slice(0, n * feats), [n, feats], dtype);
-          const labels = new NDArray(Int32Array.from({ length: n }, (_, i) => (i * 7) % classes), [n], 'int32');
-          const targets = new NDArray((rng.randn(Math.max(n, 1), classes) as NDArray).astype(dtype).data.slice(0, n * classes), [n, classes], dtype);
-          for (const [make, second] of [[softmaxRegression, labels], [leastSquares, targets]] as const) {
-            const { inputs, outputs } = make(dtype, feats, classes);
-            const fused = fn(inputs, outputs, { backend });
-            expect(fused.program.instructions.map((i) => i.opcode), make.name).toContain('rowpass');
-            const plain = fn(inputs, outputs, { backend, optimize: false });
-            const a = fused(Xn, second), b = plain(Xn, second);
-            a.forEach((v, i) => (n === 0 && make === softmaxRegression && i > 0 ? undefined : close(v, b[i], rtol, `${make.name} n=${n} output ${i}`)));
+        withThreads(backend, blas, () => {
+          const rtol = dtype === 'float32' ? 1e-4 : 1e-10;
+          for (const [n, feats, classes] of [[600, 300, 10], [50, 7, 3], [7, 3, 4], [1, 4, 2], [0, 5, 3]] as const) {
+            const rng = new random.RandomState(n + feats);
+            const X = (rng.randn(Math.max(n, 1), feats) as NDArray).astype(dtype);
+            const Xn = new NDArray(X.data.slice(0, n * feats), [n, feats], dtype);
+            const labels = new NDArray(Int32Array.from({ length: n }, (_, i) => (i * 7) % classes), [n], 'int32');
+            const targets = new NDArray((rng.randn(Math.max(n, 1), classes) as NDArray).astype(dtype).data.slice(0, n * classes), [n, classes], dtype);
+            for (const [make, second] of [[softmaxRegression, labels], [leastSquares, targets]] as const) {
+              const { inputs, outputs } = make(dtype, feats, classes);
+              const fused = fn(inputs, outputs, { backend });
+              expect(fused.program.instructions.map((i) => i.opcode), make.name).toContain('rowpass');
+              const plain = fn(inputs, outputs, { backend, optimize: false });
+              const a = fused(Xn, second), b = plain(Xn, second);
+              a.forEach((v, i) => (n === 0 && make === softmaxRegression && i > 0 ? undefined : close(v, b[i], rtol, `${make.name} n=${n} output ${i}`)));
+            }
           }
-        }
-        if (before) setBlasThreads(before);
+        });
       });
     }
 
