@@ -8,7 +8,7 @@
  *   SKIP_LARGE=1  only the N=400 and scalar rows
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,8 +49,11 @@ function seedStep(backend: 'js' | 'native', dtype: 'float64' | 'float32'): () =>
   return () => void train(Xd, Yd);
 }
 
+/** Microseconds per call, after a warm-up of a tenth of the calls and at least half a second
+ * (V8 compiles the glue in the background meanwhile, on the core a second thread would use). */
 function time(step: () => void, steps: number): number {
-  for (let i = 0; i < Math.max(10, steps / 10); i++) step();
+  const warmUntil = performance.now() + 500;
+  for (let i = 0; i < Math.max(10, steps / 10) || performance.now() < warmUntil; i++) step();
   const t0 = performance.now();
   for (let i = 0; i < steps; i++) step();
   return ((performance.now() - t0) / steps) * 1000;
@@ -72,6 +75,7 @@ function cBaseline(dtype: 'float64' | 'float32', threads: number, dataPath: stri
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'theanode-bench-'));
+process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 /** Writes X, Y, W0 for the C program and the peers. */
 function writeData(path: string): string {
   const head = new Int32Array([N, FEATS]);

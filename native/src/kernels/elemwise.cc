@@ -248,6 +248,7 @@ class Elemwise : public Kernel {
       inputs_.push_back(std::move(in));
     }
     vals_.assign((steps_.size() + inputs_.size() + consts_.size()) * B, 0.0);
+    inputAt_.assign(inputs_.size(), nullptr);
     if (a.attrs.has("colsum") && !a.attrs["colsum"].isNull()) {
       const Json& cs = a.attrs["colsum"];
       if (outShape_.size() != 2 || a.out.size() != 2 || (outType_ != DType::F64 && outType_ != DType::F32)) throw std::runtime_error("elemwise: column sums need a float matrix result and a second output");
@@ -276,10 +277,13 @@ class Elemwise : public Kernel {
         const Input& in = inputs_[i];
         double* v = inputBlock(i);
         const void* p = f.ptr[in.buffer];
-        if (in.mode == Input::Full) {
+        inputAt_[i] = v;
+        if (in.mode == Input::Full && in.dtype == DType::F64) {
+          inputAt_[i] = static_cast<const double*>(p) + start;  // read in place: no copy needed
+        } else if (in.mode == Input::Full) {
           loadBlock(in.dtype, p, start, len, v);
         } else if (in.mode == Input::Scalar) {
-          std::fill_n(v, len, load(in.dtype, p, 0));
+          if (start == 0) std::fill_n(v, len, load(in.dtype, p, 0));  // the same in every block
         } else if (in.mode == Input::Tail || in.mode == Input::Head) {
           loadRepeated(in, p, start, len, v);
         }
@@ -302,7 +306,7 @@ class Elemwise : public Kernel {
   double* inputBlock(size_t i) { return vals_.data() + (steps_.size() + i) * B; }
   double* constBlock(size_t k) { return vals_.data() + (steps_.size() + inputs_.size() + k) * B; }
   const double* argBlock(const Arg& a) {
-    return a.kind == 0 ? inputBlock(a.idx) : a.kind == 1 ? stepBlock(a.idx) : constBlock(a.idx);
+    return a.kind == 0 ? inputAt_[a.idx] : a.kind == 1 ? stepBlock(a.idx) : constBlock(a.idx);
   }
   // A broadcast input that is one contiguous block repeated: as a bias row (Tail) or a column (Head).
   void classify(Input& in, int64_t size) {
@@ -400,6 +404,7 @@ class Elemwise : public Kernel {
   std::vector<int64_t> outShape_;
   int64_t n_ = 0;
   std::vector<double> vals_;
+  std::vector<const double*> inputAt_;  // each input's values for the current block
   std::vector<int64_t> odometer_, offsets_;
   // The column sums output (lib/ops/elemwise.ts, ColumnSums).
   bool colsum_ = false, mean_ = false;

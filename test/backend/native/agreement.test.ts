@@ -68,6 +68,18 @@ describe.runIf(native.available)('native agrees with js', () => {
     }
   });
 
+  it('elementwise over many blocks: inputs read in place, scalars, results over dead inputs', () => {
+    // 37 x 29 = 1073 values: several of the kernel's blocks and a short last one.
+    for (const dt of ['float64', 'float32'] as const) {
+      const x = T.matrix('x', dt);
+      const y = T.matrix('y', dt);
+      const s = T.scalar('s', dt);
+      const h = x.mul(y).add(s).tanh(); // dead after the next op: it may be overwritten
+      const args = dt === 'float64' ? [f64(37, 29), f64(37, 29), 0.75] : [f32(37, 29), f32(37, 29), 0.75];
+      agree([x, y, s], [h.mul(s).sub(x), x.add(s).mul(y.sub(s)), T.switch(x.gt(s), y, s), y.softplus().mul(x).add(1)], args, `blocks ${dt}`);
+    }
+  });
+
   it('broadcasting a row, a column and a middle axis', () => {
     const m = T.matrix('m');
     const col = T.tensor('float64', [false, true], 'col');
