@@ -22,11 +22,13 @@ namespace {
 // Up to this many blocks per thread, their order alternates between calls (see pass()).
 constexpr int64_t kMaxAlternatingBlocks = 8;
 
-// Half this core's L2 cache (what glibc reports), within [256 KiB, 2 MiB]; 512 KiB if unknown.
+// Half this core's L2 cache (what glibc reports), within [256 KiB, 512 KiB]; 512 KiB if unknown.
+// (Larger blocks measured slower even where the L2 holds 2 MiB: the second read of a block, for
+// X^T·G, then finds less of it still in the cache.)
 int64_t blockBytes() {
   static const int64_t bytes = [] {
     const long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
-    return l2 > 0 ? std::min<int64_t>(2 << 20, std::max<int64_t>(256 << 10, l2 / 2)) : int64_t{512} << 10;
+    return l2 > 0 ? std::min<int64_t>(512 << 10, std::max<int64_t>(256 << 10, l2 / 2)) : int64_t{512} << 10;
   }();
   return bytes;
 }
