@@ -275,12 +275,14 @@ class Elemwise : public Kernel {
       const int64_t len = std::min(B, n_ - start);
       for (size_t i = 0; i < inputs_.size(); i++) {
         const Input& in = inputs_[i];
-        double* v = inputBlock(i);
         const void* p = f.ptr[in.buffer];
-        inputAt_[i] = v;
         if (in.mode == Input::Full && in.dtype == DType::F64) {
           inputAt_[i] = static_cast<const double*>(p) + start;  // read in place: no copy needed
-        } else if (in.mode == Input::Full) {
+          continue;
+        }
+        double* v = inputBlock(i);
+        inputAt_[i] = v;
+        if (in.mode == Input::Full) {
           loadBlock(in.dtype, p, start, len, v);
         } else if (in.mode == Input::Scalar) {
           if (start == 0) std::fill_n(v, len, load(in.dtype, p, 0));  // the same in every block
