@@ -7,7 +7,7 @@ const backends = nativeStatus().available ? (['js', 'native'] as const) : (['js'
 
 function close(a: NDArray, b: NDArray, rtol: number) {
   expect(a.shape).toEqual(b.shape);
-  for (let i = 0; i < a.size; i++) expect(Math.abs(a.data[i] - b.data[i]) <= rtol * (1 + Math.abs(b.data[i]))).toBe(true);
+  for (let i = 0; i < a.size; i++) if (!(Math.abs(a.data[i] - b.data[i]) <= rtol * (1 + Math.abs(b.data[i])))) expect.fail(`[${i}]: ${a.data[i]} vs ${b.data[i]}`);
 }
 
 describe('gemm insertion', () => {
