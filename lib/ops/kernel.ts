@@ -1,7 +1,9 @@
 /**
- * Kernel registry: for each opcode of the Program, its shape rule and its TypeScript kernel.
- * The native backend implements the same opcodes in native/kernels; shapes always come from
- * the rules here, so the two backends cannot disagree about them.
+ * Kernel registry: for each opcode of the Program, its shape rule, its TypeScript kernel and
+ * the properties the compiler needs to know about it. The native backend implements the same
+ * opcodes in native/kernels; shapes and every other decision come from the declarations here,
+ * so the two backends cannot disagree about them, and no pass of the compiler keeps a list of
+ * opcode names: the planner and the fusion passes read these properties.
  */
 import type { DType, TypedArray } from '../ndarray/dtype.js';
 import type { Attrs } from '../compile/program.js';
@@ -27,6 +29,23 @@ export interface KernelSpec {
    * the plan then shares the storage and runs nothing.
    */
   view?(attrs: Attrs, inShapes: number[][], outShapes: number[][]): boolean;
+  /**
+   * The kernel checks data and can throw at run time (index bounds, labels out of range). The
+   * planner writes no shared storage in place before the last such instruction has run, so a
+   * failed call changes nothing.
+   */
+  mayFail?: boolean | ((attrs: Attrs) => boolean);
+  /**
+   * Inputs whose storage output 0 may take when they die at this instruction and have its
+   * shape and dtype: the kernel reads each such input element for element, at the position it
+   * writes (or, like gemm's C, scales it in place before reading anything else).
+   */
+  inPlace?(attrs: Attrs, nInputs: number): number[];
+  /**
+   * Row r of every output depends only on row r (axis 0) of the inputs that have the output's
+   * rank, so the instruction can run on a block of rows inside a row-blocked pass.
+   */
+  rowLocal?: boolean | ((attrs: Attrs) => boolean);
   /** Build the kernel for fixed shapes. */
   js(attrs: Attrs, inShapes: number[][], outShapes: number[][], types: KernelTypes): JsKernel;
 }
@@ -42,4 +61,18 @@ export function kernelFor(opcode: string): KernelSpec {
   const k = registry.get(opcode);
   if (!k) throw new Error(`no kernel for opcode ${opcode}`);
   return k;
+}
+
+/** Reads a property that may be constant or depend on the attributes. */
+function flag(v: boolean | ((attrs: Attrs) => boolean) | undefined, attrs: Attrs): boolean {
+  return typeof v === 'function' ? v(attrs) : !!v;
+}
+
+export const kernelMayFail = (opcode: string, attrs: Attrs): boolean => flag(kernelFor(opcode).mayFail, attrs);
+export const kernelRowLocal = (opcode: string, attrs: Attrs): boolean => flag(kernelFor(opcode).rowLocal, attrs);
+export const kernelInPlace = (opcode: string, attrs: Attrs, nInputs: number): number[] => kernelFor(opcode).inPlace?.(attrs, nInputs) ?? [];
+
+/** Every registered opcode, for the check that the native addon implements the same set. */
+export function registeredOpcodes(): string[] {
+  return [...registry.keys()].sort();
 }
