@@ -238,6 +238,10 @@ function columnSumShape(out: number[], c: ColumnSums): number[] {
 
 registerKernel({
   opcode: 'elemwise',
+  // Element for element: the result may take the storage of any input of its shape.
+  inPlace: (_attrs, n) => Array.from({ length: n }, (_, i) => i),
+  // Column sums reduce over rows, so only the plain form is row-local.
+  rowLocal: (attrs) => !attrs.colsum,
   inferShape: (attrs, shapes) => {
     const [out] = inferElemwiseShape(attrs, shapes);
     const c = attrs.colsum as unknown as ColumnSums | undefined;

@@ -43,6 +43,8 @@ export class Gemm extends Op {
 
 registerKernel({
   opcode: 'gemm',
+  // C is scaled by beta before the product is added: the result may take C's storage.
+  inPlace: () => [0],
   inferShape(attrs, [sc, sa, sb], values, types) {
     const [product] = kernelFor('dot').inferShape({ transA: attrs.transA, transB: attrs.transB }, [sa, sb], values, types);
     const fits = product.length === sc.length && product.every((d, i) => d === sc[i] || (i === 0 && sc.length === 2 && sc[0] === 1));

@@ -323,6 +323,8 @@ const scalarInputs = (attrs: Attrs) => {
 
 registerKernel({
   opcode: 'index',
+  // Index values are data: one out of bounds fails the call.
+  mayFail: true,
   valueInputs: (attrs) => scalarInputs(attrs),
   inferShape: (attrs, shapes, values) => [resolve(attrs.spec as unknown as IndexEntry[], shapes[0], shapes, values).outShape],
   js(attrs, inShapes, [o]) {
@@ -343,6 +345,7 @@ registerKernel({
 
 registerKernel({
   opcode: 'index_update',
+  mayFail: true,
   valueInputs: (attrs) => scalarInputs(attrs),
   inferShape(attrs, shapes, values) {
     const spec = attrs.spec as unknown as IndexEntry[];

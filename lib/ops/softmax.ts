@@ -44,6 +44,7 @@ export const logSoftmax = (x: Variable) => new Softmax(true).makeNode(x).outputs
 
 registerKernel({
   opcode: 'softmax',
+  rowLocal: true,
   inferShape: (_a, [s]) => [s],
   js(attrs, [s]) {
     const log = attrs.log as boolean;

@@ -97,6 +97,9 @@ function rowLogSumExp(z: TypedArray, base: number, k: number): [number, number] 
 
 registerKernel({
   opcode: 'xent_softmax',
+  // Labels are data: one out of range fails the call.
+  mayFail: true,
+  rowLocal: true,
   inferShape(_a, [z, y]) {
     checkLabels('crossentropySoftmax', z, y);
     return [[z[0]]];
@@ -114,6 +117,8 @@ registerKernel({
 
 registerKernel({
   opcode: 'xent_softmax_grad',
+  mayFail: true,
+  rowLocal: true,
   inferShape(_a, [g, z, y]) {
     checkLabels('crossentropySoftmaxGrad', z, y);
     if (g[0] !== z[0] && g[0] !== 1) throw new Error(`crossentropySoftmaxGrad: gradient of shape ${formatShape(g)} for logits of shape ${formatShape(z)}`);
