@@ -6,7 +6,7 @@
 import type { DType, TypedArray } from '../ndarray/dtype.js';
 import { allocate, bytesPer } from '../ndarray/dtype.js';
 import { sizeOf } from '../ndarray/shape.js';
-import { kernelFor } from '../ops/kernel.js';
+import { kernelFor, kernelInPlace, kernelMayFail } from '../ops/kernel.js';
 import { Plan, Program } from './program.js';
 import { valueBuffers } from './lower.js';
 
@@ -78,34 +78,31 @@ export function makePlan(p: Program, args: PlanInputs): Plan {
   return { shapes, offsets, arena, tempBytes, alias, skip, snapshot };
 }
 
-/** Opcodes whose kernels can fail at run time (index bounds): nothing may be written in place before them. */
-const MAY_FAIL = new Set(['index', 'index_update']);
-
 /**
- * An update computed by an elementwise instruction writes straight into the shared variable's
- * storage when that is invisible: same shape, the old value is read by nothing after (and by
- * the instruction itself only element for element), no output or other update shares it, and
- * no instruction that can fail runs afterwards — so a failed call still changes nothing.
+ * An update writes straight into the shared variable's storage when that is invisible: same
+ * shape, the old value is read by nothing after (and by the producing instruction only through
+ * the inputs its kernel declares it can overwrite), no output or other update shares it, and
+ * the producer runs after every instruction that can fail (the kernels' `mayFail`), so a
+ * failed call still changes nothing.
  */
 function updateInPlace(p: Program, shapes: number[][], alias: number[], skip: boolean[]): void {
   const root = (b: number) => (alias[b] >= 0 ? alias[b] : b);
   const producer = new Map<number, number>();
   p.instructions.forEach((ins, k) => ins.outputs.forEach((b) => producer.set(b, k)));
-  const lastFailing = p.instructions.reduce((last, ins, k) => (MAY_FAIL.has(ins.opcode) && !skip[k] ? k : last), -1);
+  const lastFailing = p.instructions.reduce((last, ins, k) => (!skip[k] && kernelMayFail(ins.opcode, ins.attrs) ? k : last), -1);
   const sources = p.updates.map((u) => u.buffer);
   p.updates.forEach((u) => {
     const target = p.shared[u.shared];
     const k = producer.get(u.buffer);
-    const opcode = k === undefined ? '' : p.instructions[k].opcode;
-    if (k === undefined || alias[u.buffer] >= 0 || (opcode !== 'elemwise' && opcode !== 'gemm') || k < lastFailing) return;
+    if (k === undefined || alias[u.buffer] >= 0 || skip[k] || k <= lastFailing) return;
     if (shapes[u.buffer].length !== shapes[target].length || !shapes[u.buffer].every((d, i) => d === shapes[target][i])) return;
     if (p.buffers[u.buffer].dtype !== p.buffers[target].dtype) return;
     const ins = p.instructions[k];
-    // gemm may read the old value only as its C (BLAS scales C in place); never as A or B.
-    if (opcode === 'gemm' && ins.inputs.slice(1).some((b) => root(b) === target)) return;
-    // Read element for element by this instruction only (same shape, so never broadcast).
-    const readHere = ins.inputs.some((b) => root(b) === target);
-    if (readHere && !ins.inputs.every((b) => root(b) !== target || (alias[b] < 0 && shapes[b].length === shapes[target].length))) return;
+    // The producer may read the old value only where its kernel can overwrite what it reads
+    // (elementwise inputs, gemm's C), and only unbroadcast (same shape, not through a view).
+    const overwritable = new Set(kernelInPlace(ins.opcode, ins.attrs, ins.inputs.length));
+    const readsSafely = ins.inputs.every((b, i) => root(b) !== target || (overwritable.has(i) && ins.outputs[0] === u.buffer && alias[b] < 0 && shapes[b].length === shapes[target].length));
+    if (!readsSafely) return;
     for (let j = k + 1; j < p.instructions.length; j++) if (p.instructions[j].inputs.some((b) => root(b) === target)) return;
     if (p.outputs.some((b) => root(b) === target || b === u.buffer)) return;
     if (sources.some((b) => b !== u.buffer && root(b) === target)) return;
@@ -157,8 +154,8 @@ function placeTemps(p: Program, shapes: number[][], alias: number[]) {
   };
 
   p.instructions.forEach((ins, k) => {
-    // Elementwise results may overwrite any dead same-shape input; gemm only its C.
-    const candidates = ins.opcode === 'elemwise' ? ins.inputs : ins.opcode === 'gemm' ? [ins.inputs[0]] : [];
+    // A result may take the storage of a dead same-shape input its kernel can overwrite.
+    const candidates = kernelInPlace(ins.opcode, ins.attrs, ins.inputs.length).map((i) => ins.inputs[i]);
     const donors = inPlaceDonors(p, candidates, ins.inputs, k, shapes, alias, lastUse);
     for (const b of ins.outputs) {
       if (alias[b] >= 0 || p.buffers[b].kind !== 'temp') continue;

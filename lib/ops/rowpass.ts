@@ -8,7 +8,7 @@
  */
 import type { Attrs } from '../compile/program.js';
 import type { DType, TypedArray } from '../ndarray/dtype.js';
-import { registerKernel, kernelFor, JsKernel } from './kernel.js';
+import { registerKernel, kernelFor, kernelMayFail, JsKernel } from './kernel.js';
 import { formatShape } from '../ndarray/shape.js';
 import { addGemvCols, gemm, gemvRows } from './dot.js';
 
@@ -61,6 +61,7 @@ function shapesOf(attrs: Attrs, inShapes: number[][], types: DType[]): number[][
 
 registerKernel({
   opcode: 'rowpass',
+  mayFail: (attrs) => (attrs.inner as unknown as RowInner[]).some((x) => kernelMayFail(x.opcode, x.attrs)),
   inferShape(attrs, inShapes, _values, types) {
     const outs = shapesOf(attrs, inShapes, [...types.inputs, ...types.outputs]);
     const inner = attrs.inner as unknown as RowInner[];
