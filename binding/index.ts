@@ -13,8 +13,11 @@ export interface NativeAddon {
   Executor: new (program: object, plan: object) => {
     run(inputs: unknown[], shared: unknown[], outputs: unknown[], updates: unknown[]): void;
     runAsync(inputs: unknown[], shared: unknown[], outputs: unknown[], updates: unknown[]): Promise<void>;
+    free(): void;
   };
   info(): { corename: string; config: string; threads: number };
+  /** The opcodes and scalar ops the build implements (absent in builds older than this check). */
+  tables?(): { opcodes: string[]; scalarOps: string[] };
   setThreads(n: number): void;
 }
 

@@ -18,4 +18,6 @@ export interface Executor {
   run(call: CallBuffers): void;
   /** The same off the event loop (native: on the libuv thread pool). The buffers must stay untouched until it settles. */
   runAsync?(call: CallBuffers): Promise<void>;
+  /** Releases native memory now; calls in flight finish first. The executor is not used again. */
+  free?(): void;
 }

@@ -3,7 +3,7 @@ import type { Apply } from '../graph/variable.js';
 import { NDArray } from '../ndarray/ndarray.js';
 import { allocate } from '../ndarray/dtype.js';
 import { sizeOf } from '../ndarray/shape.js';
-import { kernelFor } from '../ops/kernel.js';
+import { jsKernelFor, kernelFor } from '../ops/kernel.js';
 
 export function evaluateNode(node: Apply, values: NDArray[]): NDArray[] {
   const { opcode, attrs } = node.op.lower(node);
@@ -12,6 +12,6 @@ export function evaluateNode(node: Apply, values: NDArray[]): NDArray[] {
   const types = { inputs: values.map((v) => v.dtype), outputs: node.outputs.map((o) => o.dtype) };
   const outShapes = k.inferShape(attrs, shapes, values.map((v) => v.data), types);
   const outs = node.outputs.map((o, i) => new NDArray(allocate(o.dtype, sizeOf(outShapes[i])), outShapes[i], o.dtype));
-  k.js(attrs, shapes, outShapes, types)(values.map((v) => v.data), outs.map((o) => o.data));
+  jsKernelFor(opcode, attrs, shapes, outShapes, types, values.map((v) => v.data))(values.map((v) => v.data), outs.map((o) => o.data));
   return outs;
 }

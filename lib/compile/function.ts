@@ -14,7 +14,7 @@ import { rewriteGraph } from '../rewrite/index.js';
 import { LoweredProgram, lower } from './lower.js';
 import { fuseRowPasses } from './rowpass.js';
 import { fuseColumnSums } from './colsum.js';
-import { makePlan, signatureOf } from './plan.js';
+import { hasValueShapes, makePlan, planHolds, signatureOf } from './plan.js';
 import type { Plan } from './program.js';
 import { convertInput, describeInput } from './inputs.js';
 import { config, BackendName } from '../config.js';
@@ -54,11 +54,19 @@ export interface CompiledFunction<R> {
   readonly fgraph: FunctionGraph;
   /** The plan used by the last call (shapes, arena bytes), for inspection. */
   readonly lastPlan: Plan | null;
+  /** How many plans (with their executors and arenas) the function holds now. */
+  readonly planCount: number;
+  /**
+   * Releases the plans' memory (native arenas included) at once instead of at garbage
+   * collection, like Theano's `free()`. The function stays usable: the next call plans again.
+   */
+  free(): void;
 }
 
 interface Entry {
   plan: Plan;
   executor: Executor;
+  key: string;
 }
 
 let anonymous = 0;
@@ -90,12 +98,25 @@ export function fn(inputs: readonly Variable[], outputs?: Variable | readonly Va
   const program = (optimize ? fuseColumnSums(fuseRowPasses(lowered)) : lowered) as LoweredProgram;
   const { backend, reason } = resolveBackend(opts.backend ?? config.backend, where);
 
-  const plans = new Map<string, Entry>();
+  // Plans grouped by input shapes; within a group, a plan made for some index values serves
+  // every call whose values give the same shapes (planHolds checks that).
+  const plans = new Map<string, Entry[]>();
+  const age: Entry[] = [];
   const maxPlans = opts.maxPlans ?? 32;
   let lastPlan: Plan | null = null;
   let last: { inShapes: number[][]; shShapes: number[][]; entry: Entry } | null = null;
-  // Plans keyed by values too (shapes computed from input data) always go through the key.
-  const byValue = program.valueInputs.length > 0 || program.valueShared.length > 0;
+  const byValue = hasValueShapes(program);
+  const release = (e: Entry) => e.executor.free?.();
+  // An evicted plan's native memory is freed now, not when the garbage collector runs (a
+  // training loop may never give it the chance). A call still running it keeps it alive.
+  const evict = (e: Entry) => {
+    age.splice(age.indexOf(e), 1);
+    const group = plans.get(e.key)!;
+    group.splice(group.indexOf(e), 1);
+    if (group.length === 0) plans.delete(e.key);
+    if (last?.entry === e) last = null;
+    release(e);
+  };
   const sameShapes = (a: number[][], b: number[][]) => a.length === b.length && a.every((s, i) => shapesEqual(s, b[i]));
   const sharedVars = program.sharedVariables;
 
@@ -113,20 +134,27 @@ export function fn(inputs: readonly Variable[], outputs?: Variable | readonly Va
     const inData = conv.map((c) => c.data);
     const shShapes = values.map((v) => v.shape as number[]);
     const shData = values.map((v) => v.data);
+    const holds = (e: Entry) => !byValue || planHolds(program, e.plan, inData, shData);
     // Training loops call with the same shapes every time: compare them before building a key.
-    const repeat = last !== null && !byValue && sameShapes(inShapes, last.inShapes) && sameShapes(shShapes, last.shShapes);
-    const key = repeat ? '' : signatureOf(program, inShapes, shShapes, inData, shData);
-    let entry = repeat ? last!.entry : plans.get(key);
+    const repeat = last !== null && sameShapes(inShapes, last.inShapes) && sameShapes(shShapes, last.shShapes) && holds(last.entry);
+    let entry = repeat ? last!.entry : undefined;
     if (!entry) {
-      let plan: Plan;
-      try {
-        plan = makePlan(program, { inputShapes: inShapes, sharedShapes: shShapes, inputData: inData, sharedData: shData });
-      } catch (e) {
-        throw withContext(e, where);
+      const key = signatureOf(inShapes, shShapes);
+      const group = plans.get(key) ?? [];
+      entry = group.find(holds);
+      if (!entry) {
+        let plan: Plan;
+        try {
+          plan = makePlan(program, { inputShapes: inShapes, sharedShapes: shShapes, inputData: inData, sharedData: shData });
+        } catch (e) {
+          throw withContext(e, where);
+        }
+        entry = { plan, executor: createExecutor(backend, program, plan), key };
+        if (age.length >= maxPlans) evict(age[0]);
+        group.push(entry);
+        plans.set(key, group);
+        age.push(entry);
       }
-      entry = { plan, executor: createExecutor(backend, program, plan) };
-      if (plans.size >= maxPlans) plans.delete(plans.keys().next().value!);
-      plans.set(key, entry);
     }
     const { plan } = entry;
     lastPlan = plan;
@@ -186,6 +214,13 @@ export function fn(inputs: readonly Variable[], outputs?: Variable | readonly Va
     inputs: { value: [...inputs] },
     fgraph: { value: fg },
     lastPlan: { get: () => lastPlan },
+    planCount: { get: () => age.length },
+    free: {
+      value: () => {
+        while (age.length) evict(age[0]);
+        lastPlan = null;
+      },
+    },
     async: {
       value: (...args: unknown[]) => {
         let conv: ReturnType<typeof prepare>;

@@ -7,7 +7,7 @@ import type { DType, TypedArray } from '../ndarray/dtype.js';
 import { allocate, bytesPer } from '../ndarray/dtype.js';
 import { sizeOf } from '../ndarray/shape.js';
 import { kernelFor, kernelInPlace, kernelMayFail } from '../ops/kernel.js';
-import { Plan, Program } from './program.js';
+import type { Attrs, Instruction, Plan, Program } from './program.js';
 import { valueBuffers } from './lower.js';
 
 export interface PlanInputs {
@@ -49,14 +49,18 @@ export function makePlan(p: Program, args: PlanInputs): Plan {
 
   const alias = new Array<number>(nb).fill(-1);
   const skip = new Array<boolean>(p.instructions.length).fill(false);
+  const decisions = new Array<Attrs | null>(p.instructions.length).fill(null);
+  const valueKeys = new Map<number, string>();
   const root = (b: number) => (alias[b] >= 0 ? alias[b] : b);
   p.instructions.forEach((ins, k) => {
     const spec = kernelFor(ins.opcode);
     const inShapes = ins.inputs.map((b) => shapes[b]);
-    const types = { inputs: ins.inputs.map((b) => p.buffers[b].dtype), outputs: ins.outputs.map((b) => p.buffers[b].dtype) };
+    const types = typesOf(p, ins);
     const inValues = ins.inputs.map((b) => values[b]);
     const outShapes = spec.inferShape(ins.attrs, inShapes, inValues, types);
     ins.outputs.forEach((b, i) => (shapes[b] = outShapes[i]));
+    if (spec.decide) decisions[k] = spec.decide(ins.attrs, inShapes, outShapes, types, inValues);
+    if (dependsOnValues(ins)) valueKeys.set(k, valueKeyOf(ins, inShapes, inValues, outShapes));
     if (spec.view?.(ins.attrs, inShapes, outShapes)) {
       alias[ins.outputs[0]] = root(ins.inputs[0]);
       skip[k] = true;
@@ -65,7 +69,7 @@ export function makePlan(p: Program, args: PlanInputs): Plan {
     if (ins.outputs.some((b) => meta.has(b))) {
       const outs = ins.outputs.map((b, i) => allocate(p.buffers[b].dtype, sizeOf(outShapes[i])));
       const ins2 = ins.inputs.map((b, i) => values[b] ?? allocate(p.buffers[b].dtype, sizeOf(inShapes[i])));
-      spec.js(ins.attrs, inShapes, outShapes, types)(ins2, outs);
+      spec.js(ins.attrs, inShapes, outShapes, types, decisions[k] ?? undefined)(ins2, outs);
       ins.outputs.forEach((b, i) => (values[b] = outs[i]));
     }
   });
@@ -75,8 +79,84 @@ export function makePlan(p: Program, args: PlanInputs): Plan {
   updateInPlace(p, shapes, alias, skip);
   const { offsets, arena } = placeTemps(p, shapes, alias);
   const tempBytes = (Object.keys(arena) as DType[]).reduce((a, d) => a + arena[d] * bytesPer(d), 0);
-  return { shapes, offsets, arena, tempBytes, alias, skip, snapshot };
+  const plan: Plan = { shapes, offsets, arena, tempBytes, alias, skip, snapshot, decisions };
+  if (valueKeys.size > 0) guards.set(plan, { valueKeys });
+  return plan;
 }
+
+const typesOf = (p: Program, ins: Instruction) => ({ inputs: ins.inputs.map((b) => p.buffers[b].dtype), outputs: ins.outputs.map((b) => p.buffers[b].dtype) });
+const dependsOnValues = (ins: Instruction) => (kernelFor(ins.opcode).valueInputs?.(ins.attrs, ins.inputs.length).length ?? 0) > 0;
+
+function valueKeyOf(ins: Instruction, inShapes: number[][], inValues: (TypedArray | undefined)[], outShapes: number[][]): string {
+  const spec = kernelFor(ins.opcode);
+  return spec.valueKey ? spec.valueKey(ins.attrs, inShapes, inValues, outShapes) : outShapes.map((s) => s.join(',')).join(';');
+}
+
+/** What a plan made with some values depends on: the value key of each value-dependent instruction. */
+interface Guard {
+  valueKeys: Map<number, string>;
+  /** Built on first use: the instructions that compute values, as kernels over small arrays. */
+  steps?: { k: number; run?: () => void; ins: TypedArray[]; outs: TypedArray[] }[];
+  values?: (TypedArray | undefined)[];
+}
+const guards = new WeakMap<Plan, Guard>();
+
+/** True when the program has instructions whose output shapes depend on values (one plan may then serve many values). */
+export function hasValueShapes(p: Program): boolean {
+  return p.instructions.some(dependsOnValues);
+}
+
+/**
+ * Whether `plan` serves a call with these input values: the values that decide shapes are
+ * computed again (a few instructions on scalars) and each value-dependent instruction must
+ * give the plan's key. Shapes are the plan's, which is right by induction in program order.
+ */
+export function planHolds(p: Program, plan: Plan, inputData: TypedArray[], sharedData: TypedArray[]): boolean {
+  const g = guards.get(plan);
+  if (!g) return true;
+  const meta = metaBuffers(p);
+  if (!g.steps) {
+    const values: (TypedArray | undefined)[] = new Array(p.buffers.length);
+    p.buffers.forEach((spec, b) => {
+      if (spec.kind === 'const') values[b] = p.constants[spec.ref].data;
+      else if (spec.kind === 'temp' && meta.has(b)) values[b] = allocate(spec.dtype, sizeOf(plan.shapes[b]));
+    });
+    g.values = values;
+    g.steps = [];
+    p.instructions.forEach((ins, k) => {
+      const computes = ins.outputs.some((b) => meta.has(b));
+      if (!computes && !g.valueKeys.has(k)) return;
+      const step = { k, ins: [] as TypedArray[], outs: ins.outputs.map((b) => values[b]!) };
+      if (computes) {
+        const kernel = kernelFor(ins.opcode).js(ins.attrs, ins.inputs.map((b) => plan.shapes[b]), ins.outputs.map((b) => plan.shapes[b]), typesOf(p, ins), plan.decisions[k] ?? undefined);
+        Object.assign(step, { run: () => kernel(ins.inputs.map((b) => values[b] ?? EMPTY), step.outs) });
+      }
+      g.steps!.push(step);
+    });
+  }
+  const values = g.values!;
+  p.inputs.forEach((b, i) => meta.has(b) && (values[b] = inputData[i]));
+  p.shared.forEach((b, i) => meta.has(b) && (values[b] = sharedData[i]));
+  for (const step of g.steps) {
+    const ins = p.instructions[step.k];
+    const key = g.valueKeys.get(step.k);
+    if (key !== undefined) {
+      const inShapes = ins.inputs.map((b) => plan.shapes[b]);
+      const inValues = ins.inputs.map((b) => values[b]);
+      let now: string;
+      try {
+        now = valueKeyOf(ins, inShapes, inValues, kernelFor(ins.opcode).inferShape(ins.attrs, inShapes, inValues, typesOf(p, ins)));
+      } catch {
+        return false; // a new plan will report the error
+      }
+      if (now !== key) return false;
+    }
+    step.run?.();
+  }
+  return true;
+}
+
+const EMPTY = new Float64Array(0);
 
 /**
  * An update writes straight into the shared variable's storage when that is invisible: same
@@ -200,13 +280,11 @@ function hasViews(b: number, alias: number[]): boolean {
   return alias.includes(b);
 }
 
-/** The key that selects a plan: input and shared shapes, plus the values that decide shapes. */
-export function signatureOf(p: Program, inputShapes: readonly (readonly number[])[], sharedShapes: readonly (readonly number[])[], inputData: TypedArray[], sharedData: TypedArray[]): string {
+/** The key that selects a group of plans: input and shared shapes (values are checked by planHolds). */
+export function signatureOf(inputShapes: readonly (readonly number[])[], sharedShapes: readonly (readonly number[])[]): string {
   let key = '';
   for (const s of inputShapes) key += s.join(',') + ';';
   key += '|';
   for (const s of sharedShapes) key += s.join(',') + ';';
-  for (const i of p.valueInputs) key += `|i${i}=` + Array.from(inputData[i]).join(',');
-  for (const i of p.valueShared) key += `|s${i}=` + Array.from(sharedData[i]).join(',');
   return key;
 }

@@ -74,4 +74,6 @@ export interface Plan {
   skip: boolean[];
   /** Updates whose value shares storage with a shared variable or input: copied aside before any update is written. */
   snapshot: boolean[];
+  /** Per instruction, the kernel's per-shape decisions (KernelSpec.decide), or null. */
+  decisions: (Attrs | null)[];
 }

@@ -9,19 +9,15 @@ import { TensorType } from '../graph/type.js';
 import { Apply, Constant, Variable } from '../graph/variable.js';
 import { registerKernel } from './kernel.js';
 import { TypedArray, isDiscrete, isFloat } from '../ndarray/dtype.js';
-import { broadcastShapes, broadcastStrides, formatShape, sizeOf, stridesOf } from '../ndarray/shape.js';
+import { broadcastStrides, formatShape, sizeOf } from '../ndarray/shape.js';
+import { Bound, IndexEntry, IndexPlan, arraySources, fillIndexOffsets, indexValueKey, planIndex, runtimeBase, shapeValueInputs } from './index_plan.js';
 import type { Attrs } from '../compile/program.js';
 import { asVariable } from '../graph/as_variable.js';
 import { NDArray } from '../ndarray/ndarray.js';
 import { applyElemwise as ew } from './elemwise.js';
 import { sumToInput } from './grad_helpers.js';
 
-/** A bound: a literal, the value of input `in`, or absent. */
-export type Bound = number | { in: number } | null;
-export type IndexEntry =
-  | { k: 'int'; v: Bound }
-  | { k: 'slice'; start: Bound; stop: Bound; step: Bound }
-  | { k: 'array'; in: number };
+export type { Bound, IndexEntry } from './index_plan.js';
 
 export class SliceSpec {
   constructor(readonly start: number | Variable | null, readonly stop: number | Variable | null, readonly step: number | Variable | null) {}
@@ -167,178 +163,47 @@ export function indexUpdate(x: Variable, idx: readonly IndexArg[], v: Variable, 
   return new IndexUpdate(spec, mode).makeNode(x, v, ...extra).outputs[0];
 }
 
-// ---------------------------------------------------------------------------------------------
-// Resolution: spec + shapes (+ values) -> output shape and flat source offsets.
+const specOf = (attrs: Attrs) => attrs.spec as unknown as IndexEntry[];
+const planOf = (decision: Attrs | undefined) => decision as unknown as IndexPlan;
 
-function boundValue(b: Bound, values: (TypedArray | undefined)[]): number | null {
-  if (b === null || typeof b === 'number') return b;
-  return Number(values[b.in]![0]);
-}
-
-/** Python slice semantics: returns first index, step and length for an axis of length n. */
-export function resolveSlice(start: number | null, stop: number | null, step: number | null, n: number): { first: number; step: number; len: number } {
-  const st = step ?? 1;
-  if (st === 0) throw new RangeError('get: slice step cannot be zero');
-  const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
-  let a: number;
-  let b: number;
-  if (st > 0) {
-    a = start === null ? 0 : clamp(start < 0 ? start + n : start, 0, n);
-    b = stop === null ? n : clamp(stop < 0 ? stop + n : stop, 0, n);
-  } else {
-    a = start === null ? n - 1 : clamp(start < 0 ? start + n : start, -1, n - 1);
-    b = stop === null ? -1 : clamp(stop < 0 ? stop + n : stop, -1, n - 1);
+/** Offsets of the selection for one call: fixed per plan unless the plan reads runtime scalars. */
+function offsetsFinder(plan: IndexPlan): (ins: TypedArray[]) => Int32Array {
+  const sources = arraySources(plan);
+  const advOff = new Int32Array(sizeOf(plan.advShape));
+  const out = new Int32Array(sizeOf(plan.outShape));
+  if (plan.terms.length === 0 && plan.arrays.length === 0) {
+    fillIndexOffsets(plan, [], sources, advOff, out);
+    return () => out;
   }
-  const len = st > 0 ? Math.max(0, Math.ceil((b - a) / st)) : Math.max(0, Math.ceil((a - b) / -st));
-  return { first: a, step: st, len };
+  return (ins) => {
+    fillIndexOffsets(plan, ins, sources, advOff, out);
+    return out;
+  };
 }
-
-function checkIndex(i: number, n: number, axis: number): number {
-  if (!Number.isInteger(i) || i < -n || i >= n) throw new RangeError(`get: index ${i} is out of bounds for axis ${axis} with size ${n}`);
-  return i < 0 ? i + n : i;
-}
-
-interface Resolved {
-  outShape: number[];
-  /** Offset of the first selected element. */
-  base: number;
-  /** Per output axis: step in x's flat index, and step in the advanced-offset table. */
-  xStep: number[];
-  advStep: number[];
-  /** Advanced axes (in x) and the broadcast shape of their index arrays. */
-  advAxes: number[];
-  advShape: number[];
-}
-
-function resolve(spec: IndexEntry[], xs: number[], shapes: number[][], values: (TypedArray | undefined)[]): Resolved {
-  const st = stridesOf(xs);
-  const adv = spec.some((e) => e.k === 'array');
-  const advAxes = spec.map((e, i) => (e.k === 'array' || (adv && e.k === 'int') ? i : -1)).filter((i) => i >= 0);
-  const advShape = adv ? broadcastShapes(advAxes.map((i) => (spec[i].k === 'array' ? shapes[(spec[i] as { in: number }).in] : [])), 'get (index arrays)') : [];
-  const advStrides = stridesOf(advShape);
-  const contiguous = advAxes.every((p, i) => i === 0 || p === advAxes[i - 1] + 1);
-  const outShape: number[] = [];
-  const xStep: number[] = [];
-  const advStep: number[] = [];
-  const pushAdv = () => advShape.forEach((d, i) => {
-    outShape.push(d);
-    xStep.push(0);
-    advStep.push(advStrides[i]);
-  });
-  let base = 0;
-  if (adv && !contiguous) pushAdv();
-  spec.forEach((e, ax) => {
-    if (adv && contiguous && ax === advAxes[0]) pushAdv();
-    if (e.k === 'int' && !adv) {
-      base += checkIndex(boundValue(e.v, values)!, xs[ax], ax) * st[ax];
-    } else if (e.k === 'slice') {
-      const r = resolveSlice(boundValue(e.start, values), boundValue(e.stop, values), boundValue(e.step, values), xs[ax]);
-      if (r.len > 0) base += r.first * st[ax];
-      outShape.push(r.len);
-      xStep.push(r.step * st[ax]);
-      advStep.push(0);
-    }
-  });
-  for (let ax = spec.length; ax < xs.length; ax++) {
-    outShape.push(xs[ax]);
-    xStep.push(st[ax]);
-    advStep.push(0);
-  }
-  return { outShape, base, xStep, advStep, advAxes, advShape };
-}
-
-/**
- * Fill `out` with the flat offset in x of every selected element, in C order of the selection.
- * `broadcastCache` keeps, per index array, where each of its elements lands in the broadcast
- * shape (fixed for a plan, so computed once).
- */
-function fillOffsets(r: Resolved, spec: IndexEntry[], xs: number[], shapes: number[][], ins: TypedArray[], advOff: Int32Array, out: Int32Array, broadcastCache: Map<number, Int32Array>): void {
-  if (r.advAxes.length > 0) {
-    const st = stridesOf(xs);
-    advOff.fill(0);
-    for (const ax of r.advAxes) {
-      const e = spec[ax];
-      if (e.k === 'array') {
-        const idx = ins[e.in];
-        let tmp = broadcastCache.get(ax);
-        if (!tmp || tmp.length !== advOff.length) {
-          tmp = new Int32Array(advOff.length);
-          offsetsOf(r.advShape, broadcastStrides(shapes[e.in], r.advShape), tmp);
-          broadcastCache.set(ax, tmp);
-        }
-        for (let p = 0; p < advOff.length; p++) advOff[p] += checkIndex(idx[tmp[p]], xs[ax], ax) * st[ax];
-      } else {
-        const v = checkIndex(boundValue((e as { v: Bound }).v, ins)!, xs[ax], ax);
-        for (let p = 0; p < advOff.length; p++) advOff[p] += v * st[ax];
-      }
-    }
-  }
-  const nd = r.outShape.length;
-  const n = out.length;
-  if (n === 0) return;
-  const i = new Array<number>(nd).fill(0);
-  let xo = r.base;
-  let ao = 0;
-  const hasAdv = r.advAxes.length > 0;
-  for (let k = 0; k < n; k++) {
-    out[k] = hasAdv ? xo + advOff[ao] : xo;
-    for (let ax = nd - 1; ax >= 0; ax--) {
-      i[ax]++;
-      xo += r.xStep[ax];
-      ao += r.advStep[ax];
-      if (i[ax] < r.outShape[ax]) break;
-      xo -= r.xStep[ax] * r.outShape[ax];
-      ao -= r.advStep[ax] * r.outShape[ax];
-      i[ax] = 0;
-    }
-  }
-}
-
-/** Flat offsets of an index space read with the given strides. */
-function offsetsOf(shape: number[], strides: number[], out: Int32Array): void {
-  const nd = shape.length;
-  const i = new Array<number>(nd).fill(0);
-  let o = 0;
-  for (let k = 0; k < out.length; k++) {
-    out[k] = o;
-    for (let ax = nd - 1; ax >= 0; ax--) {
-      i[ax]++;
-      o += strides[ax];
-      if (i[ax] < shape[ax]) break;
-      o -= strides[ax] * shape[ax];
-      i[ax] = 0;
-    }
-  }
-}
-
-const scalarInputs = (attrs: Attrs) => {
-  const ins: number[] = [];
-  for (const e of attrs.spec as unknown as IndexEntry[]) {
-    const add = (b: Bound) => b !== null && typeof b === 'object' && ins.push(b.in);
-    if (e.k === 'int') add(e.v);
-    if (e.k === 'slice') [e.start, e.stop, e.step].forEach(add);
-  }
-  return ins;
-};
 
 registerKernel({
   opcode: 'index',
   // Index values are data: one out of bounds fails the call.
   mayFail: true,
-  valueInputs: (attrs) => scalarInputs(attrs),
-  inferShape: (attrs, shapes, values) => [resolve(attrs.spec as unknown as IndexEntry[], shapes[0], shapes, values).outShape],
-  js(attrs, inShapes, [o]) {
-    const spec = attrs.spec as unknown as IndexEntry[];
-    const offsets = new Int32Array(sizeOf(o));
-    let advOff = new Int32Array(0);
-    const cache = new Map<number, Int32Array>();
+  valueInputs: (attrs) => shapeValueInputs(specOf(attrs)),
+  valueKey: (attrs, _shapes, values, [out]) => indexValueKey(specOf(attrs), out, values),
+  inferShape: (attrs, shapes, values) => [planIndex(specOf(attrs), shapes[0], shapes, values).outShape],
+  decide: (attrs, shapes, _outs, _types, values) => planIndex(specOf(attrs), shapes[0], shapes, values) as unknown as Attrs,
+  js(_attrs, _inShapes, [o], _types, decision) {
+    const plan = planOf(decision);
+    const n = sizeOf(o);
+    if (plan.contiguous) {
+      return (ins, outs) => {
+        const base = runtimeBase(plan, ins);
+        outs[0].set(ins[0].subarray(base, base + n));
+      };
+    }
+    const offsets = offsetsFinder(plan);
     return (ins, outs) => {
-      const r = resolve(spec, inShapes[0], inShapes, ins);
-      if (advOff.length !== sizeOf(r.advShape)) advOff = new Int32Array(sizeOf(r.advShape));
-      fillOffsets(r, spec, inShapes[0], inShapes, ins, advOff, offsets, cache);
+      const off = offsets(ins);
       const x = ins[0];
       const out = outs[0];
-      for (let k = 0; k < offsets.length; k++) out[k] = x[offsets[k]];
+      for (let k = 0; k < n; k++) out[k] = x[off[k]];
     };
   },
 });
@@ -346,39 +211,31 @@ registerKernel({
 registerKernel({
   opcode: 'index_update',
   mayFail: true,
-  valueInputs: (attrs) => scalarInputs(attrs),
+  valueInputs: (attrs) => shapeValueInputs(specOf(attrs)),
+  valueKey: (attrs, shapes, values) => indexValueKey(specOf(attrs), planIndex(specOf(attrs), shapes[0], shapes, values).outShape, values),
   inferShape(attrs, shapes, values) {
-    const spec = attrs.spec as unknown as IndexEntry[];
-    const sel = resolve(spec, shapes[0], shapes, values).outShape;
+    const sel = planIndex(specOf(attrs), shapes[0], shapes, values).outShape;
     const v = shapes[shapes.length - 1];
     const fits = v.length <= sel.length && v.every((d, i) => d === 1 || d === sel[sel.length - v.length + i]);
     if (!fits) throw new Error(`${attrs.mode === 'set' ? 'set' : 'inc'}Subtensor: value of shape ${formatShape(v)} cannot be broadcast to the selection of shape ${formatShape(sel)}`);
     return [shapes[0]];
   },
-  js(attrs, inShapes) {
-    const spec = attrs.spec as unknown as IndexEntry[];
+  decide: (attrs, shapes, _outs, _types, values) => planIndex(specOf(attrs), shapes[0], shapes, values) as unknown as Attrs,
+  js(attrs, inShapes, _outs, _types, decision) {
+    const plan = planOf(decision);
     const inc = attrs.mode === 'inc';
-    const vShape = inShapes[inShapes.length - 1];
-    let offsets = new Int32Array(0);
-    let vOff = new Int32Array(0);
-    let advOff = new Int32Array(0);
-    const cache = new Map<number, Int32Array>();
+    const n = sizeOf(plan.outShape);
+    // Where each selected element takes its value from: v broadcast to the selection.
+    const vOff = arraySources({ ...plan, advShape: plan.outShape, arrays: [{ in: 0, axis: 0, n: 0, stride: 0, bstrides: broadcastStrides(inShapes[inShapes.length - 1], plan.outShape) }] })[0];
+    const offsets = offsetsFinder(plan);
     return (ins, outs) => {
-      const r = resolve(spec, inShapes[0], inShapes, ins);
-      const n = sizeOf(r.outShape);
-      if (offsets.length !== n) {
-        offsets = new Int32Array(n);
-        vOff = new Int32Array(n);
-        offsetsOf(r.outShape, broadcastStrides(vShape, r.outShape), vOff);
-      }
-      if (advOff.length !== sizeOf(r.advShape)) advOff = new Int32Array(sizeOf(r.advShape));
-      fillOffsets(r, spec, inShapes[0], inShapes, ins, advOff, offsets, cache);
+      // Every index is checked before anything is written.
+      const off = offsets(ins);
       const out = outs[0];
       const v = ins[ins.length - 1];
-      out.set(ins[0]);
-      if (inc) for (let k = 0; k < n; k++) out[offsets[k]] += v[vOff[k]];
-      else for (let k = 0; k < n; k++) out[offsets[k]] = v[vOff[k]];
+      if (out !== ins[0]) out.set(ins[0]);
+      if (inc) for (let k = 0; k < n; k++) out[off[k]] += v[vOff[k]];
+      else for (let k = 0; k < n; k++) out[off[k]] = v[vOff[k]];
     };
   },
 });
-

@@ -25,6 +25,16 @@ export interface KernelSpec {
   /** Inputs whose values (not only shapes) decide the output shapes. */
   valueInputs?(attrs: Attrs, nInputs: number): number[];
   /**
+   * What of those values a plan depends on (default: the output shapes). A plan made for some
+   * values is reused for others while this stays the same: the rest are read at run time.
+   */
+  valueKey?(attrs: Attrs, shapes: number[][], values: (TypedArray | undefined)[], outShapes: number[][]): string;
+  /**
+   * Per-shape decisions (resolved index strides, row blocks, ...), made once when the plan is
+   * made and carried in it: both backends' kernels execute them, neither decides again.
+   */
+  decide?(attrs: Attrs, inShapes: number[][], outShapes: number[][], types: KernelTypes, values: (TypedArray | undefined)[]): Attrs;
+  /**
    * True when output 0 is input 0's data under a new shape (reshape, order-keeping dimshuffle):
    * the plan then shares the storage and runs nothing.
    */
@@ -46,8 +56,8 @@ export interface KernelSpec {
    * rank, so the instruction can run on a block of rows inside a row-blocked pass.
    */
   rowLocal?: boolean | ((attrs: Attrs) => boolean);
-  /** Build the kernel for fixed shapes. */
-  js(attrs: Attrs, inShapes: number[][], outShapes: number[][], types: KernelTypes): JsKernel;
+  /** Build the kernel for fixed shapes; `decision` is what `decide` returned for them. */
+  js(attrs: Attrs, inShapes: number[][], outShapes: number[][], types: KernelTypes, decision?: Attrs): JsKernel;
 }
 
 const registry = new Map<string, KernelSpec>();
@@ -61,6 +71,12 @@ export function kernelFor(opcode: string): KernelSpec {
   const k = registry.get(opcode);
   if (!k) throw new Error(`no kernel for opcode ${opcode}`);
   return k;
+}
+
+/** The kernel for fixed shapes outside a plan (constant folding, fused inner ops): its decisions are made now. */
+export function jsKernelFor(opcode: string, attrs: Attrs, inShapes: number[][], outShapes: number[][], types: KernelTypes, values: (TypedArray | undefined)[] = []): JsKernel {
+  const spec = kernelFor(opcode);
+  return spec.js(attrs, inShapes, outShapes, types, spec.decide?.(attrs, inShapes, outShapes, types, values));
 }
 
 /** Reads a property that may be constant or depend on the attributes. */

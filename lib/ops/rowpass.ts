@@ -8,7 +8,7 @@
  */
 import type { Attrs } from '../compile/program.js';
 import type { DType, TypedArray } from '../ndarray/dtype.js';
-import { registerKernel, kernelFor, kernelMayFail, JsKernel } from './kernel.js';
+import { registerKernel, kernelFor, kernelMayFail, jsKernelFor, JsKernel } from './kernel.js';
 import { formatShape } from '../ndarray/shape.js';
 import { addGemvCols, gemm, gemvRows } from './dot.js';
 
@@ -86,7 +86,8 @@ registerKernel({
     const blockShape = (r: number, len: number) => (cut && cut(r) ? [len, ...all[r].slice(1)] : all[r]);
     const kernelsFor = (len: number): JsKernel[] =>
       inner.map((x) =>
-        kernelFor(x.opcode).js(
+        jsKernelFor(
+          x.opcode,
           x.attrs,
           x.args.map((r) => blockShape(r, len)),
           [blockShape(x.out, len)],

@@ -43,6 +43,11 @@ function def(op: ScalarOp) {
   table.set(op.name, op);
 }
 
+/** Every scalar op's name, for the check that the native addon implements the same table. */
+export function scalarOpNames(): string[] {
+  return [...table.keys()].sort();
+}
+
 export function scalarOp(name: string): ScalarOp {
   const op = table.get(name);
   if (!op) throw new Error(`unknown elementwise op ${name}`);

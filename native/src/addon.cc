@@ -5,6 +5,7 @@
 #include <cblas.h>
 #include <napi.h>
 
+#include <cstring>
 #include <mutex>
 
 #include "json.h"
@@ -78,18 +79,31 @@ void* checkedData(const Napi::Value& v, DType d, int64_t size, const char* item,
 class Executor : public Napi::ObjectWrap<Executor> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "Executor", {InstanceMethod("run", &Executor::Run), InstanceMethod("runAsync", &Executor::RunAsync)});
+    return DefineClass(env, "Executor", {InstanceMethod("run", &Executor::Run), InstanceMethod("runAsync", &Executor::RunAsync), InstanceMethod("free", &Executor::Free)});
   }
 
   explicit Executor(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Executor>(info) {
     try {
       decode(info[0].As<Napi::Object>(), info[1].As<Napi::Object>());
+      allocateArena(info);
     } catch (const std::exception& e) {
       Napi::Error::New(info.Env(), e.what()).ThrowAsJavaScriptException();
     }
   }
 
   Program program;
+  // Calls queued on the thread pool and not yet completed; free() waits for them.
+  int inFlight = 0;
+  bool freePending = false;
+
+  void checkUsable() const {
+    if (freed_) fail("executor: this plan was freed (f.free()); the next call of the function plans again");
+  }
+
+  // Called on the main thread when an async call completes.
+  void callDone() {
+    if (--inFlight == 0 && freePending) release();
+  }
 
   // Check the call's arrays against the plan and collect their pointers.
   CallData bind(const Napi::CallbackInfo& info, std::vector<Napi::Value>* keep) {
@@ -120,8 +134,45 @@ class Executor : public Napi::ObjectWrap<Executor> {
   }
 
  private:
+  bool freed_ = false;
+  int64_t arenaBytes_[4] = {0, 0, 0, 0};
+
+  // The arena is a JavaScript ArrayBuffer held by this object, not C++ memory: V8 counts it,
+  // so a dropped function's arena is reclaimed by the garbage collector alone (Node-API
+  // finalizers run only when the event loop turns, which a training loop may never let happen),
+  // and free() releases it at once by detaching it.
+  void allocateArena(const Napi::CallbackInfo& info) {
+    size_t offsets[4], total = 0;
+    for (int d = 0; d < 4; d++) {
+      offsets[d] = total;
+      total += (static_cast<size_t>(arenaBytes_[d]) + 63) / 64 * 64;  // each dtype's region 64-byte aligned
+    }
+    auto buffer = Napi::ArrayBuffer::New(info.Env(), total);
+    auto base = static_cast<uint8_t*>(buffer.Data());
+    if (total) std::memset(base, 0, total);
+    for (int d = 0; d < 4; d++) program.arena[d] = base + offsets[d];
+    info.This().As<Napi::Object>().DefineProperty(Napi::PropertyDescriptor::Value("arena", buffer, napi_default));
+  }
+
+  void release() {
+    freed_ = true;
+    freePending = false;
+    Napi::Value a = Value().Get("arena");
+    if (a.IsArrayBuffer()) a.As<Napi::ArrayBuffer>().Detach();
+    program = Program{};
+  }
+
+  Napi::Value Free(const Napi::CallbackInfo& info) {
+    if (!freed_) {
+      if (inFlight > 0) freePending = true;
+      else release();
+    }
+    return info.Env().Undefined();
+  }
+
   Napi::Value Run(const Napi::CallbackInfo& info) {
     try {
+      checkUsable();
       CallData c = bind(info, nullptr);
       std::lock_guard<std::mutex> lock(runMutex);
       execute(program, c);
@@ -186,7 +237,10 @@ class Executor : public Napi::ObjectWrap<Executor> {
       if (b.alias < 0 && b.kind == Buffer::Const && static_cast<int64_t>(program.constants[b.ref].size()) != b.size * static_cast<int64_t>(bytesOf(b.dtype)))
         fail("executor: a constant's size does not match its shape");
     }
-    for (int d = 0; d < 4; d++) program.arena[d].assign(static_cast<size_t>(arenaSize[d]) * bytesOf(static_cast<DType>(d)), 0);
+    for (int d = 0; d < 4; d++) {
+      if (arenaSize[d] < 0) fail("executor: negative arena size");
+      arenaBytes_[d] = arenaSize[d] * static_cast<int64_t>(bytesOf(static_cast<DType>(d)));
+    }
     program.inputs = intList(prog.Get("inputs"), nb, "inputs");
     program.shared = intList(prog.Get("shared"), nb, "shared");
     program.outputs = intList(prog.Get("outputs"), nb, "outputs");
@@ -201,6 +255,9 @@ class Executor : public Napi::ObjectWrap<Executor> {
     }
     auto instrs = prog.Get("instructions").As<Napi::Array>();
     auto skip = plan.Get("skip").As<Napi::Array>();
+    if (!plan.Get("skip").IsArray() || !plan.Get("decisions").IsArray()) fail("executor: plan does not match the program's instructions");
+    auto decisions = plan.Get("decisions").As<Napi::Array>();
+    if (skip.Length() != instrs.Length() || decisions.Length() != instrs.Length()) fail("executor: plan does not match the program's instructions");
     for (uint32_t k = 0; k < instrs.Length(); k++) {
       auto o = instrs.Get(k).As<Napi::Object>();
       Instruction ins;
@@ -209,7 +266,9 @@ class Executor : public Napi::ObjectWrap<Executor> {
       ins.out = intList(o.Get("outputs"), nb, "instruction outputs");
       ins.skip = skip.Get(k).ToBoolean().Value();
       Json attrs = Json::parse(o.Get("attrs").As<Napi::String>().Utf8Value());
-      KernelArgs args{attrs, ins.in, ins.out, {}, {}, {}, {}};
+      const std::string decisionText = decisions.Get(k).As<Napi::String>().Utf8Value();
+      Json decision = decisionText.empty() ? Json{} : Json::parse(decisionText);
+      KernelArgs args{attrs, ins.in, ins.out, {}, {}, {}, {}, decisionText.empty() ? nullptr : &decision};
       for (int b : ins.in) { args.inTypes.push_back(program.buffers[b].dtype); args.inShapes.push_back(program.buffers[b].shape); }
       for (int b : ins.out) { args.outTypes.push_back(program.buffers[b].dtype); args.outShapes.push_back(program.buffers[b].shape); }
       try {
@@ -241,8 +300,14 @@ class RunWorker : public Napi::AsyncWorker {
       SetError(e.what());
     }
   }
-  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+  void OnOK() override {
+    ex_->callDone();
+    deferred_.Resolve(Env().Undefined());
+  }
+  void OnError(const Napi::Error& e) override {
+    ex_->callDone();
+    deferred_.Reject(e.Value());
+  }
 
  private:
   Executor* ex_;
@@ -256,6 +321,7 @@ Napi::Value Executor::RunAsync(const Napi::CallbackInfo& info) {
   std::vector<Napi::Value> keep;
   CallData c;
   try {
+    checkUsable();
     c = bind(info, &keep);
   } catch (const std::exception& e) {
     auto d = Napi::Promise::Deferred::New(info.Env());
@@ -264,6 +330,7 @@ Napi::Value Executor::RunAsync(const Napi::CallbackInfo& info) {
   }
   auto* w = new RunWorker(info.Env(), this, std::move(c), keep);
   auto p = w->Promise();
+  inFlight++;
   w->Queue();
   return p;
 }
@@ -291,6 +358,19 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// The opcodes and scalar ops of this build, so the loader can refuse a stale or mismatched addon.
+Napi::Value Tables(const Napi::CallbackInfo& info) {
+  auto list = [&](const std::vector<std::string>& names) {
+    auto a = Napi::Array::New(info.Env(), names.size());
+    for (uint32_t i = 0; i < names.size(); i++) a.Set(i, names[i]);
+    return a;
+  };
+  auto o = Napi::Object::New(info.Env());
+  o.Set("opcodes", list(registeredOpcodes()));
+  o.Set("scalarOps", list(scalarOpNames()));
+  return o;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   // One pool of threads (pool.h): OpenBLAS's own count becomes the pool's, and OpenBLAS runs
   // single-threaded inside it.
@@ -302,6 +382,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   (void)once;
   exports.Set("Executor", Executor::Define(env));
   exports.Set("info", Napi::Function::New(env, Info));
+  exports.Set("tables", Napi::Function::New(env, Tables));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   return exports;
 }

@@ -23,7 +23,7 @@ void execute(Program& p, const CallData& call) {
       case Buffer::Input: f.ptr[b] = call.inputs[r.ref]; break;
       case Buffer::Shared: f.ptr[b] = call.shared[r.ref]; break;
       case Buffer::Const: f.ptr[b] = p.constants[r.ref].data(); break;
-      case Buffer::Temp: f.ptr[b] = direct[root] ? direct[root] : p.arena[static_cast<int>(r.dtype)].data() + r.offset * bytesOf(r.dtype); break;
+      case Buffer::Temp: f.ptr[b] = direct[root] ? direct[root] : p.arena[static_cast<int>(r.dtype)] + r.offset * bytesOf(r.dtype); break;
     }
   }
   for (auto& ins : p.instructions)

@@ -51,7 +51,7 @@ struct Program {
   std::vector<int> inputs, shared, outputs;
   std::vector<Update> updates;
   std::vector<int> updateBuffers;  // updates[i].buffer, as a list
-  std::vector<uint8_t> arena[4];  // one per dtype
+  uint8_t* arena[4] = {};          // one region per dtype, inside the executor's ArrayBuffer
   Frame frame;                     // reused by every call (calls are serialised)
   std::vector<std::vector<uint8_t>> snapshots;
   std::vector<void*> directOutput;  // per buffer: the caller's output array it is computed into

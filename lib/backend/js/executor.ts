@@ -41,7 +41,7 @@ export class JsExecutor implements Executor {
       const inShapes = ins.inputs.map((b) => plan.shapes[b]);
       const outShapes = ins.outputs.map((b) => plan.shapes[b]);
       const types = { inputs: ins.inputs.map((b) => p.buffers[b].dtype), outputs: ins.outputs.map((b) => p.buffers[b].dtype) };
-      this.steps.push({ kernel: spec.js(ins.attrs, inShapes, outShapes, types), inIds: ins.inputs, outIds: ins.outputs, ins: [], outs: [] });
+      this.steps.push({ kernel: spec.js(ins.attrs, inShapes, outShapes, types, plan.decisions[k] ?? undefined), inIds: ins.inputs, outIds: ins.outputs, ins: [], outs: [] });
     });
   }
 

@@ -2,6 +2,7 @@
 import type { Plan, Program } from '../../compile/program.js';
 import type { CallBuffers, Executor } from '../executor.js';
 import { loadAddon, NativeAddon } from '../../../binding/index.js';
+import { tableMismatch } from './tables.js';
 
 export interface NativeStatus {
   available: boolean;
@@ -9,15 +10,21 @@ export interface NativeStatus {
   reason?: string;
 }
 
+let status: NativeStatus | undefined;
+
+/** Whether the addon loads and implements exactly the kernels this TypeScript expects. */
 export function nativeStatus(): NativeStatus {
+  if (status) return status;
   const r = loadAddon();
-  return r.addon ? { available: true } : { available: false, reason: r.reason };
+  if (!r.addon) return (status = { available: false, reason: r.reason });
+  const mismatch = tableMismatch(r.addon);
+  return (status = mismatch ? { available: false, reason: `the native addon in ${r.root} does not match this version of theanode: ${mismatch}; rebuild it with \`npm run build:native\`` } : { available: true });
 }
 
 function addon(): NativeAddon {
-  const r = loadAddon();
-  if (!r.addon) throw new Error(`native backend unavailable: ${r.reason}`);
-  return r.addon;
+  const s = nativeStatus();
+  if (!s.available) throw new Error(`native backend unavailable: ${s.reason}`);
+  return loadAddon().addon!;
 }
 
 /** JSON that keeps non-finite numbers (the addon reads "Infinity", "-Infinity", "NaN"). */
@@ -50,11 +57,16 @@ class NativeExecutor implements Executor {
   private readonly handle: InstanceType<NativeAddon['Executor']>;
 
   constructor(program: Program, plan: Plan) {
-    this.handle = new (addon().Executor)(describe(program), plan);
+    // Decisions travel as JSON text, like the attributes ('' where a kernel made none).
+    this.handle = new (addon().Executor)(describe(program), { ...plan, decisions: plan.decisions.map((d) => (d ? attrsJson(d) : '')) });
   }
 
   run(call: CallBuffers): void {
     this.handle.run(call.inputs, call.shared, call.outputs, call.updates);
+  }
+
+  free(): void {
+    this.handle.free();
   }
 
   runAsync(call: CallBuffers): Promise<void> {
@@ -82,7 +94,8 @@ export interface BackendInfo {
 /** What runs compiled functions on this machine. */
 export function backendInfo(): BackendInfo {
   const r = loadAddon();
-  if (!r.addon) return { backend: 'js', reason: r.reason };
+  const s = nativeStatus();
+  if (!r.addon || !s.available) return { backend: 'js', reason: s.reason };
   const i = r.addon.info();
   return { backend: 'native', blasCore: i.corename.trim(), blasConfig: i.config.trim(), blasThreads: i.threads, coretypeChosen: r.coretype };
 }

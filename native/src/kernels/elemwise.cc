@@ -23,8 +23,7 @@ enum class Op {
   Maximum, Minimum, Clip, Switch, Gt, Ge, Lt, Le, Eq, Neq, And, Or, Not, Floor, Ceil, Round, Identity, Second, Cast
 };
 
-Op parseOp(const std::string& s) {
-  static const std::pair<const char*, Op> names[] = {
+const std::pair<const char*, Op> scalarOps[] = {
       {"add", Op::Add}, {"sub", Op::Sub}, {"mul", Op::Mul}, {"div", Op::Div}, {"neg", Op::Neg}, {"pow", Op::Pow},
       {"exp", Op::Exp}, {"log", Op::Log}, {"log1p", Op::Log1p}, {"expm1", Op::Expm1}, {"sqrt", Op::Sqrt},
       {"sqr", Op::Sqr}, {"abs", Op::Abs}, {"sign", Op::Sign}, {"tanh", Op::Tanh}, {"sigmoid", Op::Sigmoid},
@@ -32,7 +31,9 @@ Op parseOp(const std::string& s) {
       {"clip", Op::Clip}, {"switch", Op::Switch}, {"gt", Op::Gt}, {"ge", Op::Ge}, {"lt", Op::Lt}, {"le", Op::Le},
       {"eq", Op::Eq}, {"neq", Op::Neq}, {"and", Op::And}, {"or", Op::Or}, {"not", Op::Not}, {"floor", Op::Floor},
       {"ceil", Op::Ceil}, {"round", Op::Round}, {"identity", Op::Identity}, {"second", Op::Second}, {"cast", Op::Cast}};
-  for (auto& [n, op] : names)
+
+Op parseOp(const std::string& s) {
+  for (auto& [n, op] : scalarOps)
     if (s == n) return op;
   throw std::runtime_error("elemwise: unknown scalar op " + s);
 }
@@ -432,6 +433,12 @@ class Elemwise : public Kernel {
 };
 
 }  // namespace
+
+std::vector<std::string> scalarOpNames() {
+  std::vector<std::string> out;
+  for (auto& [n, op] : scalarOps) out.push_back(n);
+  return out;
+}
 
 void registerElemwise() {
   registerKernel("elemwise", [](const KernelArgs& a) { return std::make_unique<Elemwise>(a); });

@@ -13,7 +13,7 @@ static std::map<std::string, KernelFactory>& table() {
 
 void registerKernel(const std::string& opcode, KernelFactory f) { table()[opcode] = std::move(f); }
 
-std::unique_ptr<Kernel> makeKernel(const std::string& opcode, const KernelArgs& args) {
+static void registerAll() {
   static std::once_flag once;
   std::call_once(once, [] {
     registerElemwise();
@@ -26,6 +26,17 @@ std::unique_ptr<Kernel> makeKernel(const std::string& opcode, const KernelArgs& 
     registerGemm();
     registerXent();
   });
+}
+
+std::vector<std::string> registeredOpcodes() {
+  registerAll();
+  std::vector<std::string> out;
+  for (auto& [name, f] : table()) out.push_back(name);
+  return out;
+}
+
+std::unique_ptr<Kernel> makeKernel(const std::string& opcode, const KernelArgs& args) {
+  registerAll();
   auto it = table().find(opcode);
   if (it == table().end()) throw std::runtime_error("the native backend has no kernel for opcode '" + opcode + "'");
   return it->second(args);

@@ -15,12 +15,18 @@ struct KernelArgs {
   std::vector<int> in, out;  // buffer ids
   std::vector<DType> inTypes, outTypes;
   std::vector<std::vector<int64_t>> inShapes, outShapes;
+  // The kernel's per-shape decisions from the Plan (KernelSpec.decide), or null.
+  const Json* decision = nullptr;
 };
 
 using KernelFactory = std::function<std::unique_ptr<Kernel>(const KernelArgs&)>;
 
 // Throws for an unknown opcode (checked when an executor is created).
 std::unique_ptr<Kernel> makeKernel(const std::string& opcode, const KernelArgs& args);
+
+// The opcodes and scalar ops this build implements; the loader compares them with TypeScript's.
+std::vector<std::string> registeredOpcodes();
+std::vector<std::string> scalarOpNames();
 
 // Each kernel family registers its opcodes here.
 void registerElemwise();

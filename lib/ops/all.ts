@@ -1,0 +1,13 @@
+/** Loads every op family, so that the kernel registry is complete (each file registers its kernels). */
+import './arange.js';
+import './dimshuffle.js';
+import './dot.js';
+import './elemwise.js';
+import './gemm.js';
+import './index.js';
+import './join.js';
+import './reduce.js';
+import './reshape.js';
+import './rowpass.js';
+import './softmax.js';
+import './xent.js';
