@@ -164,3 +164,19 @@ describe('plans per shape', () => {
     expect(f(A).data[0]).toBe(want);
   });
 });
+
+describe('memory of compiled functions', () => {
+  it('5000 functions compiled and called in one synchronous loop keep the resident size bounded', async () => {
+    // Each plan holds a 1 MiB arena: 5000 of them would be 5 GB if dropped functions were
+    // reclaimed only when the event loop turns. Run in a child process (dist/ build).
+    const { execFile } = await import('node:child_process');
+    const { fileURLToPath } = await import('node:url');
+    const script = fileURLToPath(new URL('./drivers/many_functions.mjs', import.meta.url));
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, [script, '5000', backends[backends.length - 1]], { timeout: 240_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout))),
+    );
+    const { peakMiB, check } = JSON.parse(out) as { peakMiB: number; check: number };
+    expect(Number.isFinite(check)).toBe(true);
+    expect(peakMiB).toBeLessThan(1024);
+  }, 300_000);
+});
