@@ -9,6 +9,7 @@
 import type { Attrs } from '../compile/program.js';
 import type { DType, TypedArray } from '../ndarray/dtype.js';
 import { registerKernel, kernelFor, kernelMayFail, jsKernelFor, JsKernel } from './kernel.js';
+import { readFileSync } from 'node:fs';
 import { formatShape } from '../ndarray/shape.js';
 import { addGemvCols, gemm, gemvRows } from './dot.js';
 
@@ -23,9 +24,58 @@ export interface RowInner {
 /** Opcodes whose result for a row depends only on that row of their inputs. */
 export const ROW_LOCAL_OPCODES: ReadonlySet<string> = new Set(['elemwise', 'softmax', 'xent_softmax', 'xent_softmax_grad']);
 
-/** Rows per block: about 512 KiB of X, so a block stays in cache between its two uses. */
+/**
+ * Bytes of X per block: half this core's L2 cache, within [256 KiB, 512 KiB] (larger blocks
+ * measured slower even where the L2 holds 2 MiB: the second read of a block, for X^T·G, then
+ * finds less of it still in the cache); 512 KiB where the size cannot be read.
+ */
+function blockBytes(): number {
+  if (cachedBlockBytes === undefined) {
+    let l2 = 0;
+    try {
+      const text = readFileSync('/sys/devices/system/cpu/cpu0/cache/index2/size', 'utf8').trim();
+      const m = /^(\d+)([KM]?)$/.exec(text);
+      if (m) l2 = Number(m[1]) * (m[2] === 'M' ? 1 << 20 : m[2] === 'K' ? 1 << 10 : 1);
+    } catch {
+      // Not Linux, or no sysfs: the default below.
+    }
+    cachedBlockBytes = l2 > 0 ? Math.min(512 << 10, Math.max(256 << 10, l2 / 2)) : 512 << 10;
+  }
+  return cachedBlockBytes;
+}
+let cachedBlockBytes: number | undefined;
+
+/** Rows per block: a block of X stays in cache between its two uses; whole groups of four rows (the native row kernels' grouping). */
 export function rowsPerBlock(cols: number, bytes: number): number {
-  return Math.max(8, Math.floor((512 * 1024) / Math.max(1, cols * bytes) / 4) * 4);
+  return Math.max(8, Math.floor(blockBytes() / Math.max(1, cols * bytes) / 4) * 4);
+}
+
+/** At most this many lanes: contiguous runs of blocks whose X^T·G sums are kept apart, so that up to this many threads can share a pass. */
+const MAX_LANES = 8;
+
+/**
+ * How one pass is cut, decided once per plan and executed by both backends: blocks of
+ * `blockRows` rows (or one block of all rows when the chain cannot be split by rows), grouped
+ * into lanes of consecutive blocks. X^T·G is summed as: each block's share from zero, added into
+ * its lane's sum in block order, and the lane sums added in lane order. That order does not
+ * depend on how many threads run the lanes, or in which order.
+ */
+export interface RowPassPlan {
+  blockRows: number;
+  /** Per buffer ref (inputs, then outputs): whether blocks cut it by rows; null when the pass is not split. */
+  cut: boolean[] | null;
+  /** First block of each lane, and the end (the block count) last. */
+  lanes: number[];
+}
+
+export function planRowPass(inner: readonly RowInner[], all: readonly (readonly number[])[], bytes: number): RowPassPlan {
+  const [n, f] = all[0];
+  const cut = rowSplit(inner, all, n);
+  const blockRows = cut ? rowsPerBlock(f, bytes) : Math.max(n, 1);
+  const blocks = n === 0 ? 0 : Math.ceil(n / blockRows);
+  const laneCount = Math.min(blocks, MAX_LANES);
+  const lanes = Array.from({ length: laneCount + 1 }, (_, i) => Math.round((i * blocks) / Math.max(1, laneCount)));
+  return { blockRows, cut: cut ? all.map((_, r) => cut(r)) : null, lanes };
 }
 
 const product = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
@@ -71,8 +121,10 @@ registerKernel({
     if (g.length !== sw.length || g[0] !== sa[0] || (sw.length === 2 && g[1] !== sw[1])) throw new Error(`dot: shapes ${formatShape(sa)} (transposed) and ${formatShape(g)} are not aligned`);
     return [...outs, sw.length === 2 ? [sa[1], sw[1]] : [sa[1]]];
   },
-  js(attrs, inShapes, outShapes, types) {
+  decide: (attrs, inShapes, outShapes, types) => planRowPass(attrs.inner as unknown as RowInner[], [...inShapes, ...outShapes], types.inputs[0] === 'float32' ? 4 : 8) as unknown as Attrs,
+  js(attrs, inShapes, outShapes, types, decision) {
     const inner = attrs.inner as unknown as RowInner[];
+    const plan = decision as unknown as RowPassPlan;
     const nIn = inShapes.length;
     const all = [...inShapes, ...outShapes];
     const dtypes = [...types.inputs, ...types.outputs];
@@ -80,10 +132,11 @@ registerKernel({
     const matrix = inShapes[1].length === 2;
     const k = matrix ? inShapes[1][1] : 1;
     const gRef = inner.length ? inner[inner.length - 1].out : nIn;
-    const cut = rowSplit(inner, all, n);
-    const block = cut ? rowsPerBlock(f, 8) : Math.max(n, 1);
+    const cut = plan.cut;
+    const block = plan.blockRows;
     const rowSize = all.map((s) => product(s.slice(1)));
-    const blockShape = (r: number, len: number) => (cut && cut(r) ? [len, ...all[r].slice(1)] : all[r]);
+    const isCut = (r: number) => cut !== null && cut[r];
+    const blockShape = (r: number, len: number) => (isCut(r) ? [len, ...all[r].slice(1)] : all[r]);
     const kernelsFor = (len: number): JsKernel[] =>
       inner.map((x) =>
         jsKernelFor(
@@ -96,31 +149,45 @@ registerKernel({
       );
     const full = kernelsFor(block);
     const rest = n % block ? kernelsFor(n % block) : full;
-    const acc = new Float64Array(f * k);
-    const part = matrix ? new Float64Array(f * k) : acc;
+    const gw = new Float64Array(f * k);
+    const lane = new Float64Array(f * k);
+    const part = new Float64Array(f * k);
     const scratch = new Float64Array(4 * Math.max(f, k, block, 1));
-    const slice = (buf: TypedArray, r: number, r0: number, r1: number) => (cut && cut(r) ? buf.subarray(r0 * rowSize[r], r1 * rowSize[r]) : buf);
+    const slice = (buf: TypedArray, r: number, r0: number, r1: number) => (isCut(r) ? buf.subarray(r0 * rowSize[r], r1 * rowSize[r]) : buf);
+    const add = (into: Float64Array, from: Float64Array) => {
+      for (let i = 0; i < into.length; i++) into[i] += from[i];
+    };
     return (ins, outs) => {
       const buf = (r: number) => (r < nIn ? ins[r] : outs[r - nIn]);
       const [x, w] = ins;
       const z = outs[0];
-      acc.fill(0);
-      for (let r0 = 0; r0 < n; r0 += block) {
-        const r1 = Math.min(n, r0 + block);
-        const xb = x.subarray(r0 * f, r1 * f);
-        if (matrix) gemm(xb, w, z.subarray(r0 * k, r1 * k), r1 - r0, k, f, false, false, scratch);
-        else gemvRows(xb, w, z.subarray(r0, r1), r1 - r0, f);
-        const ks = r1 - r0 === block ? full : rest;
-        inner.forEach((it, j) => ks[j](it.args.map((r) => slice(buf(r), r, r0, r1)), [slice(buf(it.out), it.out, r0, r1)]));
-        const gb = buf(gRef).subarray(r0 * k, r1 * k);
-        if (matrix) {
-          gemm(xb, gb, part, f, k, r1 - r0, true, false, scratch);
-          for (let i = 0; i < acc.length; i++) acc[i] += part[i];
-        } else {
-          addGemvCols(xb, gb, acc, f, r1 - r0);
-        }
+      gw.fill(0);
+      if (n === 0) {
+        // No rows: the chain runs once on nothing, X^T·G is zeros.
+        full.forEach((kern, j) => kern(inner[j].args.map((r) => buf(r)), [buf(inner[j].out)]));
       }
-      outs[outs.length - 1].set(acc);
+      for (let l = 0; l + 1 < plan.lanes.length; l++) {
+        lane.fill(0);
+        for (let b = plan.lanes[l]; b < plan.lanes[l + 1]; b++) {
+          const r0 = b * block;
+          const r1 = Math.min(n, r0 + block);
+          const xb = x.subarray(r0 * f, r1 * f);
+          if (matrix) gemm(xb, w, z.subarray(r0 * k, r1 * k), r1 - r0, k, f, false, false, scratch);
+          else gemvRows(xb, w, z.subarray(r0, r1), r1 - r0, f);
+          const ks = r1 - r0 === block ? full : rest;
+          inner.forEach((it, j) => ks[j](it.args.map((r) => slice(buf(r), r, r0, r1)), [slice(buf(it.out), it.out, r0, r1)]));
+          // This block's share of X^T·G, from zero, then into the lane's sum.
+          const gb = buf(gRef).subarray(r0 * k, r1 * k);
+          if (matrix) gemm(xb, gb, part, f, k, r1 - r0, true, false, scratch);
+          else {
+            part.fill(0);
+            addGemvCols(xb, gb, part, f, r1 - r0);
+          }
+          add(lane, part);
+        }
+        add(gw, lane);
+      }
+      outs[outs.length - 1].set(gw);
     };
   },
 });

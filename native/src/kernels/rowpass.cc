@@ -1,11 +1,10 @@
 // The `rowpass` opcode (see lib/ops/rowpass.ts): Z = X·W, a chain of row-local ops on Z's rows,
 // and X^T·G in one pass over X, by blocks of rows that stay in cache between the two products.
 // Each block: its slice of Z (rowdot.h for a vector W, one BLAS gemm for a matrix), the chain on
-// the slice, and its share of X^T·G added to the result. With several threads, each takes a
-// contiguous range of rows and sums into its own X^T·G, added up at the end. When the chain does
-// not split by rows (rowSplit in lib/ops/rowpass.ts), the three parts run one after the other
-// over all rows, on one thread.
-#include <unistd.h>
+// the slice, and its share of X^T·G added to the result. How the pass is cut into blocks and
+// lanes (runs of blocks whose sums are kept apart, shared among the threads) is the plan's
+// decision (planRowPass in lib/ops/rowpass.ts); this file executes it. When the chain does not
+// split by rows, the plan has one block of all rows.
 
 #include <algorithm>
 #include <cstring>
@@ -18,20 +17,6 @@
 
 namespace theanode {
 namespace {
-
-// Up to this many blocks per thread, their order alternates between calls (see pass()).
-constexpr int64_t kMaxAlternatingBlocks = 8;
-
-// Half this core's L2 cache (what glibc reports), within [256 KiB, 512 KiB]; 512 KiB if unknown.
-// (Larger blocks measured slower even where the L2 holds 2 MiB: the second read of a block, for
-// X^T·G, then finds less of it still in the cache.)
-int64_t blockBytes() {
-  static const int64_t bytes = [] {
-    const long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
-    return l2 > 0 ? std::min<int64_t>(512 << 10, std::max<int64_t>(256 << 10, l2 / 2)) : int64_t{512} << 10;
-  }();
-  return bytes;
-}
 
 class RowPass : public Kernel {
  public:
@@ -65,19 +50,30 @@ class RowPass : public Kernel {
       inners_.push_back(std::move(in));
     }
     g_ = inners_.empty() ? static_cast<int>(nIn_) : inners_.back().out;
-    rowLocal_ = splitsByRows();
+    // How the pass is cut (blocks, which buffers they cut, lanes) was decided with the plan.
+    if (!a.decision) throw std::runtime_error("rowpass: the plan carries no decision");
+    const Json& d = *a.decision;
+    block_ = static_cast<int64_t>(d["blockRows"].number());
+    rowLocal_ = !d["cut"].isNull();
+    if (rowLocal_) {
+      if (d["cut"].size() != ids_.size()) throw std::runtime_error("rowpass: malformed plan");
+      for (size_t r = 0; r < ids_.size(); r++) {
+        cut_.push_back(d["cut"][r].truthy());
+        if (cut_.back() && (shapes_[r].empty() || shapes_[r][0] != n_)) throw std::runtime_error("rowpass: the plan cuts a buffer that is not by rows");
+      }
+    }
+    for (size_t i = 0; i < d["lanes"].size(); i++) lanes_.push_back(static_cast<int64_t>(d["lanes"][i].number()));
+    const int64_t blocks = n_ == 0 ? 0 : (n_ + block_ - 1) / std::max<int64_t>(block_, 1);
+    if (block_ < 1 || (!rowLocal_ && block_ < n_) || lanes_.empty() || lanes_.front() != 0 || lanes_.back() != blocks || !std::is_sorted(lanes_.begin(), lanes_.end()))
+      throw std::runtime_error("rowpass: malformed plan");
     // Bytes from one row of each buffer to the next when blocks cut it by rows, else 0.
     for (size_t i = 0; i < ids_.size(); i++) {
       const int r = static_cast<int>(i);
-      rowBytes_.push_back(rowLocal_ && cut(r) ? sizeOf(std::vector<int64_t>(shapes_[r].begin() + 1, shapes_[r].end())) * static_cast<int64_t>(bytesOf(types_[i])) : 0);
+      rowBytes_.push_back(isCut(r) ? sizeOf(std::vector<int64_t>(shapes_[r].begin() + 1, shapes_[r].end())) * static_cast<int64_t>(bytesOf(types_[i])) : 0);
     }
-    const int64_t elem = f32_ ? 4 : 8;
-    // Blocks of half the L2 cache, in whole groups of four rows (the grouping of rowdot.h), so
-    // that the block size never changes the results.
-    block_ = rowLocal_ ? std::max<int64_t>(8, blockBytes() / std::max<int64_t>(1, f_ * elem) / 4 * 4) : std::max<int64_t>(n_, 1);
     // Build the chain for a full block now, so that a bad program fails here rather than in a call.
-    lanes_.resize(1);
-    chainFor(lanes_[0], std::min(block_, std::max<int64_t>(n_, 1)));
+    workers_.resize(1);
+    chainFor(workers_[0], std::min(block_, std::max<int64_t>(n_, 1)));
   }
 
   void run(Frame& f) override {
@@ -87,7 +83,7 @@ class RowPass : public Kernel {
       // Nothing to read from X: Z is zeros (or empty), the chain runs once, X^T·G is zeros.
       const size_t zBytes = static_cast<size_t>(n_ * k_) * (f32_ ? 4 : 8);
       if (zBytes) std::memset(f.ptr[ids_[nIn_]], 0, zBytes);
-      Lane& lane = lanes_[0];
+      Worker& lane = workers_[0];
       lane.local.ptr.resize(ids_.size());
       for (size_t i = 0; i < ids_.size(); i++) lane.local.ptr[i] = f.ptr[ids_[i]];
       if (n_ > 0)
@@ -95,19 +91,27 @@ class RowPass : public Kernel {
       if (gwBytes) std::memset(gw, 0, gwBytes);
       return;
     }
-    // Contiguous row ranges, one per thread, whole blocks each.
-    const int parts = rowLocal_ ? std::min<int64_t>(parallelParts(2.0 * static_cast<double>(n_) * static_cast<double>(f_ * k_)), (n_ + 7) / 8) : 1;
-    if (static_cast<int>(lanes_.size()) < parts) lanes_.resize(parts);
-    const int64_t share = (n_ + parts - 1) / parts;
-    parallelRun(parts, [&](int p) {
-      const int64_t r0 = p * share, r1 = std::min(n_, r0 + share);
-      Lane& lane = lanes_[p];
-      if (f32_) pass<float>(f, lane, r0, r1, p == 0 ? static_cast<float*>(gw) : partial<float>(lane));
-      else pass<double>(f, lane, r0, r1, p == 0 ? static_cast<double*>(gw) : partial<double>(lane));
+    // The plan's lanes, shared among the threads; each lane's sum is kept apart and the sums
+    // are added in lane order, so the thread count never changes the result. One thread visits
+    // its lanes last to first every other call, starting where the previous call ended, with
+    // those rows still in cache.
+    const int lanes = static_cast<int>(lanes_.size()) - 1;
+    const int threads = std::max(1, std::min(parallelParts(2.0 * static_cast<double>(n_) * static_cast<double>(f_ * k_)), lanes));
+    if (static_cast<int>(workers_.size()) < threads) workers_.resize(threads);
+    if (static_cast<int>(laneSums_.size()) < lanes) laneSums_.resize(lanes);
+    reverse_ = !reverse_;
+    parallelRun(threads, [&](int t) {
+      Worker& w = workers_[t];
+      const int mine = (lanes - t + threads - 1) / threads;  // lanes t, t + threads, ...
+      for (int i = 0; i < mine; i++) {
+        const int l = t + (reverse_ ? mine - 1 - i : i) * threads;
+        if (f32_) pass<float>(f, w, l, l == 0 ? static_cast<float*>(gw) : laneSum<float>(l));
+        else pass<double>(f, w, l, l == 0 ? static_cast<double*>(gw) : laneSum<double>(l));
+      }
     });
-    for (int p = 1; p < parts; p++) {
-      if (f32_) addInto(static_cast<float*>(gw), reinterpret_cast<const float*>(lanes_[p].partial.data()));
-      else addInto(static_cast<double*>(gw), reinterpret_cast<const double*>(lanes_[p].partial.data()));
+    for (int l = 1; l < lanes; l++) {
+      if (f32_) addInto(static_cast<float*>(gw), reinterpret_cast<const float*>(laneSums_[l].data()));
+      else addInto(static_cast<double*>(gw), reinterpret_cast<const double*>(laneSums_[l].data()));
     }
   }
 
@@ -119,19 +123,17 @@ class RowPass : public Kernel {
     int out = 0;
   };
   // What one thread owns: the chain's kernels (they keep scratch blocks) by length, its view of
-  // the buffers, and its partial X^T·G.
-  struct Lane {
+  // the buffers, and one block's share of X^T·G.
+  struct Worker {
     std::map<int64_t, std::vector<std::unique_ptr<Kernel>>> chains;
     Frame local;
-    std::vector<uint8_t> partial;
-    std::vector<uint8_t> blockSums;  // one X^T·G per block (alternating order)
-    bool reverse = false;            // this call visits the blocks last to first
+    std::vector<uint8_t> block;
   };
 
   template <typename T>
-  T* partial(Lane& lane) {
-    lane.partial.resize(static_cast<size_t>(f_ * k_) * sizeof(T));
-    return reinterpret_cast<T*>(lane.partial.data());
+  T* laneSum(int l) {
+    laneSums_[l].resize(static_cast<size_t>(f_ * k_) * sizeof(T));
+    return reinterpret_cast<T*>(laneSums_[l].data());
   }
 
   template <typename T>
@@ -139,74 +141,49 @@ class RowPass : public Kernel {
     for (int64_t i = 0; i < f_ * k_; i++) gw[i] += part[i];
   }
 
-  // Rows [r0, r1) of X: Z, the chain and X^T·G into gw (overwritten).
-  //
-  // The blocks are visited first to last in one call and last to first in the next, so that a
-  // call starts with the blocks the previous one ended with, still in cache: when X is somewhat
-  // larger than the cache, that is most of a pass that would otherwise come from memory. Each
-  // block then adds its share of X^T·G into a sum of its own, and these are added in block order
-  // at the end, so the results are the same in either direction. (With many blocks, X is far
-  // larger than the cache and the order gains nothing: blocks go first to last into gw.)
+  // The blocks of lane l: Z, the chain, and X^T·G into `sum` (overwritten): each block's share
+  // is computed from zero and added in block order, as the js kernel does.
   template <typename T>
-  void pass(Frame& f, Lane& lane, int64_t r0, int64_t r1, T* gw) {
+  void pass(Frame& f, Worker& w, int l, T* sum) {
     const RowKernels<T>& rk = rowKernels<T>();
     const T* X = static_cast<const T*>(f.ptr[ids_[0]]);
-    const T* w = static_cast<const T*>(f.ptr[ids_[1]]);
+    const T* W = static_cast<const T*>(f.ptr[ids_[1]]);
     const int F = static_cast<int>(f_), K = static_cast<int>(k_);
     const int64_t size = f_ * k_;
-    const int64_t blocks = (r1 - r0 + block_ - 1) / block_;
-    const bool alternate = blocks > 1 && blocks <= kMaxAlternatingBlocks;
-    if (alternate) lane.blockSums.resize(static_cast<size_t>(blocks * size) * sizeof(T));
-    T* sums = reinterpret_cast<T*>(lane.blockSums.data());
-    lane.reverse = alternate && !lane.reverse;
-    std::fill_n(gw, size, T(0));
-    lane.local.ptr.resize(ids_.size());
-    for (int64_t i = 0; i < blocks; i++) {
-      const int64_t b = lane.reverse ? blocks - 1 - i : i;
-      const int64_t b0 = r0 + b * block_;
-      const int64_t len = std::min(block_, r1 - b0);
-      for (size_t j = 0; j < ids_.size(); j++) lane.local.ptr[j] = static_cast<uint8_t*>(f.ptr[ids_[j]]) + b0 * rowBytes_[j];
+    w.block.resize(static_cast<size_t>(size) * sizeof(T));
+    T* share = reinterpret_cast<T*>(w.block.data());
+    std::fill_n(sum, size, T(0));
+    w.local.ptr.resize(ids_.size());
+    for (int64_t b = lanes_[l]; b < lanes_[l + 1]; b++) {
+      const int64_t b0 = b * block_;
+      const int64_t len = std::min(block_, n_ - b0);
+      for (size_t j = 0; j < ids_.size(); j++) w.local.ptr[j] = static_cast<uint8_t*>(f.ptr[ids_[j]]) + (isCut(static_cast<int>(j)) ? b0 * rowBytes_[j] : 0);
       const T* xb = X + b0 * f_;
-      T* zb = static_cast<T*>(lane.local.ptr[nIn_]);
-      if (matrix_) blas::gemmCall(CblasNoTrans, CblasNoTrans, static_cast<int>(len), K, F, 1.0, xb, F, w, K, 0.0, zb, K);
-      else rk.dotRows(xb, f_, len, f_, w, zb);
-      for (auto& k : chainFor(lane, len)) k->run(lane.local);
-      const T* gb = static_cast<const T*>(lane.local.ptr[g_]);
-      T* into = alternate ? sums + b * size : gw;
-      if (alternate) std::fill_n(into, size, T(0));
-      if (matrix_) blas::gemmCall(CblasTrans, CblasNoTrans, F, K, static_cast<int>(len), 1.0, xb, F, gb, K, 1.0, into, K);
-      else rk.axpyRows(xb, f_, len, f_, gb, into);
-    }
-    if (alternate)
-      for (int64_t b = 0; b < blocks; b++)
-        for (int64_t j = 0; j < size; j++) gw[j] += sums[b * size + j];
-  }
-
-  // A buffer cut into row blocks: its first axis is X's rows.
-  bool cut(int r) const { return !shapes_[r].empty() && shapes_[r][0] == n_; }
-
-  // As rowSplit in lib/ops/rowpass.ts: every chain result is cut by rows, an elementwise op reads
-  // cut inputs at its own rank, and the other ops read cut inputs or broadcast single rows.
-  bool splitsByRows() const {
-    if (n_ <= 1) return false;
-    for (const auto& in : inners_) {
-      if (!cut(in.out)) return false;
-      for (int r : in.args) {
-        const bool bad = in.opcode == "elemwise" ? cut(r) && shapes_[r].size() != shapes_[in.out].size() : !cut(r) && (shapes_[r].empty() || shapes_[r][0] != 1);
-        if (bad) return false;
+      T* zb = static_cast<T*>(w.local.ptr[nIn_]);
+      if (matrix_) blas::gemmCall(CblasNoTrans, CblasNoTrans, static_cast<int>(len), K, F, 1.0, xb, F, W, K, 0.0, zb, K);
+      else rk.dotRows(xb, f_, len, f_, W, zb);
+      for (auto& k : chainFor(w, len)) k->run(w.local);
+      const T* gb = static_cast<const T*>(w.local.ptr[g_]);
+      if (matrix_) blas::gemmCall(CblasTrans, CblasNoTrans, F, K, static_cast<int>(len), 1.0, xb, F, gb, K, 0.0, share, K);
+      else {
+        std::fill_n(share, size, T(0));
+        rk.axpyRows(xb, f_, len, f_, gb, share);
       }
+      for (int64_t j = 0; j < size; j++) sum[j] += share[j];
     }
-    return true;
   }
+
+  // A buffer the plan's blocks cut by rows.
+  bool isCut(int r) const { return rowLocal_ && cut_[r]; }
 
   // The chain's kernels for blocks of `len` rows (built on first use).
-  std::vector<std::unique_ptr<Kernel>>& chainFor(Lane& lane, int64_t len) {
+  std::vector<std::unique_ptr<Kernel>>& chainFor(Worker& lane, int64_t len) {
     auto& chain = lane.chains[len];
     if (chain.size() == inners_.size()) return chain;
     chain.clear();
     auto blockShape = [&](int r) {
       std::vector<int64_t> s = shapes_[r];
-      if (rowLocal_ && cut(r)) s[0] = len;
+      if (isCut(r)) s[0] = len;
       return s;
     };
     for (auto& in : inners_) {
@@ -229,7 +206,11 @@ class RowPass : public Kernel {
   bool f32_ = false, rowLocal_ = true, matrix_ = false;
   int g_ = 0;
   std::vector<Inner> inners_;
-  std::vector<Lane> lanes_;
+  std::vector<bool> cut_;
+  std::vector<int64_t> lanes_;
+  std::vector<Worker> workers_;
+  std::vector<std::vector<uint8_t>> laneSums_;
+  bool reverse_ = false;
 };
 
 }  // namespace
