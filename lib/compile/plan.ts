@@ -64,6 +64,10 @@ export function makePlan(p: Program, args: PlanInputs): Plan {
     if (spec.view?.(ins.attrs, inShapes, outShapes)) {
       alias[ins.outputs[0]] = root(ins.inputs[0]);
       skip[k] = true;
+    } else if (decisions[k] && spec.runtimeView?.can(decisions[k]!) && !isResult(p, ins.outputs[0])) {
+      // A view whose start the kernel sets on each call: no copy of the selection.
+      alias[ins.outputs[0]] = root(ins.inputs[0]);
+      decisions[k] = { ...decisions[k]!, view: true };
     }
     // Values needed by later shape rules are computed now, on small arrays.
     if (ins.outputs.some((b) => meta.has(b))) {
@@ -83,6 +87,9 @@ export function makePlan(p: Program, args: PlanInputs): Plan {
   if (valueKeys.size > 0) guards.set(plan, { valueKeys });
   return plan;
 }
+
+/** Outputs and update values own their storage (they are copied out or committed). */
+const isResult = (p: Program, b: number) => p.outputs.includes(b) || p.updates.some((u) => u.buffer === b);
 
 const typesOf = (p: Program, ins: Instruction) => ({ inputs: ins.inputs.map((b) => p.buffers[b].dtype), outputs: ins.outputs.map((b) => p.buffers[b].dtype) });
 const dependsOnValues = (ins: Instruction) => (kernelFor(ins.opcode).valueInputs?.(ins.attrs, ins.inputs.length).length ?? 0) > 0;

@@ -189,6 +189,8 @@ registerKernel({
   valueKey: (attrs, _shapes, values, [out]) => indexValueKey(specOf(attrs), out, values),
   inferShape: (attrs, shapes, values) => [planIndex(specOf(attrs), shapes[0], shapes, values).outShape],
   decide: (attrs, shapes, _outs, _types, values) => planIndex(specOf(attrs), shapes[0], shapes, values) as unknown as Attrs,
+  // A slice of consecutive elements (rows of a minibatch) is a view of x: no copy.
+  runtimeView: { can: (decision) => planOf(decision).contiguous, offset: (decision, ins) => runtimeBase(planOf(decision), ins) },
   js(_attrs, _inShapes, [o], _types, decision) {
     const plan = planOf(decision);
     const n = sizeOf(o);

@@ -56,6 +56,12 @@ export interface KernelSpec {
    * rank, so the instruction can run on a block of rows inside a row-blocked pass.
    */
   rowLocal?: boolean | ((attrs: Attrs) => boolean);
+  /**
+   * Output 0 can be input 0's storage from an element offset known only at run time (a slice
+   * of consecutive elements at a runtime index): `can` tells from the decision whether it may,
+   * `offset` where it starts in this call (checked). The plan then makes the output a view.
+   */
+  runtimeView?: { can(decision: Attrs): boolean; offset(decision: Attrs, ins: TypedArray[]): number };
   /** Build the kernel for fixed shapes; `decision` is what `decide` returned for them. */
   js(attrs: Attrs, inShapes: number[][], outShapes: number[][], types: KernelTypes, decision?: Attrs): JsKernel;
 }

@@ -131,6 +131,23 @@ describe('plans per shape', () => {
       expect(E.getValue().toArray()).toEqual([[1, 2], [0, 0], [2, 4]]);
     });
 
+    it(`a contiguous slice at a runtime start is a view, never an output's storage, ${backend}`, () => {
+      const v = shared(array([1, 2, 3, 4, 5, 6]), 'v');
+      const i = T.iscalar('i');
+      // Read through the view while v is updated: the sum sees the values from before the call.
+      const f = fn([i], v.get(T.slice(i, i.add(2))).sum(), { updates: [[v, v.add(10)]], backend });
+      expect(f(1).data[0]).toBe(5);
+      expect(f(4).data[0]).toBe(31);
+      const k = f.program.instructions.findIndex((x) => x.opcode === 'index');
+      expect(f.lastPlan!.alias[f.program.instructions[k].outputs[0]]).toBeGreaterThanOrEqual(0);
+      // As an output, the selection is copied out: later changes of v do not reach it.
+      const g = fn([i], v.get(T.slice(i, i.add(2))), { backend });
+      const got = g(0);
+      v.setValue(array([0, 0, 0, 0, 0, 0]));
+      expect(Array.from(got.data)).toEqual([21, 22]);
+      expect(fn([i], v.get(T.slice(i, i.add(2))).sum(), { backend })(7).data[0]).toBe(0);
+    });
+
     it(`arange's length still decides the plan, ${backend}`, () => {
       const n = T.iscalar('n');
       const f = fn([n], T.arange(n).mul(2), { backend });

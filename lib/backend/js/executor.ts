@@ -8,6 +8,9 @@ import type { Executor, CallBuffers } from '../executor.js';
 
 interface Step {
   kernel: JsKernel;
+  /** For a runtime view: where its output starts in input 0, per call. */
+  viewOffset?: (ins: TypedArray[]) => number;
+  viewSize?: number;
   inIds: number[];
   outIds: number[];
   ins: TypedArray[];
@@ -41,7 +44,13 @@ export class JsExecutor implements Executor {
       const inShapes = ins.inputs.map((b) => plan.shapes[b]);
       const outShapes = ins.outputs.map((b) => plan.shapes[b]);
       const types = { inputs: ins.inputs.map((b) => p.buffers[b].dtype), outputs: ins.outputs.map((b) => p.buffers[b].dtype) };
-      this.steps.push({ kernel: spec.js(ins.attrs, inShapes, outShapes, types, plan.decisions[k] ?? undefined), inIds: ins.inputs, outIds: ins.outputs, ins: [], outs: [] });
+      const decision = plan.decisions[k] ?? undefined;
+      const step: Step = { kernel: spec.js(ins.attrs, inShapes, outShapes, types, decision), inIds: ins.inputs, outIds: ins.outputs, ins: [], outs: [] };
+      if (decision?.view && spec.runtimeView) {
+        step.viewOffset = (ins) => spec.runtimeView!.offset(decision, ins);
+        step.viewSize = sizeOf(outShapes[0]);
+      }
+      this.steps.push(step);
     });
   }
 
@@ -53,6 +62,11 @@ export class JsExecutor implements Executor {
     }
     for (const s of this.steps) {
       for (let i = 0; i < s.inIds.length; i++) s.ins[i] = bufs[s.inIds[i]];
+      if (s.viewOffset) {
+        const off = s.viewOffset(s.ins);
+        bufs[s.outIds[0]] = s.ins[0].subarray(off, off + s.viewSize!);
+        continue;
+      }
       for (let i = 0; i < s.outIds.length; i++) s.outs[i] = bufs[s.outIds[i]];
       s.kernel(s.ins, s.outs);
     }

@@ -150,9 +150,16 @@ class Index : public Kernel {
  public:
   explicit Index(const KernelArgs& a) : plan_(a), x_(a.in[0]), o_(a.out[0]), bytes_(bytesOf(a.outTypes[0])) {
     if (sizeOf(a.outShapes[0]) != plan_.size()) throw std::runtime_error("index: the plan's selection does not match the output");
+    view_ = a.decision->has("view") && (*a.decision)["view"].truthy();
+    if (view_ && !plan_.contiguous()) throw std::runtime_error("index: a view of a selection that is not contiguous");
   }
   void run(Frame& f) override {
     auto x = static_cast<const uint8_t*>(f.ptr[x_]);
+    if (view_) {
+      // The plan made the output a view of x: point it at this call's first element.
+      f.ptr[o_] = const_cast<uint8_t*>(x) + plan_.base(f) * bytes_;
+      return;
+    }
     auto o = static_cast<uint8_t*>(f.ptr[o_]);
     if (plan_.contiguous()) {
       const int64_t b = plan_.base(f);
@@ -167,6 +174,7 @@ class Index : public Kernel {
   IndexPlan plan_;
   int x_, o_;
   size_t bytes_;
+  bool view_ = false;
 };
 
 // Output: a copy of x with the selection set to (or incremented by) v broadcast to it.
