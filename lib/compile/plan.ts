@@ -60,7 +60,7 @@ export function makePlan(p: Program, args: PlanInputs): Plan {
     const outShapes = spec.inferShape(ins.attrs, inShapes, inValues, types);
     ins.outputs.forEach((b, i) => (shapes[b] = outShapes[i]));
     if (spec.decide) decisions[k] = spec.decide(ins.attrs, inShapes, outShapes, types, inValues);
-    if (dependsOnValues(ins)) valueKeys.set(k, valueKeyOf(ins, inShapes, inValues, outShapes));
+    if (dependsOnValues(ins)) valueKeys.set(k, valueKeyOf(p, ins, inShapes, inValues, outShapes));
     if (spec.view?.(ins.attrs, inShapes, outShapes)) {
       alias[ins.outputs[0]] = root(ins.inputs[0]);
       skip[k] = true;
@@ -94,17 +94,25 @@ const isResult = (p: Program, b: number) => p.outputs.includes(b) || p.updates.s
 const typesOf = (p: Program, ins: Instruction) => ({ inputs: ins.inputs.map((b) => p.buffers[b].dtype), outputs: ins.outputs.map((b) => p.buffers[b].dtype) });
 const dependsOnValues = (ins: Instruction) => (kernelFor(ins.opcode).valueInputs?.(ins.attrs, ins.inputs.length).length ?? 0) > 0;
 
-function valueKeyOf(ins: Instruction, inShapes: number[][], inValues: (TypedArray | undefined)[], outShapes: number[][]): string {
+function valueKeyOf(p: Program, ins: Instruction, inShapes: number[][], inValues: (TypedArray | undefined)[], outShapes?: number[][]): string {
   const spec = kernelFor(ins.opcode);
-  return spec.valueKey ? spec.valueKey(ins.attrs, inShapes, inValues, outShapes) : outShapes.map((s) => s.join(',')).join(';');
+  if (spec.valueKey) return spec.valueKey(ins.attrs, inShapes, inValues);
+  return (outShapes ?? spec.inferShape(ins.attrs, inShapes, inValues, typesOf(p, ins))).map((s) => s.join(',')).join(';');
 }
 
 /** What a plan made with some values depends on: the value key of each value-dependent instruction. */
 interface Guard {
   valueKeys: Map<number, string>;
-  /** Built on first use: the instructions that compute values, as kernels over small arrays. */
-  steps?: { k: number; run?: () => void; ins: TypedArray[]; outs: TypedArray[] }[];
+  /** Built on first use: the instructions that compute values (kernels over small arrays) and those with value keys. */
+  steps?: GuardStep[];
   values?: (TypedArray | undefined)[];
+}
+interface GuardStep {
+  ins: Instruction;
+  key?: string;
+  inShapes: number[][];
+  inValues: (TypedArray | undefined)[];
+  run?: () => void;
 }
 const guards = new WeakMap<Plan, Guard>();
 
@@ -133,10 +141,12 @@ export function planHolds(p: Program, plan: Plan, inputData: TypedArray[], share
     p.instructions.forEach((ins, k) => {
       const computes = ins.outputs.some((b) => meta.has(b));
       if (!computes && !g.valueKeys.has(k)) return;
-      const step = { k, ins: [] as TypedArray[], outs: ins.outputs.map((b) => values[b]!) };
+      const step: GuardStep = { ins, key: g.valueKeys.get(k), inShapes: ins.inputs.map((b) => plan.shapes[b]), inValues: [] };
       if (computes) {
-        const kernel = kernelFor(ins.opcode).js(ins.attrs, ins.inputs.map((b) => plan.shapes[b]), ins.outputs.map((b) => plan.shapes[b]), typesOf(p, ins), plan.decisions[k] ?? undefined);
-        Object.assign(step, { run: () => kernel(ins.inputs.map((b) => values[b] ?? EMPTY), step.outs) });
+        const kernel = kernelFor(ins.opcode).js(ins.attrs, step.inShapes, ins.outputs.map((b) => plan.shapes[b]), typesOf(p, ins), plan.decisions[k] ?? undefined);
+        const outs = ins.outputs.map((b) => values[b]!);
+        const args = ins.inputs.map(() => EMPTY as TypedArray);
+        step.run = () => kernel(step.inValues.map((v, i) => v ?? args[i]), outs);
       }
       g.steps!.push(step);
     });
@@ -145,18 +155,16 @@ export function planHolds(p: Program, plan: Plan, inputData: TypedArray[], share
   p.inputs.forEach((b, i) => meta.has(b) && (values[b] = inputData[i]));
   p.shared.forEach((b, i) => meta.has(b) && (values[b] = sharedData[i]));
   for (const step of g.steps) {
-    const ins = p.instructions[step.k];
-    const key = g.valueKeys.get(step.k);
-    if (key !== undefined) {
-      const inShapes = ins.inputs.map((b) => plan.shapes[b]);
-      const inValues = ins.inputs.map((b) => values[b]);
+    const { ins } = step;
+    for (let i = 0; i < ins.inputs.length; i++) step.inValues[i] = values[ins.inputs[i]];
+    if (step.key !== undefined) {
       let now: string;
       try {
-        now = valueKeyOf(ins, inShapes, inValues, kernelFor(ins.opcode).inferShape(ins.attrs, inShapes, inValues, typesOf(p, ins)));
+        now = valueKeyOf(p, ins, step.inShapes, step.inValues);
       } catch {
         return false; // a new plan will report the error
       }
-      if (now !== key) return false;
+      if (now !== step.key) return false;
     }
     step.run?.();
   }

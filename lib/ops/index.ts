@@ -186,7 +186,7 @@ registerKernel({
   // Index values are data: one out of bounds fails the call.
   mayFail: true,
   valueInputs: (attrs) => shapeValueInputs(specOf(attrs)),
-  valueKey: (attrs, _shapes, values, [out]) => indexValueKey(specOf(attrs), out, values),
+  valueKey: (attrs, shapes, values) => indexValueKey(specOf(attrs), shapes[0], values),
   inferShape: (attrs, shapes, values) => [planIndex(specOf(attrs), shapes[0], shapes, values).outShape],
   decide: (attrs, shapes, _outs, _types, values) => planIndex(specOf(attrs), shapes[0], shapes, values) as unknown as Attrs,
   // A slice of consecutive elements (rows of a minibatch) is a view of x: no copy.
@@ -214,7 +214,7 @@ registerKernel({
   opcode: 'index_update',
   mayFail: true,
   valueInputs: (attrs) => shapeValueInputs(specOf(attrs)),
-  valueKey: (attrs, shapes, values) => indexValueKey(specOf(attrs), planIndex(specOf(attrs), shapes[0], shapes, values).outShape, values),
+  valueKey: (attrs, shapes, values) => indexValueKey(specOf(attrs), shapes[0], values),
   inferShape(attrs, shapes, values) {
     const sel = planIndex(specOf(attrs), shapes[0], shapes, values).outShape;
     const v = shapes[shapes.length - 1];

@@ -91,10 +91,15 @@ export function shapeValueInputs(spec: readonly IndexEntry[]): number[] {
   return ins;
 }
 
-/** What of the index values a plan depends on: the slice lengths (in the shape) and variable steps. */
-export function indexValueKey(spec: readonly IndexEntry[], outShape: readonly number[], values: readonly (TypedArray | undefined)[]): string {
-  let key = outShape.join(',');
-  for (const e of spec) if (e.k === 'slice' && e.step !== null && typeof e.step === 'object') key += `;${boundValue(e.step, values)}`;
+/** What of the index values a plan depends on: the length of each slice with a variable bound, and variable steps. */
+export function indexValueKey(spec: readonly IndexEntry[], xs: readonly number[], values: readonly (TypedArray | undefined)[]): string {
+  let key = '';
+  spec.forEach((e, ax) => {
+    const variable = (b: Bound) => b !== null && typeof b === 'object';
+    if (e.k !== 'slice' || !(variable(e.start) || variable(e.stop) || variable(e.step))) return;
+    const step = boundValue(e.step, values);
+    key += `${resolveSlice(boundValue(e.start, values), boundValue(e.stop, values), step, xs[ax]).len}:${step ?? ''};`;
+  });
   return key;
 }
 

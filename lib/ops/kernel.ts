@@ -25,10 +25,11 @@ export interface KernelSpec {
   /** Inputs whose values (not only shapes) decide the output shapes. */
   valueInputs?(attrs: Attrs, nInputs: number): number[];
   /**
-   * What of those values a plan depends on (default: the output shapes). A plan made for some
-   * values is reused for others while this stays the same: the rest are read at run time.
+   * What of those values a plan depends on, from the input shapes and values (default: the
+   * output shapes). A plan made for some values is reused for others while this stays the
+   * same: the rest are read at run time. Called on every call of such a function: keep it cheap.
    */
-  valueKey?(attrs: Attrs, shapes: number[][], values: (TypedArray | undefined)[], outShapes: number[][]): string;
+  valueKey?(attrs: Attrs, shapes: number[][], values: (TypedArray | undefined)[]): string;
   /**
    * Per-shape decisions (resolved index strides, row blocks, ...), made once when the plan is
    * made and carried in it: both backends' kernels execute them, neither decides again.
