@@ -20,9 +20,6 @@ export interface RowInner {
   out: number;
 }
 
-/** Opcodes whose result for a row depends only on that row of their inputs. */
-export const ROW_LOCAL_OPCODES: ReadonlySet<string> = new Set(['elemwise', 'softmax', 'xent_softmax', 'xent_softmax_grad']);
-
 /** Rows per block: about 512 KiB of X, so a block stays in cache between its two uses. */
 export function rowsPerBlock(cols: number, bytes: number): number {
   return Math.max(8, Math.floor((512 * 1024) / Math.max(1, cols * bytes) / 4) * 4);
