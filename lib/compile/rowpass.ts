@@ -9,6 +9,8 @@
  */
 import type { Attrs, Instruction, Program } from './program.js';
 import { kernelFor, kernelRowLocal } from '../ops/kernel.js';
+// The kernel of the instruction this pass emits.
+import '../ops/rowpass.js';
 
 interface Found {
   k1: number;
