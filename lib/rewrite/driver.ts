@@ -25,6 +25,8 @@ const MAX_REWRITES_PER_NODE = 50;
 export interface FixedPointOptions {
   /** Also merge equal subexpressions and equal constants. */
   merge?: boolean;
+  /** Told the name of every rewrite that applies ('merge' for a merged node), for tests and debugging. */
+  trace?: (rewrite: string, node: Apply) => void;
 }
 
 /** Apply `rewrites` (and merging) until none applies. Returns whether the graph changed. */
@@ -69,6 +71,7 @@ export function rewriteToFixedPoint(fg: FunctionGraph, rewrites: readonly LocalR
       }
       if (!fg.has(node)) continue;
       if (merge && merge.visit(node)) {
+        opts.trace?.('merge', node);
         changed = true;
         budget--;
         continue;
@@ -77,6 +80,7 @@ export function rewriteToFixedPoint(fg: FunctionGraph, rewrites: readonly LocalR
       for (const rw of index.for(node)) {
         const out = rw(node, fg);
         if (!out) continue;
+        opts.trace?.(rw.rewriteName, node);
         fg.replaceAll(node.outputs.map((o, i) => [o, out[i]] as [Variable, Variable]));
         changed = true;
         budget--;

@@ -16,7 +16,7 @@ function samePattern(a: Variable, b: Variable): boolean {
   return a.ndim === b.ndim && a.broadcastable.every((f, i) => f === b.broadcastable[i]);
 }
 
-export function fuseElemwise(fg: FunctionGraph): boolean {
+export function fuseElemwise(fg: FunctionGraph, trace?: (rewrite: string, root: Apply) => void): boolean {
   let changed = false;
   const nodes = fg.nodes;
   const position = new Map<Apply, number>();
@@ -42,6 +42,7 @@ export function fuseElemwise(fg: FunctionGraph): boolean {
     const order = [...group].sort((a, b) => position.get(a)! - position.get(b)!);
     const replacement = buildComposite(order);
     order.forEach((n) => fused.add(n));
+    trace?.('fuse_elemwise', root);
     fg.replace(root.outputs[0], replacement);
     changed = true;
   }

@@ -4,7 +4,8 @@
  */
 import { FunctionGraph } from '../graph/fgraph.js';
 import { cloneGraph } from '../graph/clone.js';
-import { Variable } from '../graph/variable.js';
+import { Apply, Variable } from '../graph/variable.js';
+import type { LocalRewrite } from './pattern.js';
 import { canonicalize } from './canonicalize.js';
 import { stabilize } from './stabilize.js';
 import { fold } from './fold.js';
@@ -17,15 +18,21 @@ export { rewriteToFixedPoint } from './driver.js';
 export interface RewriteOptions {
   /** Fuse elementwise chains (off for graphs that will be differentiated). */
   fusion?: boolean;
+  /** Told the name of every local rewrite that applies. */
+  trace?: (rewrite: string, node: Apply) => void;
 }
 
+/** The local rewrites of the first phase, in priority order. */
+export const localRewrites: readonly LocalRewrite[] = [...fold, ...canonicalize, ...stabilize];
+
 export function rewriteGraph(fg: FunctionGraph, opts: RewriteOptions = {}): void {
-  rewriteToFixedPoint(fg, [...fold, ...canonicalize, ...stabilize], { merge: true });
+  const trace = opts.trace;
+  rewriteToFixedPoint(fg, localRewrites, { merge: true, trace });
   if (opts.fusion !== false) {
-    rewriteToFixedPoint(fg, [insertGemmFor(fg)]);
-    rewriteToFixedPoint(fg, [gemmRelu]);
-    fuseElemwise(fg);
-    mergeGraph(fg);
+    rewriteToFixedPoint(fg, [insertGemmFor(fg)], { trace });
+    rewriteToFixedPoint(fg, [gemmRelu], { trace });
+    fuseElemwise(fg, trace);
+    rewriteToFixedPoint(fg, [], { merge: true, trace });
   }
 }
 
