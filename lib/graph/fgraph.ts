@@ -12,6 +12,7 @@ import { Apply, Variable } from './variable.js';
 import { toposort } from './toposort.js';
 import { cloneGraph, cloneWithGivens } from './clone.js';
 import { NodeOrder } from './order.js';
+import { ReaderSet } from './readers.js';
 
 export { toposort } from './toposort.js';
 export { cloneGraph, cloneWithGivens } from './clone.js';
@@ -23,6 +24,11 @@ export interface GraphListener {
   onChangeInput?(node: Apply, i: number, old: Variable, now: Variable): void;
 }
 
+interface ReadersEntry {
+  graph: FunctionGraph;
+  set: ReaderSet;
+}
+
 export class FunctionGraph {
   readonly inputs: readonly Variable[];
   /** The current outputs (replace edits them); read-only for everyone else. */
@@ -30,8 +36,12 @@ export class FunctionGraph {
   private readonly outs: Variable[];
   private readonly outputAt = new Map<Variable, number[]>();
   private readonly order = new NodeOrder();
-  /** For each variable, the nodes that read it and at how many input positions. */
-  private readonly readersOf = new Map<Variable, Map<Apply, number>>();
+  /**
+   * For each variable, the nodes that read it and at how many input positions: kept on the
+   * variable itself when it is computed in this graph (a field read, not a lookup in a table
+   * as large as the graph), in this map for free variables, which several graphs may share.
+   */
+  private readonly freeReaders = new Map<Variable, ReaderSet>();
   private readonly listeners = new Set<GraphListener>();
   private cachedNodes: Apply[] | null = null;
 
@@ -76,17 +86,24 @@ export class FunctionGraph {
 
   /** The distinct nodes that read v. */
   readers(v: Variable): Apply[] {
-    const m = this.readersOf.get(v);
-    return m ? [...m.keys()] : [];
+    const m = this.readerSet(v);
+    return m ? [...m.nodes()] : [];
+  }
+
+  /** The distinct nodes that read v, without making an array. */
+  eachReader(v: Variable): Iterable<Apply> {
+    return this.readerSet(v)?.nodes() ?? [];
   }
 
   /** How many input positions read v (a node reading it twice counts twice). */
   clientCount(v: Variable): number {
-    const m = this.readersOf.get(v);
-    if (!m) return 0;
-    let n = 0;
-    for (const c of m.values()) n += c;
-    return n;
+    return this.readerSet(v)?.count ?? 0;
+  }
+
+  /** The only reader of v, or null when v has none or several (counting input positions). */
+  soleReader(v: Variable): Apply | null {
+    const m = this.readerSet(v);
+    return m && m.count === 1 ? m.first() : null;
   }
 
   /** Each (node, input position) that reads v. */
@@ -143,6 +160,19 @@ export class FunctionGraph {
     if (old.owner) this.pruneIfUnused(old.owner);
   }
 
+  /**
+   * Drop the bookkeeping this graph keeps on its nodes and variables, for a graph whose nodes
+   * live on after it (the stabilized cost that grad differentiates). The graph is unusable after.
+   */
+  release(): void {
+    for (const node of this.nodes) {
+      node.orderEntry = null;
+      for (const o of node.outputs) o.readersEntry = null;
+    }
+    this.freeReaders.clear();
+    this.cachedNodes = [];
+  }
+
   /** Replace several variables, e.g. all outputs of a node. */
   replaceAll(pairs: readonly (readonly [Variable, Variable])[]): void {
     for (const [old, now] of pairs) this.replace(old, now);
@@ -155,23 +185,32 @@ export class FunctionGraph {
   }
 
   private addReader(v: Variable, node: Apply): void {
-    let m = this.readersOf.get(v);
-    if (!m) this.readersOf.set(v, (m = new Map()));
-    m.set(node, (m.get(node) ?? 0) + 1);
+    let m = this.readerSet(v);
+    if (!m) {
+      m = new ReaderSet();
+      if (v.owner) v.readersEntry = { graph: this, set: m } satisfies ReadersEntry;
+      else this.freeReaders.set(v, m);
+    }
+    m.add(node);
   }
 
   private removeReader(v: Variable, node: Apply): void {
-    const m = this.readersOf.get(v)!;
-    const c = m.get(node)!;
-    if (c > 1) m.set(node, c - 1);
-    else {
-      m.delete(node);
-      if (m.size === 0) this.readersOf.delete(v);
+    const m = this.readerSet(v)!;
+    m.remove(node);
+    if (m.empty) {
+      if (v.owner) v.readersEntry = null;
+      else this.freeReaders.delete(v);
     }
   }
 
   private unused(node: Apply): boolean {
-    return node.outputs.every((o) => !this.readersOf.has(o) && !this.outputAt.has(o));
+    return node.outputs.every((o) => !this.readerSet(o) && !this.outputAt.has(o));
+  }
+
+  private readerSet(v: Variable): ReaderSet | undefined {
+    if (!v.owner) return this.freeReaders.get(v);
+    const e = v.readersEntry as ReadersEntry | null;
+    return e !== null && e.graph === this ? e.set : undefined;
   }
 
   /** Add the nodes of v's graph that are not in this graph yet, each right after its latest input. */
@@ -216,9 +255,9 @@ export class FunctionGraph {
     while (stack.length) {
       const n = stack.pop()!;
       for (const o of n.outputs) {
-        const m = this.readersOf.get(o);
+        const m = this.readerSet(o);
         if (!m) continue;
-        for (const r of m.keys()) {
+        for (const r of m.nodes()) {
           if (r === producer) throw new Error('rewrite made a cycle');
           if (!moved.has(r) && this.order.label(r) < limit) {
             moved.add(r);

@@ -47,14 +47,17 @@ export function rewriteToFixedPoint(fg: FunctionGraph, rewrites: readonly LocalR
   const pushNear = (node: Apply, depth: number) => {
     push(node);
     if (depth === 0) return;
-    for (const o of node.outputs) for (const r of fg.readers(o)) pushNear(r, depth - 1);
+    for (const o of node.outputs) for (const r of fg.eachReader(o)) pushNear(r, depth - 1);
   };
   const listener: GraphListener = {
     onImport: push,
     onChangeInput: (node) => pushNear(node, REACH - 1),
     onPrune: (node) => {
       // A variable down to one reader may now match rewrites that need a sole reader.
-      for (const v of node.inputs) if (!(v instanceof Constant) && fg.clientCount(v) === 1) pushNear(fg.readers(v)[0], REACH - 1);
+      for (const v of node.inputs) {
+        const sole = v instanceof Constant ? null : fg.soleReader(v);
+        if (sole) pushNear(sole, REACH - 1);
+      }
     },
   };
   fg.addListener(listener);

@@ -16,6 +16,11 @@ function samePattern(a: Variable, b: Variable): boolean {
   return a.ndim === b.ndim && a.broadcastable.every((f, i) => f === b.broadcastable[i]);
 }
 
+function everyReaderIn(fg: FunctionGraph, v: Variable, group: ReadonlySet<Apply>): boolean {
+  for (const c of fg.eachReader(v)) if (!group.has(c)) return false;
+  return true;
+}
+
 export function fuseElemwise(fg: FunctionGraph, trace?: (rewrite: string, root: Apply) => void): boolean {
   let changed = false;
   const nodes = fg.nodes;
@@ -33,7 +38,7 @@ export function fuseElemwise(fg: FunctionGraph, trace?: (rewrite: string, root: 
       for (const v of n.inputs) {
         if (!isElemwise(v) || group.has(v.owner) || fused.has(v.owner) || fg.isOutput(v)) continue;
         if (!samePattern(v, root.outputs[0])) continue;
-        if (!fg.readers(v).every((c) => group.has(c))) continue;
+        if (!everyReaderIn(fg, v, group)) continue;
         group.add(v.owner);
         frontier.push(v.owner);
       }

@@ -61,6 +61,7 @@ export function stabilizeForGrad(cost: Variable, keep: ReadonlySet<Variable>): V
   const fg = new FunctionGraph(inputs, [cost], standIns);
   rewriteGraph(fg, { fusion: false });
   const out = fg.outputs[0];
+  fg.release();
   if (standIns.size === 0) return out;
   const back = new Map([...standIns].map(([v, s]) => [s, v] as const));
   return cloneGraph([out], new Set(), back).outputs[0];

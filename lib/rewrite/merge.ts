@@ -26,23 +26,26 @@ function constantKey(c: Constant): string | null {
 /** Ops are immutable, so each one's key (a JSON text for fused elementwise ops) is made once. */
 const opKeys = new WeakMap<Op, string>();
 
-function nodeKey(node: Apply): string {
-  const op = node.op;
+function opKey(op: Op): string {
   let k = opKeys.get(op);
-  if (k === undefined) {
-    const commutative = op instanceof Elemwise && !!op.scalar?.commutative;
-    k = `${op.key()}${commutative ? '|c' : ''}|`;
-    opKeys.set(op, k);
-  }
-  let ids = node.inputs.map((v) => v.id);
-  if (k.endsWith('|c|')) ids = ids.sort((a, b) => a - b);
-  return k + ids.join(',');
+  if (k === undefined) opKeys.set(op, (k = op.key()));
+  return k;
+}
+
+/** Input ids in the order that decides equality: sorted for a commutative scalar op. */
+function inputIds(node: Apply): number[] {
+  const ids = node.inputs.map((v) => v.id);
+  const op = node.op;
+  return op instanceof Elemwise && op.scalar?.commutative ? ids.sort((a, b) => a - b) : ids;
 }
 
 export class MergeTable implements GraphListener {
   private readonly fg: FunctionGraph;
-  private readonly byKey = new Map<string, Apply>();
-  private readonly keyOf = new Map<Apply, string>();
+  /** Nodes by a hash of their op and inputs; equal hashes are told apart by comparing. */
+  private readonly buckets = new Map<number, Apply[]>();
+  private readonly hashOf = new Map<Apply, number>();
+  /** A small number for each distinct op key, so that hashes are made of numbers only. */
+  private readonly opNumbers = new Map<string, number>();
   private readonly constants = new Map<string, Constant>();
 
   constructor(fg: FunctionGraph) {
@@ -76,21 +79,39 @@ export class MergeTable implements GraphListener {
       else if (seen !== v) this.fg.replace(v, seen);
     }
     this.forget(node);
-    const key = nodeKey(node);
-    const prev = this.byKey.get(key);
-    if (prev && prev !== node && this.fg.has(prev)) {
+    const op = this.opNumber(node);
+    const ids = inputIds(node);
+    let h = op;
+    for (const id of ids) h = (Math.imul(h, 0x9e3779b1) + id) | 0;
+    let bucket = this.buckets.get(h);
+    const prev = bucket?.find((m) => m !== node && this.opNumber(m) === op && sameIds(inputIds(m), ids) && this.fg.has(m));
+    if (prev) {
       this.fg.replaceAll(node.outputs.map((o, i) => [o, prev.outputs[i]] as const));
       return true;
     }
-    this.byKey.set(key, node);
-    this.keyOf.set(node, key);
+    if (!bucket) this.buckets.set(h, (bucket = []));
+    bucket.push(node);
+    this.hashOf.set(node, h);
     return false;
   }
 
-  private forget(node: Apply): void {
-    const k = this.keyOf.get(node);
-    if (k === undefined) return;
-    this.keyOf.delete(node);
-    if (this.byKey.get(k) === node) this.byKey.delete(k);
+  private opNumber(node: Apply): number {
+    const key = opKey(node.op);
+    let n = this.opNumbers.get(key);
+    if (n === undefined) this.opNumbers.set(key, (n = this.opNumbers.size + 1));
+    return n;
   }
+
+  private forget(node: Apply): void {
+    const h = this.hashOf.get(node);
+    if (h === undefined) return;
+    this.hashOf.delete(node);
+    const bucket = this.buckets.get(h)!;
+    bucket.splice(bucket.indexOf(node), 1);
+    if (bucket.length === 0) this.buckets.delete(h);
+  }
+}
+
+function sameIds(a: number[], b: number[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
