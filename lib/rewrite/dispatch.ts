@@ -1,7 +1,6 @@
 /** Which rewrites to try on a node: read from what each rewrite tracks, cached per kind of node. */
 import type { Apply } from '../graph/variable.js';
-import { Elemwise } from '../ops/elemwise.js';
-import type { LocalRewrite } from './pattern.js';
+import { LocalRewrite, scalarName } from './pattern.js';
 
 export class RewriteIndex {
   private readonly rewrites: readonly LocalRewrite[];
@@ -14,7 +13,7 @@ export class RewriteIndex {
 
   for(node: Apply): LocalRewrite[] {
     const op = node.op;
-    const scalar = op instanceof Elemwise ? op.scalar?.name ?? '' : '';
+    const scalar = scalarName(op) ?? '';
     let byScalar = this.cache.get(op.constructor);
     if (!byScalar) this.cache.set(op.constructor, (byScalar = new Map()));
     let list = byScalar.get(scalar);

@@ -32,19 +32,19 @@ function opKey(op: Op): string {
   return k;
 }
 
-/** Input ids in the order that decides equality: sorted for a commutative scalar op. */
-function inputIds(node: Apply): number[] {
-  const ids = node.inputs.map((v) => v.id);
-  const op = node.op;
-  return op instanceof Elemwise && op.scalar?.commutative ? ids.sort((a, b) => a - b) : ids;
+/** What equality is decided on: a number for the op's key and the input ids (sorted when commutative). */
+interface Signature {
+  op: number;
+  ids: number[];
+  hash: number;
 }
 
 export class MergeTable implements GraphListener {
   private readonly fg: FunctionGraph;
-  /** Nodes by a hash of their op and inputs; equal hashes are told apart by comparing. */
+  /** Nodes by a hash of their signature; equal hashes are told apart by comparing signatures. */
   private readonly buckets = new Map<number, Apply[]>();
-  private readonly hashOf = new Map<Apply, number>();
-  /** A small number for each distinct op key, so that hashes are made of numbers only. */
+  private readonly signatureOf = new Map<Apply, Signature>();
+  /** A small number for each distinct op key (odd numbers: commutative ops). */
   private readonly opNumbers = new Map<string, number>();
   private readonly constants = new Map<string, Constant>();
 
@@ -79,39 +79,44 @@ export class MergeTable implements GraphListener {
       else if (seen !== v) this.fg.replace(v, seen);
     }
     this.forget(node);
-    const op = this.opNumber(node);
-    const ids = inputIds(node);
-    let h = op;
-    for (const id of ids) h = (Math.imul(h, 0x9e3779b1) + id) | 0;
-    let bucket = this.buckets.get(h);
-    const prev = bucket?.find((m) => m !== node && this.opNumber(m) === op && sameIds(inputIds(m), ids) && this.fg.has(m));
+    const sig = this.signature(node);
+    let bucket = this.buckets.get(sig.hash);
+    const prev = bucket?.find((m) => m !== node && sameSignature(this.signatureOf.get(m)!, sig) && this.fg.has(m));
     if (prev) {
       this.fg.replaceAll(node.outputs.map((o, i) => [o, prev.outputs[i]] as const));
       return true;
     }
-    if (!bucket) this.buckets.set(h, (bucket = []));
+    if (!bucket) this.buckets.set(sig.hash, (bucket = []));
     bucket.push(node);
-    this.hashOf.set(node, h);
+    this.signatureOf.set(node, sig);
     return false;
   }
 
-  private opNumber(node: Apply): number {
+  private signature(node: Apply): Signature {
     const key = opKey(node.op);
-    let n = this.opNumbers.get(key);
-    if (n === undefined) this.opNumbers.set(key, (n = this.opNumbers.size + 1));
-    return n;
+    let op = this.opNumbers.get(key);
+    if (op === undefined) {
+      const commutative = !!(node.op instanceof Elemwise && node.op.scalar?.commutative);
+      op = 2 * this.opNumbers.size + (commutative ? 1 : 2);
+      this.opNumbers.set(key, op);
+    }
+    const ids = node.inputs.map((v) => v.id);
+    if (op & 1) ids.sort((a, b) => a - b);
+    let hash = op;
+    for (const id of ids) hash = (Math.imul(hash, 0x9e3779b1) + id) | 0;
+    return { op, ids, hash };
   }
 
   private forget(node: Apply): void {
-    const h = this.hashOf.get(node);
-    if (h === undefined) return;
-    this.hashOf.delete(node);
-    const bucket = this.buckets.get(h)!;
+    const sig = this.signatureOf.get(node);
+    if (sig === undefined) return;
+    this.signatureOf.delete(node);
+    const bucket = this.buckets.get(sig.hash)!;
     bucket.splice(bucket.indexOf(node), 1);
-    if (bucket.length === 0) this.buckets.delete(h);
+    if (bucket.length === 0) this.buckets.delete(sig.hash);
   }
 }
 
-function sameIds(a: number[], b: number[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
+function sameSignature(a: Signature, b: Signature): boolean {
+  return a.op === b.op && a.ids.length === b.ids.length && a.ids.every((x, i) => x === b.ids[i]);
 }

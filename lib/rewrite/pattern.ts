@@ -26,11 +26,15 @@ export function named(name: string, tracks: Tracks, f: (node: Apply, fg: Functio
   return Object.assign(f, { rewriteName: name, tracks });
 }
 
+/** The name of the scalar op of a single-step elementwise op, else null. */
+export function scalarName(op: Op): string | null {
+  return op instanceof Elemwise && op.steps.length === 1 ? op.steps[0].op : null;
+}
+
 /** The inputs of v's node when it is the single scalar op `name`, else null. */
 export function elem(v: Variable, name: string): Variable[] | null {
-  const op = v.owner?.op;
-  if (op instanceof Elemwise && op.scalar && op.scalar.name === name) return v.owner!.inputs;
-  return null;
+  const node = v.owner;
+  return node && scalarName(node.op) === name ? node.inputs : null;
 }
 
 /** The value every element of a constant has, or null (not a constant, or not uniform). */
