@@ -106,7 +106,8 @@ function tryFuse(p: Program, { k1, k2 }: Found, producer: ReadonlyMap<number, nu
   if ([w, z, g, gw].some((b) => p.buffers[b].dtype !== dtype)) return null;
 
   // Shape-only readers of the chain (e.g. the count in mean's gradient) read an equivalent earlier buffer.
-  const instructions = ins.map((x) => ({ ...x }));
+  // Entries are replaced, never edited, so a shallow copy keeps p as it was.
+  const instructions = ins.slice();
   for (let k = k1 + 1; k < k2; k++) {
     const x = instructions[k];
     if (!kernelFor(x.opcode).shapeOnly || x.inputs.length !== 1) continue;
