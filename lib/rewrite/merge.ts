@@ -7,7 +7,6 @@
 import { Apply, Constant } from '../graph/variable.js';
 import type { FunctionGraph, GraphListener } from '../graph/fgraph.js';
 import { Elemwise } from '../ops/elemwise.js';
-import type { Op } from '../graph/op.js';
 
 /** Constants up to this many elements are compared by value (larger ones stay apart). */
 const MAX_COMPARED = 64;
@@ -20,15 +19,6 @@ function constantKey(c: Constant): string | null {
     k = c.value.size > MAX_COMPARED ? null : `${c.value.dtype}|${c.value.shape}|${Array.from(c.value.data, (v) => (Object.is(v, -0) ? '-0' : String(v))).join(',')}`;
     constantKeys.set(c, k);
   }
-  return k;
-}
-
-/** Ops are immutable, so each one's key (a JSON text for fused elementwise ops) is made once. */
-const opKeys = new WeakMap<Op, string>();
-
-function opKey(op: Op): string {
-  let k = opKeys.get(op);
-  if (k === undefined) opKeys.set(op, (k = op.key()));
   return k;
 }
 
@@ -93,7 +83,7 @@ export class MergeTable implements GraphListener {
   }
 
   private signature(node: Apply): Signature {
-    const key = opKey(node.op);
+    const key = node.op.cachedKey;
     let op = this.opNumbers.get(key);
     if (op === undefined) {
       const commutative = !!(node.op instanceof Elemwise && node.op.scalar?.commutative);
