@@ -1,9 +1,9 @@
 /**
  * npm run bench:compile: how long fn() takes to compile training functions, and how that time
  * grows with the graph. Each row builds its graph once (grad included, timed apart) and then
- * compiles it REPS times after one warm-up compile; the median is printed. The process warms
- * the compiler's own code first, so the figures are those of a program that compiles several
- * functions.
+ * compiles it REPS times after one warm-up compile, in rounds over all rows; the median is
+ * printed. The process warms the compiler's own code first, so the figures are those of a
+ * program that compiles several functions.
  *
  *   mlp L        L dense tanh layers of width 32, softmax cross-entropy, SGD on every parameter
  *   mlp+4 L      the same with four more elementwise ops per layer (z = 0.9 z + tanh z, twice)
@@ -83,33 +83,46 @@ function median(xs: number[]): number {
 interface Timing {
   wall: number;
   cpu: number;
+  min: number;
 }
 
-function measure(label: string, build: () => Built): Timing {
-  const g = build();
-  compileMs(g);
-  const runs = Array.from({ length: REPS }, () => compileMs(g));
-  const t = { wall: median(runs.map((r) => r.wall)), cpu: median(runs.map((r) => r.cpu)) };
-  const min = Math.min(...runs.map((r) => r.wall));
-  console.log(`${label.padEnd(14)} ${t.wall.toFixed(1).padStart(9)} ms  cpu ${t.cpu.toFixed(1).padStart(8)} ms  (min ${min.toFixed(1)}; grad ${g.gradMs.toFixed(1)} ms)`);
-  return t;
+interface Row {
+  label: string;
+  graph: Built;
+  runs: { wall: number; cpu: number }[];
 }
 
-function growth(results: Map<number, Timing>, pairs: [number, number][]): string {
+function summary(r: Row): Timing {
+  return { wall: median(r.runs.map((x) => x.wall)), cpu: median(r.runs.map((x) => x.cpu)), min: Math.min(...r.runs.map((x) => x.wall)) };
+}
+
+function growth(rows: Map<number, Row>, pairs: [number, number][]): string {
   return pairs
-    .filter(([a, b]) => results.has(a) && results.has(b))
-    .map(([a, b]) => `L=${a}->${b}: x${(results.get(b)!.wall / results.get(a)!.wall).toFixed(2)} (cpu x${(results.get(b)!.cpu / results.get(a)!.cpu).toFixed(2)})`)
+    .filter(([a, b]) => rows.has(a) && rows.has(b))
+    .map(([a, b]) => {
+      const ta = summary(rows.get(a)!), tb = summary(rows.get(b)!);
+      return `L=${a}->${b}: x${(tb.wall / ta.wall).toFixed(2)} (min x${(tb.min / ta.min).toFixed(2)}, cpu x${(tb.cpu / ta.cpu).toFixed(2)})`;
+    })
     .join('  ');
 }
 
 // Warm the compiler's code (V8 optimises it after a few runs).
 for (let i = 0; i < 3; i++) compileMs(deepMlp(8, true));
 
-console.log(`fn() compile time: median wall-clock and CPU time of ${REPS} compiles after one warm-up; load average ${loadavg()[0].toFixed(1)}`);
-const plain = new Map<number, Timing>();
-for (const L of QUICK ? [32, 64] : [32, 64, 128, 256]) plain.set(L, measure(`mlp L=${L}`, () => deepMlp(L, false)));
-console.log(`  growth: ${growth(plain, [[32, 64], [64, 128], [128, 256]])}`);
-const extra = new Map<number, Timing>();
-for (const L of QUICK ? [16, 32, 64] : [16, 32, 64, 128]) extra.set(L, measure(`mlp+${STEPS} L=${L}`, () => deepMlp(L, true)));
-console.log(`  growth: ${growth(extra, [[16, 32], [32, 64], [64, 128]])}`);
-measure('seed train', seedTrain);
+const plain = new Map<number, Row>();
+const extra = new Map<number, Row>();
+for (const L of QUICK ? [32, 64] : [32, 64, 128, 256]) plain.set(L, { label: `mlp L=${L}`, graph: deepMlp(L, false), runs: [] });
+for (const L of QUICK ? [16, 32, 64] : [16, 32, 64, 128]) extra.set(L, { label: `mlp+${STEPS} L=${L}`, graph: deepMlp(L, true), runs: [] });
+const seed: Row = { label: 'seed train', graph: seedTrain(), runs: [] };
+const rows = [...plain.values(), ...extra.values(), seed];
+for (const r of rows) compileMs(r.graph);
+// Rounds over all rows, so that a change in the machine's load spreads over every row alike.
+for (let rep = 0; rep < REPS; rep++) for (const r of rows) r.runs.push(compileMs(r.graph));
+
+console.log(`fn() compile time: median wall-clock (min) and CPU time of ${REPS} compiles after one warm-up; load average ${loadavg()[0].toFixed(1)}`);
+for (const r of rows) {
+  const t = summary(r);
+  console.log(`${r.label.padEnd(14)} ${t.wall.toFixed(1).padStart(9)} ms (min ${t.min.toFixed(1).padStart(7)})  cpu ${t.cpu.toFixed(1).padStart(8)} ms   grad ${r.graph.gradMs.toFixed(1)} ms`);
+  if (r === [...plain.values()].at(-1)) console.log(`  growth: ${growth(plain, [[32, 64], [64, 128], [128, 256]])}`);
+  if (r === [...extra.values()].at(-1)) console.log(`  growth: ${growth(extra, [[16, 32], [32, 64], [64, 128]])}`);
+}
