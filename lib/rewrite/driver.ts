@@ -73,11 +73,11 @@ export function rewriteToFixedPoint(fg: FunctionGraph, rewrites: readonly LocalR
         head = 0;
       }
       if (!fg.has(node)) continue;
-      if (merge && merge.visit(node)) {
+      const merged = merge ? merge.visit(node) : 'none';
+      if (merged !== 'none') {
         opts.trace?.('merge', node);
         changed = true;
         budget--;
-        continue;
       }
       if (!fg.has(node)) continue;
       for (const rw of index.for(node)) {

@@ -56,10 +56,11 @@ export class MergeTable implements GraphListener {
   }
 
   /**
-   * Make node's constant inputs the one constant of their value, then replace node by an equal
-   * node already in the graph, if there is one. Returns whether node was replaced.
+   * Make node's constant inputs the one constant of their value, then merge node with an equal
+   * node already in the graph, if there is one. Returns which one was replaced: 'node' (it is
+   * gone), 'other' (the equal node was, by node) or 'none'.
    */
-  visit(node: Apply): boolean {
+  visit(node: Apply): 'node' | 'other' | 'none' {
     for (const v of node.inputs) {
       if (!(v instanceof Constant)) continue;
       const key = constantKey(v);
@@ -72,14 +73,18 @@ export class MergeTable implements GraphListener {
     const sig = this.signature(node);
     let bucket = this.buckets.get(sig.hash);
     const prev = bucket?.find((m) => m !== node && sameSignature(this.signatureOf.get(m)!, sig) && this.fg.has(m));
-    if (prev) {
+    // Of two equal nodes the one first in the order stays, so that no reader has to move.
+    if (prev && !this.fg.before(node, prev)) {
       this.fg.replaceAll(node.outputs.map((o, i) => [o, prev.outputs[i]] as const));
-      return true;
+      return 'node';
     }
-    if (!bucket) this.buckets.set(sig.hash, (bucket = []));
+    if (prev) this.forget(prev);
+    if (!bucket || !this.buckets.has(sig.hash)) this.buckets.set(sig.hash, (bucket = []));
     bucket.push(node);
     this.signatureOf.set(node, sig);
-    return false;
+    if (!prev) return 'none';
+    this.fg.replaceAll(prev.outputs.map((o, i) => [o, node.outputs[i]] as const));
+    return 'other';
   }
 
   private signature(node: Apply): Signature {
