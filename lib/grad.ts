@@ -8,7 +8,7 @@
  * would divide by zero.
  */
 import { Variable, Apply } from './graph/variable.js';
-import { cloneGraph, toposort } from './graph/fgraph.js';
+import { toposort } from './graph/toposort.js';
 import { applyElemwise as ew } from './ops/elemwise.js';
 import { isFloat } from './ndarray/dtype.js';
 import { stabilizeForGrad } from './rewrite/index.js';
@@ -38,7 +38,7 @@ export function grad(cost: Variable, wrt: Variable | readonly Variable[], opts: 
 
   // Stop the clone (and the rewrites) at the variables whose identity matters to the caller.
   const cut = new Set<Variable>([...list, ...constants, ...known.keys()]);
-  const stableCost = stabilizeForGrad(cloneGraph([cost], cut).outputs[0], cut);
+  const stableCost = stabilizeForGrad(cost, cut);
 
   const nodes = toposort([stableCost, ...known.keys()], new Set([...list, ...constants]));
   // Only nodes on a path from some wrt (or known gradient) to the cost take part.

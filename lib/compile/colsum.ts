@@ -9,7 +9,8 @@ import type { Instruction, Program } from './program.js';
 export function fuseColumnSums(p: Program): Program {
   const producer = new Map<number, number>();
   p.instructions.forEach((ins, k) => ins.outputs.forEach((b) => producer.set(b, k)));
-  const instructions: (Instruction | null)[] = p.instructions.map((ins) => ({ ...ins }));
+  // Entries are replaced, never edited, so a shallow copy keeps p as it was.
+  const instructions: (Instruction | null)[] = p.instructions.slice();
   let changed = false;
   p.instructions.forEach((red, k) => {
     if (red.opcode !== 'reduce' || (red.attrs.op !== 'sum' && red.attrs.op !== 'mean')) return;

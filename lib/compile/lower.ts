@@ -23,10 +23,11 @@ export function lower({ fg, inputs, nOutputs, updated }: LowerInput): Program {
   const nameOf = (v: Variable) => v.name ?? v.toString();
 
   inputs.forEach((v, i) => bufferOf.set(v, add({ dtype: v.dtype, kind: 'input', ref: i, name: nameOf(v), ndim: v.ndim })));
+  const sharedIndex = new Map<SharedVariable, number>();
   const sharedSlot = (s: SharedVariable) => {
-    let i = sharedVars.indexOf(s);
-    if (i < 0) {
-      i = sharedVars.push(s) - 1;
+    let i = sharedIndex.get(s);
+    if (i === undefined) {
+      sharedIndex.set(s, (i = sharedVars.push(s) - 1));
       bufferOf.set(s, add({ dtype: s.dtype, kind: 'shared', ref: i, name: nameOf(s), ndim: s.ndim }));
     }
     return i;

@@ -8,8 +8,9 @@
  * rows are still in cache.
  */
 import type { Attrs, Instruction, Program } from './program.js';
-import { kernelFor } from '../ops/kernel.js';
-import { ROW_LOCAL_OPCODES } from '../ops/rowpass.js';
+import { kernelFor, kernelRowLocal } from '../ops/kernel.js';
+// The kernel of the instruction this pass emits.
+import '../ops/rowpass.js';
 
 interface Found {
   k1: number;
@@ -31,27 +32,44 @@ const isDot = (ins: Instruction, transA: boolean) => ins.opcode === 'dot' && !!i
 
 function fuseOne(p: Program): Program | null {
   const ins = p.instructions;
+  // Plain products by their left operand, so each X^T·G meets only the X·W over the same X.
+  const plainByA = new Map<number, number[]>();
+  ins.forEach((d, k) => {
+    if (!isDot(d, false)) return;
+    const list = plainByA.get(d.inputs[0]);
+    if (list) list.push(k);
+    else plainByA.set(d.inputs[0], [k]);
+  });
+  let producer: Map<number, number> | null = null;
   for (let k2 = 0; k2 < ins.length; k2++) {
     const d2 = ins[k2];
     if (!isDot(d2, true)) continue;
     const [a, g] = d2.inputs;
     const rank = p.buffers[g].ndim;
-    if (p.buffers[a].ndim !== 2 || (rank !== 1 && rank !== 2)) continue;
-    for (let k1 = k2 - 1; k1 >= 0; k1--) {
-      const d1 = ins[k1];
-      if (!isDot(d1, false) || d1.inputs[0] !== a || p.buffers[d1.inputs[1]].ndim !== rank) continue;
-      const fused = tryFuse(p, { k1, k2 });
+    const plain = plainByA.get(a);
+    if (!plain || p.buffers[a].ndim !== 2 || (rank !== 1 && rank !== 2)) continue;
+    for (let j = plain.length - 1; j >= 0; j--) {
+      const k1 = plain[j];
+      if (k1 >= k2 || p.buffers[ins[k1].inputs[1]].ndim !== rank) continue;
+      producer ??= producersOf(p);
+      const fused = tryFuse(p, { k1, k2 }, producer);
       if (fused) return fused;
     }
   }
   return null;
 }
 
+function producersOf(p: Program): Map<number, number> {
+  const producer = new Map<number, number>();
+  p.instructions.forEach((x, k) => x.outputs.forEach((b) => producer.set(b, k)));
+  return producer;
+}
+
 /**
  * For a shape-only instruction reading a result of the chain, an earlier buffer with the same
  * shape, or with the same rows (`rowsOnly`: the reader may then only ask for axis 0).
  */
-function sameShapeSource(p: Program, b: number, producer: Map<number, number>, stopAt: number, a: number, z: number): { buf: number; rowsOnly: boolean } | null {
+function sameShapeSource(p: Program, b: number, producer: ReadonlyMap<number, number>, stopAt: number, a: number, z: number): { buf: number; rowsOnly: boolean } | null {
   let rowsOnly = false;
   for (let guard = 0; guard < 1000; guard++) {
     if (b === z) return { buf: a, rowsOnly: true }; // rows of z are rows of X
@@ -75,7 +93,7 @@ function sameShapeSource(p: Program, b: number, producer: Map<number, number>, s
   return null;
 }
 
-function tryFuse(p: Program, { k1, k2 }: Found): Program | null {
+function tryFuse(p: Program, { k1, k2 }: Found, producer: ReadonlyMap<number, number>): Program | null {
   const ins = p.instructions;
   const d1 = ins[k1];
   const d2 = ins[k2];
@@ -87,11 +105,9 @@ function tryFuse(p: Program, { k1, k2 }: Found): Program | null {
   if (dtype !== 'float64' && dtype !== 'float32') return null;
   if ([w, z, g, gw].some((b) => p.buffers[b].dtype !== dtype)) return null;
 
-  const producer = new Map<number, number>();
-  ins.forEach((x, k) => x.outputs.forEach((b) => producer.set(b, k)));
-
   // Shape-only readers of the chain (e.g. the count in mean's gradient) read an equivalent earlier buffer.
-  const instructions = ins.map((x) => ({ ...x }));
+  // Entries are replaced, never edited, so a shallow copy keeps p as it was.
+  const instructions = ins.slice();
   for (let k = k1 + 1; k < k2; k++) {
     const x = instructions[k];
     if (!kernelFor(x.opcode).shapeOnly || x.inputs.length !== 1) continue;
@@ -137,7 +153,7 @@ function tryFuse(p: Program, { k1, k2 }: Found): Program | null {
   for (const k of inner) {
     const x = instructions[k];
     const outRank = p.buffers[x.outputs[0]].ndim;
-    if (!ROW_LOCAL_OPCODES.has(x.opcode) || x.outputs.length !== 1 || outRank < 1 || outRank > rank) return null;
+    if (!kernelRowLocal(x.opcode, x.attrs) || x.outputs.length !== 1 || outRank < 1 || outRank > rank) return null;
     for (const b of x.inputs) {
       if (p.buffers[b].ndim > rank) return null;
       const pk = producer.get(b);

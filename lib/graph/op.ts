@@ -14,6 +14,13 @@ export abstract class Op {
     return this.name;
   }
 
+  private memoKey: string | undefined;
+
+  /** key(), made once: an op does not change after it is made (fused ops' keys are long texts). */
+  get cachedKey(): string {
+    return (this.memoKey ??= this.key());
+  }
+
   abstract makeNode(...inputs: Variable[]): Apply;
 
   /**

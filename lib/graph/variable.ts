@@ -9,6 +9,8 @@ export class Apply {
   readonly op: Op;
   inputs: Variable[];
   readonly outputs: Variable[];
+  /** Where the FunctionGraph holding this node keeps it in its order (lib/graph/order.ts). */
+  orderEntry: unknown = null;
 
   constructor(op: Op, inputs: Variable[], outputTypes: TensorType[]) {
     this.op = op;
@@ -24,6 +26,8 @@ export class Variable {
   owner: Apply | null;
   readonly index: number;
   name: string | undefined;
+  /** The readers of a computed variable, kept by the FunctionGraph holding its node (lib/graph/fgraph.ts). */
+  readersEntry: unknown = null;
 
   constructor(type: TensorType, owner: Apply | null = null, index = 0, name?: string) {
     this.type = type;

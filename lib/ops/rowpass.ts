@@ -21,9 +21,6 @@ export interface RowInner {
   out: number;
 }
 
-/** Opcodes whose result for a row depends only on that row of their inputs. */
-export const ROW_LOCAL_OPCODES: ReadonlySet<string> = new Set(['elemwise', 'softmax', 'xent_softmax', 'xent_softmax_grad']);
-
 /**
  * Bytes of X per block: half this core's L2 cache, within [256 KiB, 512 KiB] (larger blocks
  * measured slower even where the L2 holds 2 MiB: the second read of a block, for X^T·G, then

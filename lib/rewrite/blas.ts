@@ -9,20 +9,12 @@ import { Apply, Variable } from '../graph/variable.js';
 import { Dot } from '../ops/dot.js';
 import { Gemm } from '../ops/gemm.js';
 import { dimshuffle } from '../ops/dimshuffle.js';
-import { Elemwise } from '../ops/elemwise.js';
-import { Softmax } from '../ops/softmax.js';
-import { CrossentropySoftmax, CrossentropySoftmaxGrad } from '../ops/xent.js';
-import { Shape, ShapeI } from '../ops/reshape.js';
-import { SizeOf } from '../ops/reduce.js';
-import { constValue, elem, named } from './pattern.js';
+import { constValue, elem, named, LocalRewrite } from './pattern.js';
 import type { FunctionGraph } from '../graph/fgraph.js';
-
-// The graph-level ops of the Program's row-local opcodes (ROW_LOCAL_OPCODES in ops/rowpass.ts).
-const ROW_LOCAL_OPS = [Elemwise, Softmax, CrossentropySoftmax, CrossentropySoftmaxGrad];
-const SHAPE_READERS = [Shape, ShapeI, SizeOf];
+import { onePassProducts } from './one_pass.js';
 
 function soleReader(fg: FunctionGraph, v: Variable): boolean {
-  return !fg.isOutput(v) && (fg.clients().get(v)?.length ?? 0) === 1;
+  return !fg.isOutput(v) && fg.clientCount(v) === 1;
 }
 
 /** v as s·dot(A, B): the dot node and s, or null. */
@@ -37,45 +29,22 @@ function scaledDot(fg: FunctionGraph, v: Variable): { dot: Apply; scale: number 
   return null;
 }
 
-const isPlainDot = (n: Apply, transA: boolean) => n.op instanceof Dot && n.op.transA === transA && !n.op.transB;
-
-/** Whether g is computed from z by row-local ops only (shape readers count as independent of z). */
-function rowLocalFrom(z: Variable, g: Variable): boolean {
-  const memo = new Map<Variable, 'local' | 'free' | 'no'>();
-  const visit = (v: Variable): 'local' | 'free' | 'no' => {
-    if (v === z) return 'local';
-    const seen = memo.get(v);
-    if (seen) return seen;
-    const node = v.owner;
-    let r: 'local' | 'free' | 'no' = 'free';
-    if (node && !SHAPE_READERS.some((C) => node.op instanceof C)) {
-      const ins = node.inputs.map(visit);
-      if (ins.includes('no')) r = 'no';
-      else if (ins.includes('local')) r = ROW_LOCAL_OPS.some((C) => node.op instanceof C) ? 'local' : 'no';
-    }
-    memo.set(v, r);
-    return r;
-  };
-  return visit(g) === 'local';
-}
-
-/** Whether `dot` is half of a pair that lib/compile/rowpass.ts fuses (X·W, then X^T·G from it). */
-function leftToOnePass(fg: FunctionGraph, dot: Apply): boolean {
-  const [a, b] = dot.inputs;
-  if (a.ndim !== 2 || (b.ndim !== 1 && b.ndim !== 2)) return false;
-  const readers = (fg.clients().get(a) ?? []).map(([n]) => n);
-  if (isPlainDot(dot, false)) return readers.some((n) => isPlainDot(n, true) && n.inputs[0] === a && n.inputs[1].ndim === b.ndim && rowLocalFrom(dot.outputs[0], n.inputs[1]));
-  if (isPlainDot(dot, true)) return readers.some((n) => isPlainDot(n, false) && n.inputs[0] === a && n.inputs[1].ndim === b.ndim && rowLocalFrom(n.outputs[0], b));
-  return false;
-}
-
 const samePattern = (a: Variable, b: Variable) => a.dtype === b.dtype && a.ndim === b.ndim && a.broadcastable.every((f, i) => f === b.broadcastable[i]);
 /** C as gemm can take it for a result like `out`: the same shape, or one row repeated. */
 const fitsAsC = (c: Variable, out: Variable) =>
   samePattern(c, out) ||
   (c.dtype === out.dtype && out.ndim === 2 && ((c.ndim === 2 && c.broadcastable[0] && c.broadcastable[1] === out.broadcastable[1]) || (c.ndim === 1 && c.broadcastable[0] === out.broadcastable[1])));
 
-export const insertGemm = named('insert_gemm', (node, fg) => {
+/**
+ * The gemm rewrite for `fg`: products that lib/compile/rowpass.ts fuses into one pass (X·W, and
+ * X^T·G with G made from X·W row by row) are left alone; they are found once for the phase.
+ */
+export function insertGemmFor(fg: FunctionGraph): LocalRewrite {
+  const onePass = onePassProducts(fg);
+  return named('insert_gemm', ['add', 'sub'], (node) => gemmOf(node, fg, onePass));
+}
+
+function gemmOf(node: Apply, fg: FunctionGraph, onePass: ReadonlySet<Apply>): Variable[] | null {
   const out = node.outputs[0];
   for (const name of ['add', 'sub'] as const) {
     const ins = elem(out, name);
@@ -90,8 +59,7 @@ export const insertGemm = named('insert_gemm', (node, fg) => {
       const product = found.dot.outputs[0];
       if (a.ndim !== 2 || !fitsAsC(c, out) || !samePattern(product, out) || a.dtype !== out.dtype || b.dtype !== out.dtype) continue;
       if (out.dtype !== 'float64' && out.dtype !== 'float32') continue;
-      // X·W and X^T·G with G made from X·W row by row are left to the one-pass rewrite.
-      if (leftToOnePass(fg, found.dot)) continue;
+      if (onePass.has(found.dot)) continue;
       const alpha = (name === 'sub' ? -1 : 1) * found.scale;
       // A vector added to a matrix is a row repeated (numpy's broadcasting from the left).
       const cRow = c.ndim < out.ndim ? dimshuffle(c, ['x', 0]) : c;
@@ -99,10 +67,10 @@ export const insertGemm = named('insert_gemm', (node, fg) => {
     }
   }
   return null;
-});
+}
 
 /** relu(gemm(...)) → gemm{relu}(...), when nothing else reads the gemm's result. */
-export const gemmRelu = named('gemm_relu', (node, fg) => {
+export const gemmRelu = named('gemm_relu', ['relu'], (node, fg) => {
   const x = elem(node.outputs[0], 'relu');
   const inner = x?.[0].owner;
   if (!x || !inner || !(inner.op instanceof Gemm) || inner.op.relu || !soleReader(fg, x[0])) return null;

@@ -4,14 +4,14 @@ import { applyElemwise as ew } from '../ops/elemwise.js';
 import { Dot } from '../ops/dot.js';
 import { DimShuffle } from '../ops/dimshuffle.js';
 
-export const doubleNegation = named('double_negation', (node) => {
+export const doubleNegation = named('double_negation', ['neg'], (node) => {
   const a = elem(node.outputs[0], 'neg');
   const b = a && elem(a[0], 'neg');
   return b ? maybe(node.outputs[0], b[0]) : null;
 });
 
 /** x * 1, 1 * x, x + 0, 0 + x, x - 0, x / 1 → x, when x already has the result's type. */
-export const neutralElements = named('neutral_elements', (node) => {
+export const neutralElements = named('neutral_elements', ['mul', 'add', 'sub', 'div'], (node) => {
   const out = node.outputs[0];
   for (const [name, neutral, sides] of [['mul', 1, [0, 1]], ['add', 0, [0, 1]], ['sub', 0, [1]], ['div', 1, [1]]] as const) {
     const ins = elem(out, name);
@@ -27,7 +27,7 @@ export const neutralElements = named('neutral_elements', (node) => {
 });
 
 /** x ** 2 → sqr(x), x ** 1 → x, x ** 0.5 → sqrt(x): cheaper, and exact. */
-export const powSpecialize = named('pow_specialize', (node) => {
+export const powSpecialize = named('pow_specialize', ['pow'], (node) => {
   const out = node.outputs[0];
   const p = elem(out, 'pow');
   if (!p) return null;
@@ -40,7 +40,7 @@ export const powSpecialize = named('pow_specialize', (node) => {
 });
 
 /** second(x, y) → y when y already has the result's shape pattern (the fill does nothing). */
-export const uselessFill = named('useless_fill', (node) => {
+export const uselessFill = named('useless_fill', ['second'], (node) => {
   const out = node.outputs[0];
   const f = elem(out, 'second');
   if (!f) return null;
@@ -53,7 +53,7 @@ export const uselessFill = named('useless_fill', (node) => {
 });
 
 /** dot(A.T, B) → dot{T}(A, B): transposes become BLAS flags instead of copies. */
-export const dotTranspose = named('dot_transpose', (node) => {
+export const dotTranspose = named('dot_transpose', [Dot], (node) => {
   if (!(node.op instanceof Dot)) return null;
   const [a, b] = node.inputs;
   const isT = (v: typeof a) => {
@@ -68,7 +68,7 @@ export const dotTranspose = named('dot_transpose', (node) => {
 });
 
 /** dimshuffle of a dimshuffle is one dimshuffle. */
-export const mergeDimshuffles = named('merge_dimshuffles', (node) => {
+export const mergeDimshuffles = named('merge_dimshuffles', [DimShuffle], (node) => {
   if (!(node.op instanceof DimShuffle)) return null;
   const inner = node.inputs[0].owner;
   if (!inner || !(inner.op instanceof DimShuffle)) return null;

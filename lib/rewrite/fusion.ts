@@ -16,32 +16,38 @@ function samePattern(a: Variable, b: Variable): boolean {
   return a.ndim === b.ndim && a.broadcastable.every((f, i) => f === b.broadcastable[i]);
 }
 
-export function fuseElemwise(fg: FunctionGraph): boolean {
+function everyReaderIn(fg: FunctionGraph, v: Variable, group: ReadonlySet<Apply>): boolean {
+  for (const c of fg.eachReader(v)) if (!group.has(c)) return false;
+  return true;
+}
+
+export function fuseElemwise(fg: FunctionGraph, trace?: (rewrite: string, root: Apply) => void): boolean {
   let changed = false;
   const nodes = fg.nodes;
-  const clients = fg.clients();
+  const position = new Map<Apply, number>();
+  nodes.forEach((n, i) => position.set(n, i));
   const fused = new Set<Apply>();
   for (let k = nodes.length - 1; k >= 0; k--) {
     const root = nodes[k];
-    if (!(root.op instanceof Elemwise) || fused.has(root)) continue;
+    if (!(root.op instanceof Elemwise) || fused.has(root) || !fg.has(root)) continue;
     // Grow the group from the root towards its inputs.
     const group = new Set<Apply>([root]);
     const frontier = [root];
     while (frontier.length) {
       const n = frontier.pop()!;
       for (const v of n.inputs) {
-        if (!isElemwise(v) || group.has(v.owner) || fg.isLeaf(v) || fg.isOutput(v)) continue;
+        if (!isElemwise(v) || group.has(v.owner) || fused.has(v.owner) || fg.isOutput(v)) continue;
         if (!samePattern(v, root.outputs[0])) continue;
-        const readers = clients.get(v) ?? [];
-        if (!readers.every(([c]) => group.has(c))) continue;
+        if (!everyReaderIn(fg, v, group)) continue;
         group.add(v.owner);
         frontier.push(v.owner);
       }
     }
     if (group.size < 2) continue;
-    const order = nodes.filter((n) => group.has(n));
+    const order = [...group].sort((a, b) => position.get(a)! - position.get(b)!);
     const replacement = buildComposite(order);
     order.forEach((n) => fused.add(n));
+    trace?.('fuse_elemwise', root);
     fg.replace(root.outputs[0], replacement);
     changed = true;
   }

@@ -3,20 +3,38 @@ import { Constant, Variable } from '../graph/variable.js';
 import { Elemwise, applyElemwise as ew } from '../ops/elemwise.js';
 import type { FunctionGraph } from '../graph/fgraph.js';
 import type { Apply } from '../graph/variable.js';
+import type { Op } from '../graph/op.js';
+
+/** An op class, as `instanceof` takes it. */
+export type OpClass = abstract new (...args: never[]) => Op;
+
+/**
+ * What a rewrite looks at (PyTensor's `tracks`): nodes of these op classes, and elementwise
+ * nodes of a single scalar op with one of these names; 'all' for every node. The driver tries
+ * a rewrite only on the nodes it tracks.
+ */
+export type Tracks = readonly (OpClass | string)[] | 'all';
 
 /** A local rewrite: replacements for node's outputs, or null when it does not apply. */
-export type LocalRewrite = ((node: Apply, fg: FunctionGraph) => Variable[] | null) & { rewriteName?: string };
+export interface LocalRewrite {
+  (node: Apply, fg: FunctionGraph): Variable[] | null;
+  readonly rewriteName: string;
+  readonly tracks: Tracks;
+}
 
-export function named(name: string, f: LocalRewrite): LocalRewrite {
-  f.rewriteName = name;
-  return f;
+export function named(name: string, tracks: Tracks, f: (node: Apply, fg: FunctionGraph) => Variable[] | null): LocalRewrite {
+  return Object.assign(f, { rewriteName: name, tracks });
+}
+
+/** The name of the scalar op of a single-step elementwise op, else null. */
+export function scalarName(op: Op): string | null {
+  return op instanceof Elemwise && op.steps.length === 1 ? op.steps[0].op : null;
 }
 
 /** The inputs of v's node when it is the single scalar op `name`, else null. */
 export function elem(v: Variable, name: string): Variable[] | null {
-  const op = v.owner?.op;
-  if (op instanceof Elemwise && op.scalar && op.scalar.name === name) return v.owner!.inputs;
-  return null;
+  const node = v.owner;
+  return node && scalarName(node.op) === name ? node.inputs : null;
 }
 
 /** The value every element of a constant has, or null (not a constant, or not uniform). */

@@ -14,7 +14,7 @@ import { isDiscrete } from '../ndarray/dtype.js';
 import type { Variable } from '../graph/variable.js';
 
 /** 1 / (1 + exp(t)) → sigmoid(-t), and exp(t) / (1 + exp(t)) → sigmoid(t). */
-export const recognizeSigmoid = named('recognize_sigmoid', (node) => {
+export const recognizeSigmoid = named('recognize_sigmoid', ['div'], (node) => {
   const out = node.outputs[0];
   const d = elem(out, 'div');
   if (!d) return null;
@@ -29,7 +29,7 @@ export const recognizeSigmoid = named('recognize_sigmoid', (node) => {
 });
 
 /** 1 - sigmoid(z) → sigmoid(-z). */
-export const oneMinusSigmoid = named('one_minus_sigmoid', (node) => {
+export const oneMinusSigmoid = named('one_minus_sigmoid', ['sub'], (node) => {
   const out = node.outputs[0];
   const s = elem(out, 'sub');
   if (!s || !isConst(s[0], 1)) return null;
@@ -38,7 +38,7 @@ export const oneMinusSigmoid = named('one_minus_sigmoid', (node) => {
 });
 
 /** log(sigmoid(z)) → -softplus(-z); log(1 + exp(z)), log1p(exp(z)) → softplus(z); log(exp(z)) → z. */
-export const stableLog = named('stable_log', (node) => {
+export const stableLog = named('stable_log', ['log', 'log1p'], (node) => {
   const out = node.outputs[0];
   const l = elem(out, 'log');
   const l1 = elem(out, 'log1p');
@@ -85,7 +85,7 @@ function isRowRange(v: Variable, of: Variable[]): boolean {
  * zeros, a row sum and an elementwise pass. (grad differentiates the stabilized graph, so
  * T.nnet.categoricalCrossentropy(softmax(z), y) gets both.)
  */
-export const fuseSoftmaxCrossentropy = named('fuse_softmax_crossentropy', (node, fg) => {
+export const fuseSoftmaxCrossentropy = named('fuse_softmax_crossentropy', [Index], (node, fg) => {
   if (!(node.op instanceof Index)) return null;
   const spec = node.op.spec;
   if (spec.length !== 2 || spec[0].k !== 'array' || spec[0].in !== 1 || spec[1].k !== 'array' || spec[1].in !== 2) return null;
@@ -94,7 +94,7 @@ export const fuseSoftmaxCrossentropy = named('fuse_softmax_crossentropy', (node,
   if (!sm || !(sm.op instanceof Softmax) || !sm.op.log || ls.ndim !== 2 || y.ndim !== 1 || !isDiscrete(y.dtype)) return null;
   const z = sm.inputs[0];
   // The row count may be read off z, logSoftmax(z) or softmax(z).
-  const sameRows = [z, ls, ...(fg.clients().get(z) ?? []).filter(([n]) => n.op instanceof Softmax).map(([n]) => n.outputs[0])];
+  const sameRows = [z, ls, ...fg.readers(z).filter((n) => n.op instanceof Softmax).map((n) => n.outputs[0])];
   if (!isRowRange(rows, sameRows)) return null;
   return maybe(node.outputs[0], ew('neg', [crossentropySoftmax(z, y)]));
 });
