@@ -12,7 +12,7 @@ export type AxisArg = number | readonly number[] | null | undefined | AxisOption
 
 function describe(v: unknown): string {
   if (v === null) return 'null';
-  if (Array.isArray(v)) return `[${v.map(describe).join(', ')}]`;
+  if (Array.isArray(v)) return `[${v.map((e) => (typeof e === 'number' ? String(e) : describe(e))).join(', ')}]`;
   if (typeof v === 'object') return `an object with keys {${Object.keys(v as object).join(', ')}}`;
   return typeof v === 'string' ? JSON.stringify(v) : `${typeof v} ${String(v)}`;
 }

@@ -1,6 +1,7 @@
 /**
- * cumsum and cumprod along one axis (numpy's and Theano's CumOp). Running values are kept in
- * double precision and rounded to the output dtype element by element, in both backends.
+ * cumsum and cumprod along one axis (numpy's and Theano's CumOp). The running value is rounded
+ * to the output dtype at every step, as numpy's (float32 sums in float32, int32 wraps), in both
+ * backends; int32 products are exact before they wrap (Math.imul, int64 in C++).
  * `reverse` accumulates from the end of the axis: the gradient of a cumsum is the reversed
  * cumsum of its output gradient.
  */
@@ -65,9 +66,10 @@ export function splitAround(s: number[], axis: number): [number, number, number]
 registerKernel({
   opcode: 'cumulative',
   inferShape: (_a, [s]) => [s],
-  js(attrs, [s]) {
+  js(attrs, [s], _o, types) {
     const [outer, n, inner] = splitAround(s, attrs.axis as number);
     const prod = attrs.op === 'prod';
+    const intProd = prod && types.outputs[0] === 'int32';
     const reverse = attrs.reverse as boolean;
     return ([x], [o]) => {
       for (let p = 0; p < outer; p++) {
@@ -76,8 +78,8 @@ registerKernel({
           for (let t = 0; t < n; t++) {
             const j = reverse ? n - 1 - t : t;
             const k = (p * n + j) * inner + q;
-            acc = prod ? acc * x[k] : acc + x[k];
-            o[k] = acc;
+            o[k] = intProd ? Math.imul(acc, x[k]) : prod ? acc * x[k] : acc + x[k];
+            acc = o[k]; // rounded to the output dtype by the store
           }
         }
       }

@@ -1,5 +1,6 @@
 // `cumulative` (cumsum, cumprod along one axis, optionally from the end), as lib/ops/cumulative.ts:
-// the running value in double, each element rounded to the output dtype.
+// the running value rounded to the output dtype at every step (numpy's), int32 products exact in
+// int64 before they wrap.
 #include <algorithm>
 #include <stdexcept>
 
@@ -30,7 +31,10 @@ class Cumulative : public Kernel {
           const int64_t j = reverse_ ? n_ - 1 - t : t;
           const int64_t k = (p * n_ + j) * inner_ + q;
           const double v = load(xt_, x, k);
-          acc = prod_ ? acc * v : acc + v;
+          if (prod_ && ot_ == DType::I32)
+            acc = static_cast<int32_t>(static_cast<uint32_t>(static_cast<int64_t>(acc) * static_cast<int64_t>(v)));
+          else
+            acc = roundTo(ot_, prod_ ? acc * v : acc + v);
           store(ot_, o, k, acc);
         }
       }
