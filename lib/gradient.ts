@@ -9,6 +9,9 @@ import { applyElemwise as ew } from './ops/elemwise.js';
 import { reduce } from './ops/reduce.js';
 import { RandomState } from './random/index.js';
 
+export { Lop, Rop, jacobian, hessian } from './derivatives.js';
+export type { JacobianOptions } from './derivatives.js';
+
 export interface VerifyGradOptions {
   /** Finite-difference step; default 1e-7 for float64, 1e-3 for float32. */
   eps?: number;

@@ -13,3 +13,4 @@ export { slice } from '../ops/index.js';
 export { var_ as var } from './basic.js';
 export * as nnet from './nnet.js';
 export { grad } from '../grad.js';
+export { Lop, Rop, jacobian, hessian } from '../derivatives.js';
