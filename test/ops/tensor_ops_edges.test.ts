@@ -59,6 +59,10 @@ describe('alloc, zeros, ones, fill, eye', () => {
       expect(() => g(array([7]), 2)).toThrow(/axis 0 of the value has length 1 but is not declared broadcastable/);
       const b = T.tensor('float64', [true], 'b');
       expect(vals(fn([b, n], T.alloc(b, n, 2), { backend })(array([7]), 2))).toEqual([7, 7, 7, 7]);
+      // A column repeated across, under a new leading axis (neither a scalar nor whole rows).
+      const col = T.tensor('float64', [false, true], 'col');
+      const c = fn([col, n], T.alloc(col, n, 3, 2), { backend })(array([[1], [2], [3]]), 2);
+      expect([c.shape, vals(c)]).toEqual([[2, 3, 2], [1, 1, 2, 2, 3, 3, 1, 1, 2, 2, 3, 3]]);
     });
   }
 

@@ -1,5 +1,6 @@
 // `alloc` (a value broadcast to a shape) and `eye`, as lib/ops/alloc.ts. Shapes come from the plan.
 #include <algorithm>
+#include <vector>
 #include <stdexcept>
 
 #include "registry.h"
@@ -12,27 +13,51 @@ class Alloc : public Kernel {
   explicit Alloc(const KernelArgs& a) : v_(a.in[0]), o_(a.out[0]), vt_(a.inTypes[0]), ot_(a.outTypes[0]), out_(a.outShapes[0]) {
     const auto& s = a.inShapes[0];
     if (s.size() > out_.size()) throw std::runtime_error("alloc: value of higher rank than the result");
-    // Offsets of the value for every element of the result, in C order (0 stride where stretched).
     scalar_ = sizeOf(s) == 1;
-    if (!scalar_) offsets_ = offsetsOf(out_, broadcastStrides(s, out_));
+    strides_ = broadcastStrides(s, out_);  // 0 along stretched axes
+    // The value is repeated in whole copies of its last `tail` elements (a row broadcast down).
+    const auto os = stridesOf(out_);
+    int d = 0;
+    while (d < static_cast<int>(out_.size()) && strides_[d] == 0) d++;
+    rowCopies_ = true;
+    for (size_t ax = d; ax < out_.size(); ax++) rowCopies_ = rowCopies_ && strides_[ax] == os[ax];
+    period_ = sizeOf(s);
   }
   void run(Frame& f) override {
     const void* v = f.ptr[v_];
     void* o = f.ptr[o_];
     const int64_t n = sizeOf(out_);
+    if (n == 0) return;
     if (scalar_) {
-      const double x = n > 0 ? load(vt_, v, 0) : 0;
+      const double x = load(vt_, v, 0);
       for (int64_t k = 0; k < n; k++) store(ot_, o, k, x);
       return;
     }
-    for (int64_t k = 0; k < n; k++) store(ot_, o, k, load(vt_, v, offsets_[k]));
+    if (rowCopies_) {
+      for (int64_t k = 0; k < n; k++) store(ot_, o, k, load(vt_, v, k % period_));
+      return;
+    }
+    // Anything else: an odometer over the result, the value's offset moved by its strides.
+    std::vector<int64_t> idx(out_.size(), 0);
+    int64_t src = 0;
+    for (int64_t k = 0; k < n; k++) {
+      store(ot_, o, k, load(vt_, v, src));
+      for (size_t ax = out_.size(); ax-- > 0;) {
+        idx[ax]++;
+        src += strides_[ax];
+        if (idx[ax] < out_[ax]) break;
+        src -= strides_[ax] * out_[ax];
+        idx[ax] = 0;
+      }
+    }
   }
 
  private:
   int v_, o_;
   DType vt_, ot_;
-  std::vector<int64_t> out_, offsets_;
-  bool scalar_ = false;
+  std::vector<int64_t> out_, strides_;
+  int64_t period_ = 1;
+  bool scalar_ = false, rowCopies_ = false;
 };
 
 class Eye : public Kernel {
