@@ -87,10 +87,11 @@ export function fn(inputs: readonly Variable[], outputs?: Variable | readonly Va
   const updatePairs = normalizeUpdates(opts.updates, where);
   const givens = normalizeGivens(opts.givens, where, opts.allowInputDowncast);
   const fg = new FunctionGraph(inputs, [...outs, ...updatePairs.map((u) => u[1])], givens);
-  checkUnusedInputs(inputs, [...outs, ...updatePairs.map((u) => u[1])], givens, opts.onUnusedInput ?? 'raise', where);
   const optimize = opts.optimize !== false;
   rewriteGraph(fg, { fusion: optimize });
   const lowered = lower({ fg, inputs: [...inputs], nOutputs: outs.length, updated: updatePairs.map((u) => u[0]) });
+  // After lowering, which names a missing input first (the more useful error).
+  checkUnusedInputs(inputs, [...outs, ...updatePairs.map((u) => u[1])], givens, opts.onUnusedInput ?? 'raise', where);
   const program = (optimize ? fuseColumnSums(fuseRowPasses(lowered)) : lowered) as LoweredProgram;
   const { backend, reason } = resolveBackend(opts.backend ?? config.backend, where);
 
