@@ -115,6 +115,17 @@ describe('cumsum, cumprod, sort, argsort', () => {
   });
 });
 
+describe('isnan and isinf', () => {
+  for (const backend of backends) {
+    it(`by definition, on floats and ints (${backend})`, () => {
+      const d = T.dvector('d');
+      const i = T.ivector('i');
+      const [a, b, c] = fn([d, i], [d.isnan(), d.isinf(), i.isinf()], { backend })(array([NaN, Infinity, -Infinity, 0, -1e308, 5e-324]), array([0, -1], { dtype: 'int32' }));
+      expect([a.dtype, vals(a), vals(b), vals(c)]).toEqual(['bool', [1, 0, 0, 0, 0, 0], [0, 1, 1, 0, 0, 0], [0, 0]]);
+    });
+  }
+});
+
 describe('the backends agree on the new elementwise ops, special values included', () => {
   const specials = [0, -0, 1, -1, 0.5, -0.5, 2, -2.5, 1e-300, -1e-300, 1e300, -1e300, Infinity, -Infinity, NaN, 171.5, 200, -3, 27, -27, 0.9999999];
   it('float64 and float32', () => {
