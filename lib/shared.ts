@@ -29,8 +29,8 @@ import { formatShape } from './ndarray/shape.js';
 import { config } from './config.js';
 
 export interface SharedOptions {
-  /** Storage dtype; default: see the header (an array's own dtype, floatX for plain JS numbers). */
-  dtype?: DType;
+  /** Storage dtype; default: see the header (an array's own dtype, floatX for plain JS numbers). int64 is stored as int32. */
+  dtype?: DType | 'int64';
   /** Broadcastable flags; default: false for every axis, as in Theano. */
   broadcastable?: boolean[];
   /** Keep the given NDArray as the storage instead of a copy, when its dtype already fits. */
@@ -78,8 +78,8 @@ function toArray(value: unknown, dtype: DType | undefined, where: string, borrow
 
 export function shared(value: NDArray | number | boolean | readonly unknown[], name?: string, opts: SharedOptions = {}): SharedVariable {
   const where = `shared(${name ?? ''})`;
-  if (opts.dtype !== undefined) assertDType(opts.dtype, where);
-  const arr = toArray(value, opts.dtype, where, opts.borrow === true);
+  const dtype = opts.dtype === undefined ? undefined : assertDType(opts.dtype === 'int64' ? 'int32' : opts.dtype, where);
+  const arr = toArray(value, dtype, where, opts.borrow === true);
   const bc = opts.broadcastable ?? new Array(arr.ndim).fill(false);
   if (bc.length !== arr.ndim) throw new Error(`${where}: broadcastable has ${bc.length} flags for a ${arr.ndim}-d value`);
   bc.forEach((b, i) => {

@@ -23,6 +23,7 @@ describe('the dtype a shared value keeps', () => {
     expect(shared([1, 2]).dtype).toBe('float64');
     expect(shared(true).dtype).toBe('bool');
     expect(shared(3, 'n', { dtype: 'int32' }).dtype).toBe('int32');
+    expect(shared([1, 2], 'idx', { dtype: 'int64' }).dtype).toBe('int32');
     config.floatX = 'float32';
     expect(shared(0).dtype).toBe('float32');
     expect(shared(array([0.1, 0.2], { dtype: 'float64' })).dtype).toBe('float32');

@@ -101,6 +101,20 @@ describe("the tutorials' negative log-likelihood", () => {
     });
   }
 
+  it('fuses with a hand-written softmax too', () => {
+    const z = T.matrix('z');
+    const y = T.ivector('y');
+    const p = z.exp().div(z.exp().sum(1, true));
+    const nll = T.log(p).get(T.arange(y.shape.get(0)), y).mean().neg();
+    const f = fn([z, y], [nll, grad(nll, z)], { backend: 'js' });
+    expect(opcodes(f)).toContain('xent_softmax');
+    expect(opcodes(f)).not.toContain('index');
+    const [v, g] = f(array([[1000, 0], [0, 2]]), array([1, 1], { dtype: 'int32' }));
+    // Row 0: logsumexp = 1000, so -log p[0, 1] = 1000; row 1: log(1 + e^-2).
+    expect(Math.abs(v.item() - (1000 + Math.log1p(Math.exp(-2))) / 2)).toBeLessThan(1e-12);
+    expect(Array.from(g.data).every(Number.isFinite)).toBe(true);
+  });
+
   it('needs one label per row, as the indexing it replaces picks one row per label', () => {
     const { x, y, nll } = models();
     const f = fn([x, y], nll, { backend: 'js' });
