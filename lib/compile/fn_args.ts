@@ -23,7 +23,7 @@ export function entriesOf<K, V>(value: unknown, what: 'updates' | 'givens', wher
   );
 }
 
-const describeVar = (v: Variable) => `${v.name ? `'${v.name}' ` : ''}(${v.type.describe()})`;
+const describeVar = (v: Variable) => `${v.name ? `'${v.name}'` : v.toString()} (${v.type.describe()})`;
 
 /**
  * The dtype rule for a givens replacement, the same as for inputs: the same dtype, a safe cast,
@@ -37,7 +37,7 @@ export function checkGivenDType(key: Variable, value: Variable, i: number, where
   const ok = allowDowncast === true || isWeak(value) || canCastSafely(from, to) || (allowDowncast !== false && from === 'float64' && to === 'float32' && to === config.floatX);
   if (!ok) {
     throw new TypeError(
-      `${where}: givens ${i}: cannot replace ${describeVar(key)} with ${value.toString()} ${describeVar(value)}: ` +
+      `${where}: givens ${i}: cannot replace ${describeVar(key)} with ${describeVar(value)}: ` +
         `${from} cannot be cast to ${to} safely; cast the replacement with .astype('${to}') or pass allowInputDowncast: true`,
     );
   }
