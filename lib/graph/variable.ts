@@ -65,7 +65,7 @@ function operatorMessage(v: Variable): string {
   return (
     `the Variable ${v.toString()} was used with a JavaScript operator, which cannot build a graph; use the methods instead: ` +
     `a + b → a.add(b), a - b → a.sub(b), a * b → a.mul(b), a / b → a.div(b), a ** b → a.pow(b), a % b → a.mod(b), ` +
-    `a // b → a.intDiv(b), -a → a.neg(), a > b → a.gt(b), a >= b → a.ge(b), a < b → a.lt(b), a <= b → a.le(b) (or T.add(a, b), ...)`
+    `(Python's a // b → a.intDiv(b)), -a → a.neg(), a > b → a.gt(b), a >= b → a.ge(b), a < b → a.lt(b), a <= b → a.le(b) (or T.add(a, b), ...)`
   );
 }
 

@@ -15,6 +15,7 @@ import { cumulative } from '../ops/cumulative.js';
 import { sortOp } from '../ops/sort.js';
 import { alloc as allocOp, eye as eyeOp, ShapeArg } from '../ops/alloc.js';
 import { config } from '../config.js';
+import { DTypeName, storageDType } from './variables.js';
 
 const v = (x: TensorLike, where: string) => asVariable(x, where);
 type Axis = AxisArg;
@@ -96,9 +97,10 @@ export const argsort = (x: TensorLike, axis: Axis = -1) => sortOp('indices', v(x
 /** Theano's T.alloc(value, ...shape): value broadcast to the shape; sizes are numbers or int scalars. */
 export const alloc = (value: TensorLike, ...shape: (number | Variable)[]) => allocOp(value, shape);
 /** zeros(shape, dtype = floatX): shape an array of sizes (numbers or int scalars), x.shape, or a number. */
-export const zeros = (shape: ShapeArg, dtype: DType = config.floatX) => allocOp(0, shape, dtype);
-export const ones = (shape: ShapeArg, dtype: DType = config.floatX) => allocOp(1, shape, dtype);
+export const zeros = (shape: ShapeArg, dtype: DTypeName = config.floatX) => allocOp(0, shape, storageDType(dtype, 'zeros'));
+export const ones = (shape: ShapeArg, dtype: DTypeName = config.floatX) => allocOp(1, shape, storageDType(dtype, 'ones'));
 /** Theano's T.fill(model, value): value broadcast to the shape of model, with value's dtype. */
 export const fill = (model: TensorLike, value: TensorLike) => ew('second', [v(model, 'fill'), v(value, 'fill')]);
 /** The n x m identity (m defaults to n) with its diagonal moved by k; sizes may be int scalars. */
-export const eye = (n: number | Variable, m: number | Variable | null = null, k: number | Variable = 0, dtype: DType = config.floatX) => eyeOp(n, m, k, dtype);
+export const eye = (n: number | Variable, m: number | Variable | null = null, k: number | Variable = 0, dtype: DTypeName = config.floatX) =>
+  eyeOp(n, m, k, storageDType(dtype, 'eye'));
