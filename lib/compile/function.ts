@@ -21,6 +21,7 @@ import { config, BackendName } from '../config.js';
 import { ResolvedBackend, createExecutor, resolveBackend } from '../backend/select.js';
 import type { CallBuffers, Executor } from '../backend/executor.js';
 import { serialize } from './queue.js';
+import { UnusedInputMode, checkGivenDType, checkUnusedInputs, entriesOf, keywordArguments } from './fn_args.js';
 
 export type UpdatesLike = readonly (readonly [SharedVariable, TensorLike])[] | Map<SharedVariable, TensorLike>;
 export type GivensLike = readonly (readonly [Variable, TensorLike])[] | Map<Variable, TensorLike>;
@@ -39,6 +40,8 @@ export interface FnOptions {
    * products); the stabilizing rewrites always run. For comparing and debugging.
    */
   optimize?: boolean;
+  /** An input that no output or update uses: an error ('raise', the default, as Theano), a warning, or nothing. */
+  onUnusedInput?: UnusedInputMode;
 }
 
 export interface CompiledFunction<R> {
@@ -90,11 +93,13 @@ export function fn(inputs: readonly Variable[], outputs?: Variable | readonly Va
   });
 
   const updatePairs = normalizeUpdates(opts.updates, where);
-  const givens = normalizeGivens(opts.givens, where);
+  const givens = normalizeGivens(opts.givens, where, opts.allowInputDowncast);
   const fg = new FunctionGraph(inputs, [...outs, ...updatePairs.map((u) => u[1])], givens);
   const optimize = opts.optimize !== false;
   rewriteGraph(fg, { fusion: optimize });
   const lowered = lower({ fg, inputs: [...inputs], nOutputs: outs.length, updated: updatePairs.map((u) => u[0]) });
+  // After lowering, which names a missing input first (the more useful error).
+  checkUnusedInputs(inputs, [...outs, ...updatePairs.map((u) => u[1])], givens, opts.onUnusedInput ?? 'raise', where);
   const program = (optimize ? fuseColumnSums(fuseRowPasses(lowered)) : lowered) as LoweredProgram;
   const { backend, reason } = resolveBackend(opts.backend ?? config.backend, where);
 
@@ -120,7 +125,8 @@ export function fn(inputs: readonly Variable[], outputs?: Variable | readonly Va
   const sameShapes = (a: number[][], b: number[][]) => a.length === b.length && a.every((s, i) => shapesEqual(s, b[i]));
   const sharedVars = program.sharedVariables;
 
-  const prepare = (args: unknown[]) => {
+  const prepare = (given: unknown[]) => {
+    const args = keywordArguments(inputs, given, where);
     if (args.length !== inputs.length) {
       throw new TypeError(`${where}: expected ${inputs.length} argument(s) (${inputs.map((v, i) => v.name ?? `input ${i}`).join(', ')}), got ${args.length}`);
     }
@@ -248,7 +254,7 @@ function withContext(e: unknown, where: string): Error {
 
 function normalizeUpdates(updates: UpdatesLike | undefined, where: string): [SharedVariable, Variable][] {
   if (!updates) return [];
-  const pairs = updates instanceof Map ? [...updates.entries()] : [...updates];
+  const pairs = entriesOf<SharedVariable, TensorLike>(updates, 'updates', where);
   const seen = new Set<SharedVariable>();
   return pairs.map((pair, i) => {
     if (!Array.isArray(pair) || pair.length !== 2) throw new TypeError(`${where}: update ${i} must be a [sharedVariable, expression] pair`);
@@ -267,15 +273,17 @@ function normalizeUpdates(updates: UpdatesLike | undefined, where: string): [Sha
   });
 }
 
-function normalizeGivens(givens: GivensLike | undefined, where: string): Map<Variable, Variable> {
+function normalizeGivens(givens: GivensLike | undefined, where: string, allowDowncast: boolean | undefined): Map<Variable, Variable> {
   const m = new Map<Variable, Variable>();
   if (!givens) return m;
-  const pairs = givens instanceof Map ? [...givens.entries()] : [...givens];
-  pairs.forEach(([k, e], i) => {
+  const pairs = entriesOf<Variable, TensorLike>(givens, 'givens', where);
+  pairs.forEach((pair, i) => {
+    if (!Array.isArray(pair) || pair.length !== 2) throw new TypeError(`${where}: givens ${i} must be a [variable, replacement] pair`);
+    const [k, e] = pair;
     if (!(k instanceof Variable)) throw new TypeError(`${where}: givens ${i}: the key must be a Variable`);
     const v = asVariable(e, `${where}: givens ${i}`);
     if (v.ndim !== k.ndim) throw new TypeError(`${where}: givens ${i}: replacing a ${k.ndim}-d ${k.name ?? 'variable'} with a ${v.ndim}-d value`);
-    m.set(k, v.dtype === k.dtype ? v : ew('cast', [v], k.dtype));
+    m.set(k, checkGivenDType(k, v, i, where, allowDowncast) ? ew('cast', [v], k.dtype) : v);
   });
   return m;
 }

@@ -51,6 +51,26 @@ export class Variable {
     if (this.owner) return `${this.owner.op.name}.${this.index}`;
     return `<${this.type.describe()}>`;
   }
+
+  /**
+   * JS operators (x + y, w ** 2, x > 0) would turn the Variable into a number (NaN) or a string
+   * and build no graph: refuse, and name the methods to use. Template strings still get the name.
+   */
+  [Symbol.toPrimitive](hint: string): string {
+    if (hint === 'string') return this.toString();
+    throw new TypeError(operatorMessage(this));
+  }
+  valueOf(): never {
+    throw new TypeError(operatorMessage(this));
+  }
+}
+
+function operatorMessage(v: Variable): string {
+  return (
+    `the Variable ${v.toString()} was used with a JavaScript operator, which cannot build a graph; use the methods instead: ` +
+    `a + b → a.add(b), a - b → a.sub(b), a * b → a.mul(b), a / b → a.div(b), a ** b → a.pow(b), a % b → a.mod(b), ` +
+    `(Python's a // b → a.intDiv(b)), -a → a.neg(), a > b → a.gt(b), a >= b → a.ge(b), a < b → a.lt(b), a <= b → a.le(b) (or T.add(a, b), ...)`
+  );
 }
 
 export class Constant extends Variable {
@@ -75,23 +95,31 @@ export class SharedVariable extends Variable {
     this.container = { value };
   }
 
-  /** A copy of the current value. */
-  getValue(): NDArray {
-    return this.container.value.copy();
+  /**
+   * The current value: a copy, or with `{ borrow: true }` the variable's own storage (see
+   * lib/shared.ts for what the caller may then do with it).
+   */
+  getValue(opts?: { borrow?: boolean }): NDArray {
+    return opts?.borrow ? borrowSharedValue(this) : this.container.value.copy();
   }
 
-  /** Replace the value; it must fit the variable's type (dtype castable, ndim and broadcastable axes). */
-  setValue(v: NDArray | number | readonly unknown[]): void {
-    this.container.value = coerceSharedValue(this, v);
+  /**
+   * Replace the value; it must fit the variable's type (dtype castable, ndim and broadcastable
+   * axes). `{ borrow: true }` keeps the given array as the storage when that is safe.
+   */
+  setValue(v: NDArray | number | readonly unknown[], opts?: { borrow?: boolean }): void {
+    this.container.value = coerceSharedValue(this, v, opts?.borrow === true);
   }
 }
 
 /** Installed by lib/shared.ts so that setValue uses the same conversion rules as shared(). */
-export let coerceSharedValue: (s: SharedVariable, v: unknown) => NDArray = () => {
+export let coerceSharedValue: (s: SharedVariable, v: unknown, borrow: boolean) => NDArray = () => {
   throw new Error('theanode is not initialised');
 };
-export function setSharedCoercion(f: (s: SharedVariable, v: unknown) => NDArray): void {
+export let borrowSharedValue: (s: SharedVariable) => NDArray = (s) => s.container.value;
+export function setSharedCoercion(f: (s: SharedVariable, v: unknown, borrow: boolean) => NDArray, borrow?: (s: SharedVariable) => NDArray): void {
   coerceSharedValue = f;
+  if (borrow) borrowSharedValue = borrow;
 }
 
 export function isConstant(v: Variable): v is Constant {

@@ -1,5 +1,7 @@
 /** Loads every op family, so that the kernel registry is complete (each file registers its kernels). */
+import './alloc.js';
 import './arange.js';
+import './cumulative.js';
 import './dimshuffle.js';
 import './dot.js';
 import './elemwise.js';
@@ -10,4 +12,5 @@ import './reduce.js';
 import './reshape.js';
 import './rowpass.js';
 import './softmax.js';
+import './sort.js';
 import './xent.js';

@@ -37,10 +37,37 @@ export const relu = (a: T): Variable => ew('relu', [a]);
 export const floor = (a: T): Variable => ew('floor', [a]);
 export const ceil = (a: T): Variable => ew('ceil', [a]);
 export const round = (a: T): Variable => ew('round', [a]);
+export const intDiv = (a: T, b: T): Variable => ew('int_div', [a, b]);
+export const mod = (a: T, b: T): Variable => ew('mod', [a, b]);
+export const arctan2 = (a: T, b: T): Variable => ew('arctan2', [a, b]);
+export const sin = (a: T): Variable => ew('sin', [a]);
+export const cos = (a: T): Variable => ew('cos', [a]);
+export const tan = (a: T): Variable => ew('tan', [a]);
+export const arcsin = (a: T): Variable => ew('arcsin', [a]);
+export const arccos = (a: T): Variable => ew('arccos', [a]);
+export const arctan = (a: T): Variable => ew('arctan', [a]);
+export const sinh = (a: T): Variable => ew('sinh', [a]);
+export const cosh = (a: T): Variable => ew('cosh', [a]);
+export const arcsinh = (a: T): Variable => ew('arcsinh', [a]);
+export const arccosh = (a: T): Variable => ew('arccosh', [a]);
+export const arctanh = (a: T): Variable => ew('arctanh', [a]);
+export const log2 = (a: T): Variable => ew('log2', [a]);
+export const log10 = (a: T): Variable => ew('log10', [a]);
+export const exp2 = (a: T): Variable => ew('exp2', [a]);
+export const isnan = (a: T): Variable => ew('isnan', [a]);
+export const isinf = (a: T): Variable => ew('isinf', [a]);
+export const erf = (a: T): Variable => ew('erf', [a]);
+export const erfc = (a: T): Variable => ew('erfc', [a]);
+export const erfinv = (a: T): Variable => ew('erfinv', [a]);
+export const gamma = (a: T): Variable => ew('gamma', [a]);
+export const gammaln = (a: T): Variable => ew('gammaln', [a]);
+export const psi = (a: T): Variable => ew('psi', [a]);
+export const trigamma = (a: T): Variable => ew('trigamma', [a]);
 export const clip = (x: T, lo: T, hi: T): Variable => ew('clip', [x, lo, hi]);
 /** switch(cond, ifTrue, ifFalse), elementwise. */
 export const switch_ = (c: T, a: T, b: T): Variable => ew('switch', [c, a, b]);
-export const cast = (x: T, dtype: DType): Variable => ew('cast', [x], assertDType(dtype, 'cast'));
+/** int64 is stored as int32 (see T.lvector). */
+export const cast = (x: T, dtype: DType | 'int64'): Variable => ew('cast', [x], assertDType(dtype === 'int64' ? 'int32' : dtype, 'cast'));
 /** Zeros shaped and typed like x. */
 export const zerosLikeElem = (x: Variable): Variable => ew('second', [x, 0]);
 export const onesLikeElem = (x: Variable): Variable => ew('second', [x, 1]);

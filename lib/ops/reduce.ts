@@ -7,12 +7,12 @@ import { TensorType } from '../graph/type.js';
 import { Apply, Variable } from '../graph/variable.js';
 import { registerKernel } from './kernel.js';
 import { DType, TypedArray, isDiscrete, isFloat } from '../ndarray/dtype.js';
-import { formatShape, normalizeAxis, stridesOf } from '../ndarray/shape.js';
-import { config } from '../config.js';
+import { formatShape, stridesOf } from '../ndarray/shape.js';
 import type { Attrs } from '../compile/program.js';
 import { applyElemwise as ew } from './elemwise.js';
 import { dimshuffle } from './dimshuffle.js';
 import { broadcastLike } from './grad_helpers.js';
+import { normalizeAxisArg } from './axis.js';
 
 export type ReduceKind = 'sum' | 'mean' | 'prod' | 'max' | 'min' | 'all' | 'any';
 export type ArgKind = 'argmax' | 'argmin';
@@ -23,7 +23,8 @@ function reduceDType(kind: ReduceKind, d: DType): DType {
     case 'prod':
       return isDiscrete(d) ? 'int32' : d;
     case 'mean':
-      return isFloat(d) ? d : config.floatX;
+      // Theano: the mean of integers is float64 whatever floatX is.
+      return isFloat(d) ? d : 'float64';
     case 'max':
     case 'min':
       return d;
@@ -33,12 +34,8 @@ function reduceDType(kind: ReduceKind, d: DType): DType {
   }
 }
 
-export function normalizeAxes(axis: number | readonly number[] | null | undefined, ndim: number, where: string): number[] {
-  if (axis === null || axis === undefined) return Array.from({ length: ndim }, (_, i) => i);
-  const list = typeof axis === 'number' ? [axis] : [...axis];
-  const out = list.map((a) => normalizeAxis(a, ndim, where));
-  if (new Set(out).size !== out.length) throw new Error(`${where}: duplicate axis in ${JSON.stringify(axis)}`);
-  return out.sort((a, b) => a - b);
+export function normalizeAxes(axis: unknown, ndim: number, where: string): number[] {
+  return normalizeAxisArg(axis, ndim, where) ?? Array.from({ length: ndim }, (_, i) => i);
 }
 
 export class Reduce extends Op {
@@ -101,7 +98,7 @@ export function expandAxes(v: Variable, axes: number[], ndim: number): Variable 
   return dimshuffle(v, pattern);
 }
 
-export function reduce(kind: ReduceKind, x: Variable, axis?: number | readonly number[] | null, keepdims = false): Variable {
+export function reduce(kind: ReduceKind, x: Variable, axis?: unknown, keepdims = false): Variable {
   const axes = normalizeAxes(axis, x.ndim, kind);
   if ((kind === 'all' || kind === 'any') && x.dtype !== 'bool') x = ew('neq', [x, 0]);
   return new Reduce(kind, axes, keepdims).makeNode(x).outputs[0];
@@ -240,8 +237,9 @@ export class ArgReduce extends Op {
   }
 }
 
-export function argReduce(kind: ArgKind, x: Variable, axis?: number | null, keepdims = false): Variable {
-  const ax = axis === null || axis === undefined ? null : normalizeAxis(axis, x.ndim, kind);
+export function argReduce(kind: ArgKind, x: Variable, axis?: unknown, keepdims = false): Variable {
+  const axes = normalizeAxisArg(axis, x.ndim, kind, { allowList: false });
+  const ax = axes === null ? null : axes[0];
   return new ArgReduce(kind, ax, keepdims).makeNode(x).outputs[0];
 }
 

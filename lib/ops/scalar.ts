@@ -9,6 +9,7 @@ import { DType, isDiscrete, isFloat, upcast } from '../ndarray/dtype.js';
 import { config } from '../config.js';
 import type { Variable } from '../graph/variable.js';
 import * as E from './elemwise_builders.js';
+import * as S from './special.js';
 
 type Grad = (x: Variable[], out: Variable, gz: Variable) => (Variable | null)[];
 
@@ -32,6 +33,10 @@ const arith = (ins: DType[]) => {
 };
 const floaty = (ins: DType[]) => floatOf(upcast(...ins));
 const boolOut = () => 'bool' as DType;
+const roundingOut = (ins: DType[]): DType => {
+  const d = upcast(...ins);
+  return isFloat(d) ? d : d === 'bool' ? 'float32' : 'float64';
+};
 const logical = (ins: DType[]) => {
   const d = upcast(...ins);
   if (isFloat(d)) throw new TypeError(`logical ops need bool or int inputs, got ${ins.join(', ')}`);
@@ -121,9 +126,10 @@ def({
   name: 'not', arity: 1, outDType: logical, grad: nograd,
   js: ([a], dt) => (dt === 'bool' ? `(${a} === 0 ? 1 : 0)` : `(~${a})`),
 });
-def({ name: 'floor', arity: 1, outDType: same, js: ([a]) => `Math.floor(${a})`, grad: (x) => nograd(x) });
-def({ name: 'ceil', arity: 1, outDType: same, js: ([a]) => `Math.ceil(${a})`, grad: (x) => nograd(x) });
-def({ name: 'round', arity: 1, outDType: same, js: ([a]) => `H.roundHalfEven(${a})`, grad: (x) => nograd(x) });
+// Theano's rule (upgrade_to_float): int32 gives float64, bool float32, whatever floatX is.
+def({ name: 'floor', arity: 1, outDType: roundingOut, js: ([a]) => `Math.floor(${a})`, grad: (x) => nograd(x) });
+def({ name: 'ceil', arity: 1, outDType: roundingOut, js: ([a]) => `Math.ceil(${a})`, grad: (x) => nograd(x) });
+def({ name: 'round', arity: 1, outDType: roundingOut, js: ([a]) => `H.roundHalfEven(${a})`, grad: (x) => nograd(x) });
 def({
   name: 'identity', arity: 1, outDType: same, js: ([a]) => a,
   grad: (_x, _o, gz) => [gz],
@@ -135,6 +141,51 @@ def({
   name: 'cast', arity: 1, outDType: same, js: ([a]) => a,
   grad: ([a], _o, gz) => [isDiscrete(a.dtype) ? null : E.cast(gz, a.dtype)],
 });
+
+// Integer division and remainder as numpy's floor_divide and remainder (Theano's // and %):
+// the remainder has the sign of the divisor; a zero integer divisor gives 0.
+def({ name: 'int_div', arity: 2, outDType: arith, js: ([a, b]) => `H.intDiv(${a}, ${b})`, grad: nograd });
+def({ name: 'mod', arity: 2, outDType: arith, js: ([a, b]) => `H.mod(${a}, ${b})`, grad: ([a, b], _o, gz) => [gz, E.neg(E.mul(gz, E.intDiv(a, b)))] });
+
+// Trigonometric and hyperbolic functions.
+const recipSqrt = (v: Variable) => E.div(1, E.sqrt(v));
+def({ name: 'sin', arity: 1, outDType: floaty, js: ([a]) => `Math.sin(${a})`, grad: ([a], _o, gz) => [E.mul(gz, E.cos(a))] });
+def({ name: 'cos', arity: 1, outDType: floaty, js: ([a]) => `Math.cos(${a})`, grad: ([a], _o, gz) => [E.neg(E.mul(gz, E.sin(a)))] });
+def({ name: 'tan', arity: 1, outDType: floaty, js: ([a]) => `Math.tan(${a})`, grad: (_x, out, gz) => [E.mul(gz, E.add(1, E.sqr(out)))] });
+def({ name: 'arcsin', arity: 1, outDType: floaty, js: ([a]) => `Math.asin(${a})`, grad: ([a], _o, gz) => [E.mul(gz, recipSqrt(E.sub(1, E.sqr(a))))] });
+def({ name: 'arccos', arity: 1, outDType: floaty, js: ([a]) => `Math.acos(${a})`, grad: ([a], _o, gz) => [E.neg(E.mul(gz, recipSqrt(E.sub(1, E.sqr(a)))))] });
+def({ name: 'arctan', arity: 1, outDType: floaty, js: ([a]) => `Math.atan(${a})`, grad: ([a], _o, gz) => [E.div(gz, E.add(1, E.sqr(a)))] });
+def({
+  name: 'arctan2', arity: 2, outDType: floaty, js: ([y, x]) => `Math.atan2(${y}, ${x})`,
+  grad: ([y, x], _o, gz) => {
+    const r2 = E.add(E.sqr(x), E.sqr(y));
+    return [E.div(E.mul(gz, x), r2), E.neg(E.div(E.mul(gz, y), r2))];
+  },
+});
+def({ name: 'sinh', arity: 1, outDType: floaty, js: ([a]) => `Math.sinh(${a})`, grad: ([a], _o, gz) => [E.mul(gz, E.cosh(a))] });
+def({ name: 'cosh', arity: 1, outDType: floaty, js: ([a]) => `Math.cosh(${a})`, grad: ([a], _o, gz) => [E.mul(gz, E.sinh(a))] });
+def({ name: 'arcsinh', arity: 1, outDType: floaty, js: ([a]) => `Math.asinh(${a})`, grad: ([a], _o, gz) => [E.mul(gz, recipSqrt(E.add(E.sqr(a), 1)))] });
+def({ name: 'arccosh', arity: 1, outDType: floaty, js: ([a]) => `Math.acosh(${a})`, grad: ([a], _o, gz) => [E.mul(gz, recipSqrt(E.sub(E.sqr(a), 1)))] });
+def({ name: 'arctanh', arity: 1, outDType: floaty, js: ([a]) => `Math.atanh(${a})`, grad: ([a], _o, gz) => [E.div(gz, E.sub(1, E.sqr(a)))] });
+
+// Logarithms and powers of other bases.
+def({ name: 'log2', arity: 1, outDType: floaty, js: ([a]) => `Math.log2(${a})`, grad: ([a], _o, gz) => [E.div(gz, E.mul(a, Math.LN2))] });
+def({ name: 'log10', arity: 1, outDType: floaty, js: ([a]) => `Math.log10(${a})`, grad: ([a], _o, gz) => [E.div(gz, E.mul(a, Math.LN10))] });
+def({ name: 'exp2', arity: 1, outDType: floaty, js: ([a]) => `Math.pow(2, ${a})`, grad: (_x, out, gz) => [E.mul(gz, E.mul(out, Math.LN2))] });
+
+def({ name: 'isnan', arity: 1, outDType: boolOut, js: ([a]) => `(${a} !== ${a} ? 1 : 0)`, grad: nograd });
+def({ name: 'isinf', arity: 1, outDType: boolOut, js: ([a]) => `(${a} === Infinity || ${a} === -Infinity ? 1 : 0)`, grad: nograd });
+
+// Special functions (lib/ops/special.ts: algorithms and their accuracy).
+const TWO_OVER_SQRT_PI = 1.1283791670955126;
+def({ name: 'erf', arity: 1, outDType: floaty, js: ([a]) => `H.erf(${a})`, grad: ([a], _o, gz) => [E.mul(gz, E.mul(TWO_OVER_SQRT_PI, E.exp(E.neg(E.sqr(a)))))] });
+def({ name: 'erfc', arity: 1, outDType: floaty, js: ([a]) => `H.erfc(${a})`, grad: ([a], _o, gz) => [E.neg(E.mul(gz, E.mul(TWO_OVER_SQRT_PI, E.exp(E.neg(E.sqr(a))))))] });
+def({ name: 'erfinv', arity: 1, outDType: floaty, js: ([a]) => `H.erfinv(${a})`, grad: (_x, out, gz) => [E.mul(gz, E.mul(1 / TWO_OVER_SQRT_PI, E.exp(E.sqr(out))))] });
+def({ name: 'gamma', arity: 1, outDType: floaty, js: ([a]) => `H.gamma(${a})`, grad: ([a], out, gz) => [E.mul(gz, E.mul(out, E.psi(a)))] });
+def({ name: 'gammaln', arity: 1, outDType: floaty, js: ([a]) => `H.gammaln(${a})`, grad: ([a], _o, gz) => [E.mul(gz, E.psi(a))] });
+def({ name: 'psi', arity: 1, outDType: floaty, js: ([a]) => `H.psi(${a})`, grad: ([a], _o, gz) => [E.mul(gz, E.trigamma(a))] });
+// Its own derivative (tetragamma) is not provided: a second derivative of psi raises.
+def({ name: 'trigamma', arity: 1, outDType: floaty, js: ([a]) => `H.trigamma(${a})` });
 
 /** Helpers the generated JS loops call; the native kernels implement the same functions. */
 export const H = {
@@ -148,6 +199,15 @@ export const H = {
   // NaN propagates, as numpy's maximum/minimum do.
   maximum: (a: number, b: number) => (a >= b || a !== a ? a : b),
   minimum: (a: number, b: number) => (a <= b || a !== a ? a : b),
+  intDiv: S.intDiv,
+  mod: S.mod,
+  erf: S.erf,
+  erfc: S.erfc,
+  erfinv: S.erfinv,
+  gamma: S.gamma,
+  gammaln: S.gammaln,
+  psi: S.psi,
+  trigamma: S.trigamma,
   roundHalfEven: (x: number) => {
     const r = Math.round(x);
     return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;

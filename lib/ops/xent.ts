@@ -14,6 +14,7 @@ import { registerKernel } from './kernel.js';
 import { isDiscrete, isFloat } from '../ndarray/dtype.js';
 import { config } from '../config.js';
 import type { TypedArray } from '../ndarray/dtype.js';
+import type { Attrs } from '../compile/program.js';
 import { formatShape } from '../ndarray/shape.js';
 import { applyElemwise as ew } from './elemwise.js';
 import { reduce } from './reduce.js';
@@ -32,6 +33,13 @@ const floatOf = (z: Variable) => (isFloat(z.dtype) ? z.dtype : config.floatX);
 
 export class CrossentropySoftmax extends Op {
   readonly name = 'crossentropySoftmax';
+  /** labelsPerRow: exactly one label per row (no single label broadcast), as the NLL form arange(y.shape[0]) implies. */
+  constructor(readonly labelsPerRow = false) {
+    super();
+  }
+  override key(): string {
+    return `${this.name}{${this.labelsPerRow}}`;
+  }
   makeNode(z: Variable, y: Variable): Apply {
     checkOperands(this.name, z, y);
     return new Apply(this, [z, y], [new TensorType(floatOf(z), [z.broadcastable[0]])]);
@@ -40,8 +48,10 @@ export class CrossentropySoftmax extends Op {
     const [z, y] = node.inputs;
     return [g ? new CrossentropySoftmaxGrad().makeNode(g, z, y).outputs[0] : null, null];
   }
-  lower() {
-    return { opcode: 'xent_softmax', attrs: {} };
+  lower(): { opcode: string; attrs: Attrs } {
+    const attrs: Attrs = {};
+    if (this.labelsPerRow) attrs.labelsPerRow = true;
+    return { opcode: 'xent_softmax', attrs };
   }
 }
 
@@ -71,7 +81,7 @@ export class CrossentropySoftmaxGrad extends Op {
   }
 }
 
-export const crossentropySoftmax = (z: Variable, y: Variable) => new CrossentropySoftmax().makeNode(z, y).outputs[0];
+export const crossentropySoftmax = (z: Variable, y: Variable, labelsPerRow = false) => new CrossentropySoftmax(labelsPerRow).makeNode(z, y).outputs[0];
 
 /** The label of row r as a column index, or an error naming it. */
 function labelAt(y: TypedArray, r: number, k: number): number {
@@ -100,8 +110,9 @@ registerKernel({
   // Labels are data: one out of range fails the call.
   mayFail: true,
   rowLocal: true,
-  inferShape(_a, [z, y]) {
+  inferShape(attrs, [z, y]) {
     checkLabels('crossentropySoftmax', z, y);
+    if (attrs.labelsPerRow && y[0] !== z[0]) throw new Error(`crossentropySoftmax: ${y[0]} labels for ${z[0]} rows of logits; the negative log-likelihood picks one row per label, so they must match`);
     return [[z[0]]];
   },
   js(_a, [[n, k]]) {

@@ -9,26 +9,44 @@ import { concatenate as concatOp, stack as stackOp } from '../ops/join.js';
 import { get as getOp, indexUpdate, IndexArg } from '../ops/index.js';
 import { applyElemwise as ew } from '../ops/elemwise.js';
 import type { DType } from '../ndarray/dtype.js';
+import type { ReduceKind, ArgKind } from '../ops/reduce.js';
+import { AxisArg, axisAndKeepdims, normalizeAxisArg } from '../ops/axis.js';
+import { cumulative } from '../ops/cumulative.js';
+import { sortOp } from '../ops/sort.js';
+import { alloc as allocOp, eye as eyeOp, ShapeArg } from '../ops/alloc.js';
+import { config } from '../config.js';
+import { DTypeName, storageDType } from './variables.js';
 
 const v = (x: TensorLike, where: string) => asVariable(x, where);
-type Axis = number | readonly number[] | null;
-
-export const sum = (x: TensorLike, axis?: Axis, keepdims = false) => reduceOp('sum', v(x, 'sum'), axis, keepdims);
-export const mean = (x: TensorLike, axis?: Axis, keepdims = false) => reduceOp('mean', v(x, 'mean'), axis, keepdims);
-export const prod = (x: TensorLike, axis?: Axis, keepdims = false) => reduceOp('prod', v(x, 'prod'), axis, keepdims);
-export const max = (x: TensorLike, axis?: Axis, keepdims = false) => reduceOp('max', v(x, 'max'), axis, keepdims);
-export const min = (x: TensorLike, axis?: Axis, keepdims = false) => reduceOp('min', v(x, 'min'), axis, keepdims);
-export const all = (x: TensorLike, axis?: Axis, keepdims = false) => reduceOp('all', v(x, 'all'), axis, keepdims);
-export const any = (x: TensorLike, axis?: Axis, keepdims = false) => reduceOp('any', v(x, 'any'), axis, keepdims);
-export const argmax = (x: TensorLike, axis?: number | null, keepdims = false) => argReduce('argmax', v(x, 'argmax'), axis, keepdims);
-export const argmin = (x: TensorLike, axis?: number | null, keepdims = false) => argReduce('argmin', v(x, 'argmin'), axis, keepdims);
-/** Variance and standard deviation over axes (population, like numpy's default ddof=0). */
-export const var_ = (x: TensorLike, axis?: Axis, keepdims = false) => {
-  const xv = v(x, 'var');
-  const d = ew('sub', [xv, reduceOp('mean', xv, axis, true)]);
-  return reduceOp('mean', ew('sqr', [d]), axis, keepdims);
+type Axis = AxisArg;
+type Keep = boolean | undefined;
+const red = (kind: ReduceKind, x: TensorLike, axis: Axis, keepdims: Keep) => {
+  const a = axisAndKeepdims(axis, keepdims, kind);
+  return reduceOp(kind, v(x, kind), a.axis, a.keepdims);
 };
-export const std = (x: TensorLike, axis?: Axis, keepdims = false) => ew('sqrt', [var_(x, axis, keepdims)]);
+const arg = (kind: ArgKind, x: TensorLike, axis: Axis, keepdims: Keep) => {
+  const a = axisAndKeepdims(axis, keepdims, kind);
+  return argReduce(kind, v(x, kind), a.axis, a.keepdims);
+};
+
+/** Reductions: (x, axis?, keepdims?) or (x, { axis, keepdims }); axis a number, a list, negative, or null for all. */
+export const sum = (x: TensorLike, axis?: Axis, keepdims?: Keep) => red('sum', x, axis, keepdims);
+export const mean = (x: TensorLike, axis?: Axis, keepdims?: Keep) => red('mean', x, axis, keepdims);
+export const prod = (x: TensorLike, axis?: Axis, keepdims?: Keep) => red('prod', x, axis, keepdims);
+export const max = (x: TensorLike, axis?: Axis, keepdims?: Keep) => red('max', x, axis, keepdims);
+export const min = (x: TensorLike, axis?: Axis, keepdims?: Keep) => red('min', x, axis, keepdims);
+export const all = (x: TensorLike, axis?: Axis, keepdims?: Keep) => red('all', x, axis, keepdims);
+export const any = (x: TensorLike, axis?: Axis, keepdims?: Keep) => red('any', x, axis, keepdims);
+export const argmax = (x: TensorLike, axis?: Axis, keepdims?: Keep) => arg('argmax', x, axis, keepdims);
+export const argmin = (x: TensorLike, axis?: Axis, keepdims?: Keep) => arg('argmin', x, axis, keepdims);
+/** Variance and standard deviation over axes (population, like numpy's default ddof=0). */
+export const var_ = (x: TensorLike, axis?: Axis, keepdims?: Keep) => {
+  const a = axisAndKeepdims(axis, keepdims, 'var');
+  const xv = v(x, 'var');
+  const d = ew('sub', [xv, reduceOp('mean', xv, a.axis, true)]);
+  return reduceOp('mean', ew('sqr', [d]), a.axis, a.keepdims);
+};
+export const std = (x: TensorLike, axis?: Axis, keepdims?: Keep) => ew('sqrt', [var_(x, axis, keepdims)]);
 
 export const dot = (a: TensorLike, b: TensorLike) => dotOp(v(a, 'dot'), v(b, 'dot'));
 export const outer = (a: TensorLike, b: TensorLike) => {
@@ -44,8 +62,15 @@ export const dimshuffle = (x: TensorLike, ...pattern: Pattern | [Pattern]) => {
 };
 export const reshape = (x: TensorLike, shape: readonly (number | Variable)[]) => reshapeOp(v(x, 'reshape'), shape);
 export const flatten = (x: TensorLike, ndim = 1) => flattenOp(v(x, 'flatten'), ndim);
-export const concatenate = (xs: readonly TensorLike[], axis = 0) => concatOp(xs.map((x, i) => v(x, `concatenate input ${i}`)), axis);
-export const stack = (xs: readonly TensorLike[], axis = 0) => stackOp(xs.map((x, i) => v(x, `stack input ${i}`)), axis);
+const oneAxis = (axis: Axis, ndim: number, where: string) => normalizeAxisArg(axis ?? 0, ndim, where, { allowList: false })![0];
+export const concatenate = (xs: readonly TensorLike[], axis: Axis = 0) => {
+  const vs = xs.map((x, i) => v(x, `concatenate input ${i}`));
+  return concatOp(vs, oneAxis(axis, vs[0]?.ndim ?? 1, 'concatenate'));
+};
+export const stack = (xs: readonly TensorLike[], axis: Axis = 0) => {
+  const vs = xs.map((x, i) => v(x, `stack input ${i}`));
+  return stackOp(vs, oneAxis(axis, (vs[0]?.ndim ?? 0) + 1, 'stack'));
+};
 export const shape = (x: TensorLike) => shapeOp(v(x, 'shape'));
 export const zerosLike = (x: TensorLike, dtype?: DType) => {
   const xv = v(x, 'zerosLike');
@@ -60,3 +85,22 @@ export const get = (x: TensorLike, ...idx: IndexArg[]) => getOp(v(x, 'get'), ...
 export const setSubtensor = (x: TensorLike, idx: readonly IndexArg[], y: TensorLike) => indexUpdate(v(x, 'setSubtensor'), idx, v(y, 'setSubtensor'), 'set');
 /** Theano's inc_subtensor(x[idx], y): a copy of x with y added at x[idx] (repeated indices add up). */
 export const incSubtensor = (x: TensorLike, idx: readonly IndexArg[], y: TensorLike) => indexUpdate(v(x, 'incSubtensor'), idx, v(y, 'incSubtensor'), 'inc');
+
+/** Running sums and products along an axis; axis null (the default) runs over the flattened array. */
+export const cumsum = (x: TensorLike, axis: Axis = null) => cumulative('sum', v(x, 'cumsum'), axis);
+export const cumprod = (x: TensorLike, axis: Axis = null) => cumulative('prod', v(x, 'cumprod'), axis);
+/** Sorted along axis (default -1; null sorts the flattened array); stable, NaN last. */
+export const sort = (x: TensorLike, axis: Axis = -1) => sortOp('values', v(x, 'sort'), axis);
+/** The int32 indices that sort x along axis (default -1), stable, NaN last. */
+export const argsort = (x: TensorLike, axis: Axis = -1) => sortOp('indices', v(x, 'argsort'), axis);
+
+/** Theano's T.alloc(value, ...shape): value broadcast to the shape; sizes are numbers or int scalars. */
+export const alloc = (value: TensorLike, ...shape: (number | Variable)[]) => allocOp(value, shape);
+/** zeros(shape, dtype = floatX): shape an array of sizes (numbers or int scalars), x.shape, or a number. */
+export const zeros = (shape: ShapeArg, dtype: DTypeName = config.floatX) => allocOp(0, shape, storageDType(dtype, 'zeros'));
+export const ones = (shape: ShapeArg, dtype: DTypeName = config.floatX) => allocOp(1, shape, storageDType(dtype, 'ones'));
+/** Theano's T.fill(model, value): value broadcast to the shape of model, with value's dtype. */
+export const fill = (model: TensorLike, value: TensorLike) => ew('second', [v(model, 'fill'), v(value, 'fill')]);
+/** The n x m identity (m defaults to n) with its diagonal moved by k; sizes may be int scalars. */
+export const eye = (n: number | Variable, m: number | Variable | null = null, k: number | Variable = 0, dtype: DTypeName = config.floatX) =>
+  eyeOp(n, m, k, storageDType(dtype, 'eye'));

@@ -6,8 +6,9 @@ import type { IndexArg } from '../ops/index.js';
 import type { Pattern } from '../ops/dimshuffle.js';
 import * as E from '../ops/elemwise_builders.js';
 import * as B from './basic.js';
+import type { AxisArg } from '../ops/axis.js';
 
-type Axis = number | readonly number[] | null;
+type Axis = AxisArg;
 
 declare module '../graph/variable.js' {
   interface Variable {
@@ -26,6 +27,11 @@ declare module '../graph/variable.js' {
     neq(y: TensorLike): Variable;
     and(y: TensorLike): Variable;
     or(y: TensorLike): Variable;
+    /** Theano's x // y (numpy floor_divide). */
+    intDiv(y: TensorLike): Variable;
+    /** Theano's x % y (numpy remainder: the sign of y). */
+    mod(y: TensorLike): Variable;
+    arctan2(x: TensorLike): Variable;
     not(): Variable;
     neg(): Variable;
     exp(): Variable;
@@ -43,8 +49,35 @@ declare module '../graph/variable.js' {
     floor(): Variable;
     ceil(): Variable;
     round(): Variable;
+    sin(): Variable;
+    cos(): Variable;
+    tan(): Variable;
+    arcsin(): Variable;
+    arccos(): Variable;
+    arctan(): Variable;
+    sinh(): Variable;
+    cosh(): Variable;
+    arcsinh(): Variable;
+    arccosh(): Variable;
+    arctanh(): Variable;
+    log2(): Variable;
+    log10(): Variable;
+    exp2(): Variable;
+    isnan(): Variable;
+    isinf(): Variable;
+    erf(): Variable;
+    erfc(): Variable;
+    erfinv(): Variable;
+    gamma(): Variable;
+    gammaln(): Variable;
+    psi(): Variable;
+    cumsum(axis?: Axis): Variable;
+    cumprod(axis?: Axis): Variable;
+    sort(axis?: Axis): Variable;
+    argsort(axis?: Axis): Variable;
     clip(lo: TensorLike, hi: TensorLike): Variable;
-    astype(dtype: DType): Variable;
+    /** int64 is stored as int32 (see T.lvector). */
+    astype(dtype: DType | 'int64'): Variable;
     sum(axis?: Axis, keepdims?: boolean): Variable;
     mean(axis?: Axis, keepdims?: boolean): Variable;
     prod(axis?: Axis, keepdims?: boolean): Variable;
@@ -54,8 +87,8 @@ declare module '../graph/variable.js' {
     any(axis?: Axis, keepdims?: boolean): Variable;
     var(axis?: Axis, keepdims?: boolean): Variable;
     std(axis?: Axis, keepdims?: boolean): Variable;
-    argmax(axis?: number | null, keepdims?: boolean): Variable;
-    argmin(axis?: number | null, keepdims?: boolean): Variable;
+    argmax(axis?: Axis, keepdims?: boolean): Variable;
+    argmin(axis?: Axis, keepdims?: boolean): Variable;
     dot(y: TensorLike): Variable;
     transpose(...axes: number[]): Variable;
     dimshuffle(...pattern: Pattern): Variable;
@@ -70,11 +103,12 @@ declare module '../graph/variable.js' {
 }
 
 const P = Variable.prototype as unknown as Record<string, unknown>;
-const binary = { add: E.add, sub: E.sub, mul: E.mul, div: E.div, pow: E.pow, maximum: E.maximum, minimum: E.minimum, gt: E.gt, ge: E.ge, lt: E.lt, le: E.le, eq: E.eq, neq: E.neq, and: E.and, or: E.or };
+const binary = { add: E.add, sub: E.sub, mul: E.mul, div: E.div, pow: E.pow, maximum: E.maximum, minimum: E.minimum, gt: E.gt, ge: E.ge, lt: E.lt, le: E.le, eq: E.eq, neq: E.neq, and: E.and, or: E.or, intDiv: E.intDiv, mod: E.mod, arctan2: E.arctan2 };
 for (const [name, f] of Object.entries(binary)) P[name] = function (this: Variable, y: TensorLike) {
   return f(this, y);
 };
-const unary = { not: E.not, neg: E.neg, exp: E.exp, log: E.log, log1p: E.log1p, expm1: E.expm1, sqrt: E.sqrt, sqr: E.sqr, abs: E.abs, sign: E.sign, tanh: E.tanh, sigmoid: E.sigmoid, softplus: E.softplus, relu: E.relu, floor: E.floor, ceil: E.ceil, round: E.round };
+const unary = { not: E.not, neg: E.neg, exp: E.exp, log: E.log, log1p: E.log1p, expm1: E.expm1, sqrt: E.sqrt, sqr: E.sqr, abs: E.abs, sign: E.sign, tanh: E.tanh, sigmoid: E.sigmoid, softplus: E.softplus, relu: E.relu, floor: E.floor, ceil: E.ceil, round: E.round,
+  sin: E.sin, cos: E.cos, tan: E.tan, arcsin: E.arcsin, arccos: E.arccos, arctan: E.arctan, sinh: E.sinh, cosh: E.cosh, arcsinh: E.arcsinh, arccosh: E.arccosh, arctanh: E.arctanh, log2: E.log2, log10: E.log10, exp2: E.exp2, isnan: E.isnan, isinf: E.isinf, erf: E.erf, erfc: E.erfc, erfinv: E.erfinv, gamma: E.gamma, gammaln: E.gammaln, psi: E.psi };
 for (const [name, f] of Object.entries(unary)) P[name] = function (this: Variable) {
   return f(this);
 };
@@ -86,14 +120,26 @@ Object.assign(P, {
   clip(this: Variable, lo: TensorLike, hi: TensorLike) {
     return E.clip(this, lo, hi);
   },
-  astype(this: Variable, dtype: DType) {
-    return dtype === this.dtype ? this : E.cast(this, dtype);
+  astype(this: Variable, dtype: DType | 'int64') {
+    return (dtype === 'int64' ? 'int32' : dtype) === this.dtype ? this : E.cast(this, dtype);
   },
-  argmax(this: Variable, axis?: number | null, keepdims?: boolean) {
+  argmax(this: Variable, axis?: Axis, keepdims?: boolean) {
     return B.argmax(this, axis, keepdims);
   },
-  argmin(this: Variable, axis?: number | null, keepdims?: boolean) {
+  argmin(this: Variable, axis?: Axis, keepdims?: boolean) {
     return B.argmin(this, axis, keepdims);
+  },
+  cumsum(this: Variable, axis?: Axis) {
+    return B.cumsum(this, axis);
+  },
+  cumprod(this: Variable, axis?: Axis) {
+    return B.cumprod(this, axis);
+  },
+  sort(this: Variable, axis?: Axis) {
+    return B.sort(this, axis);
+  },
+  argsort(this: Variable, axis?: Axis) {
+    return B.argsort(this, axis);
   },
   dot(this: Variable, y: TensorLike) {
     return B.dot(this, y);

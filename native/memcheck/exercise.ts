@@ -13,8 +13,8 @@ const labels = (n: number, dt: 'float64' | 'float32') => (rng.randint(0, 2, [n])
 let checked = 0;
 
 function agree(inputs: Variable[], outputs: Variable[], args: unknown[], label: string): void {
-  const a = fn(inputs, outputs, { backend: 'native' })(...args);
-  const b = fn(inputs, outputs, { backend: 'js' })(...args);
+  const a = fn(inputs, outputs, { backend: 'native', onUnusedInput: 'ignore' })(...args);
+  const b = fn(inputs, outputs, { backend: 'js', onUnusedInput: 'ignore' })(...args);
   a.forEach((r, i) => {
     const ref = b[i];
     const tol = r.dtype === 'float32' ? 1e-4 : 1e-9;
@@ -49,6 +49,16 @@ for (const threads of [1, 2]) {
     agree([m, n, v], [T.dot(m, n), T.dot(m.T, m), T.dot(m, v), T.dot(v, n), T.dot(n.T, v), T.dot(v, v), T.outer(v, v)], [g(40, 30), g(30, 20), g(30)], `dot ${dt}`);
     agree([m, n], [m.reshape([-1]), m.T.flatten(), T.concatenate([m, m], 1), T.stack([m, m]), T.arange(0, 5)], [g(3, 4), g(4, 3)], `shape ${dt}`);
     agree([m], [T.nnet.softmax(m), T.nnet.logSoftmax(m)], [g(5, 6)], `softmax ${dt}`);
+    // Special functions, integer division, running sums and products, sort (and its gradient), alloc, eye.
+    const k = T.iscalar('k');
+    const sortCost = m.sort(1).mul(m).sum().add(m.cumprod(0).sum());
+    agree(
+      [m, v, k],
+      [m.sin(), m.arctanh().isnan(), T.arctan2(m, v), m.erf(), m.erfc(), m.abs().gamma(), m.gammaln(), m.psi(), m.mul(0.5).erfinv(), m.intDiv(v), m.mod(v),
+        m.cumsum(1), m.argsort(0), grad(sortCost, m), T.alloc(v, k, v.shape.get(0)), T.alloc(v.dimshuffle(0, 'x'), k, v.shape.get(0), 2), T.eye(k, 4, 1), T.zeros(m.shape)],
+      [g(5, 6), g(6), 3],
+      `tensor ops ${dt}`,
+    );
     // Indexing, and index updates.
     const idx = T.ivector('i');
     agree([m, idx], [m.get(idx), m.get(T.slice(1, 3)), T.incSubtensor(m, [idx], 1), T.setSubtensor(m, [T.slice(0, 2)], 0)], [g(5, 3), array([0, 4, 2], { dtype: 'int32' })], `index ${dt}`);

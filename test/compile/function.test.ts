@@ -15,8 +15,8 @@ describe('outputs', () => {
     const [a, b] = fn([x], [x.add(1), x.sum()])(array([1, 2]));
     expect(vals(a)).toEqual([2, 3]);
     expect(b.item()).toBe(3);
-    expect(fn([x], [])(array([1]))).toEqual([]);
-    expect(fn([x])(array([1]))).toEqual([]);
+    expect(fn([x], [], { onUnusedInput: 'ignore' })(array([1]))).toEqual([]);
+    expect(fn([x], null, { onUnusedInput: 'ignore' })(array([1]))).toEqual([]);
   });
 
   it('returns fresh arrays that later calls do not overwrite, even for an input passed through', () => {

@@ -39,6 +39,16 @@ const cases: Record<string, Case> = {
     args: [array([[0, Math.log(3)], [1000, 0]]), new NDArray(Int32Array.from([1, 1]), [2], 'int32')],
     want: [[Math.log(4 / 3), 1000]],
   },
+  recognize_softmax: {
+    build: () => { const z = T.matrix('z'); return { inputs: [z], outputs: [T.exp(z).div(T.sum(T.exp(z), 1, true))] }; },
+    args: [array([[1000, 0], [0, Math.log(3)]])],
+    want: [[1, 0, 0.25, 0.75]],
+  },
+  neg_out_of_sum: {
+    build: () => { const x = T.vector('x'); return { inputs: [x], outputs: [T.neg(x).mean()] }; },
+    args: [array([1, 2, 6])],
+    want: [[-3]],
+  },
   insert_gemm: {
     build: () => { const a = T.matrix('a'), b = T.matrix('b'), c = T.matrix('c'); return { inputs: [a, b, c], outputs: [c.sub(T.dot(a, b).mul(0.5))] }; },
     fusion: true,

@@ -11,6 +11,7 @@
 
 #include "../cpu.h"
 #include "registry.h"
+#include "special.h"
 #include "vmath.h"
 
 namespace theanode {
@@ -20,7 +21,9 @@ constexpr int64_t B = 256;
 
 enum class Op {
   Add, Sub, Mul, Div, Neg, Pow, Exp, Log, Log1p, Expm1, Sqrt, Sqr, Abs, Sign, Tanh, Sigmoid, Softplus, Relu,
-  Maximum, Minimum, Clip, Switch, Gt, Ge, Lt, Le, Eq, Neq, And, Or, Not, Floor, Ceil, Round, Identity, Second, Cast
+  Maximum, Minimum, Clip, Switch, Gt, Ge, Lt, Le, Eq, Neq, And, Or, Not, Floor, Ceil, Round, Identity, Second, Cast,
+  IntDiv, Mod, Sin, Cos, Tan, Arcsin, Arccos, Arctan, Arctan2, Sinh, Cosh, Arcsinh, Arccosh, Arctanh, Log2, Log10, Exp2,
+  IsNan, IsInf, Erf, Erfc, Erfinv, Gamma, Gammaln, Psi, Trigamma
 };
 
 const std::pair<const char*, Op> scalarOps[] = {
@@ -30,7 +33,12 @@ const std::pair<const char*, Op> scalarOps[] = {
       {"softplus", Op::Softplus}, {"relu", Op::Relu}, {"maximum", Op::Maximum}, {"minimum", Op::Minimum},
       {"clip", Op::Clip}, {"switch", Op::Switch}, {"gt", Op::Gt}, {"ge", Op::Ge}, {"lt", Op::Lt}, {"le", Op::Le},
       {"eq", Op::Eq}, {"neq", Op::Neq}, {"and", Op::And}, {"or", Op::Or}, {"not", Op::Not}, {"floor", Op::Floor},
-      {"ceil", Op::Ceil}, {"round", Op::Round}, {"identity", Op::Identity}, {"second", Op::Second}, {"cast", Op::Cast}};
+      {"ceil", Op::Ceil}, {"round", Op::Round}, {"identity", Op::Identity}, {"second", Op::Second}, {"cast", Op::Cast},
+      {"int_div", Op::IntDiv}, {"mod", Op::Mod}, {"sin", Op::Sin}, {"cos", Op::Cos}, {"tan", Op::Tan}, {"arcsin", Op::Arcsin},
+      {"arccos", Op::Arccos}, {"arctan", Op::Arctan}, {"arctan2", Op::Arctan2}, {"sinh", Op::Sinh}, {"cosh", Op::Cosh},
+      {"arcsinh", Op::Arcsinh}, {"arccosh", Op::Arccosh}, {"arctanh", Op::Arctanh}, {"log2", Op::Log2}, {"log10", Op::Log10},
+      {"exp2", Op::Exp2}, {"isnan", Op::IsNan}, {"isinf", Op::IsInf}, {"erf", Op::Erf}, {"erfc", Op::Erfc}, {"erfinv", Op::Erfinv},
+      {"gamma", Op::Gamma}, {"gammaln", Op::Gammaln}, {"psi", Op::Psi}, {"trigamma", Op::Trigamma}};
 
 Op parseOp(const std::string& s) {
   for (auto& [n, op] : scalarOps)
@@ -153,6 +161,33 @@ __attribute__((always_inline)) inline void stepLoop(Op op, DType dt, double* r, 
       case Op::Round: LOOP(roundHalfEven(a[k])); break;
       case Op::Identity: case Op::Cast: LOOP(a[k]); break;
       case Op::Second: LOOP(b[k]); break;
+      // libm for these (V8's Math functions are within 1 ulp too, so the backends agree to 2 ulp).
+      case Op::IntDiv: LOOP(special::intDiv(a[k], b[k])); break;
+      case Op::Mod: LOOP(special::mod(a[k], b[k])); break;
+      case Op::Sin: LOOP(std::sin(a[k])); break;
+      case Op::Cos: LOOP(std::cos(a[k])); break;
+      case Op::Tan: LOOP(std::tan(a[k])); break;
+      case Op::Arcsin: LOOP(std::asin(a[k])); break;
+      case Op::Arccos: LOOP(std::acos(a[k])); break;
+      case Op::Arctan: LOOP(std::atan(a[k])); break;
+      case Op::Arctan2: LOOP(std::atan2(a[k], b[k])); break;
+      case Op::Sinh: LOOP(std::sinh(a[k])); break;
+      case Op::Cosh: LOOP(std::cosh(a[k])); break;
+      case Op::Arcsinh: LOOP(std::asinh(a[k])); break;
+      case Op::Arccosh: LOOP(std::acosh(a[k])); break;
+      case Op::Arctanh: LOOP(std::atanh(a[k])); break;
+      case Op::Log2: LOOP(std::log2(a[k])); break;
+      case Op::Log10: LOOP(std::log10(a[k])); break;
+      case Op::Exp2: LOOP(std::exp2(a[k])); break;
+      case Op::IsNan: LOOP(static_cast<double>(a[k] != a[k])); break;
+      case Op::IsInf: LOOP(static_cast<double>(std::isinf(a[k]))); break;
+      case Op::Erf: LOOP(special::erf(a[k])); break;
+      case Op::Erfc: LOOP(special::erfc(a[k])); break;
+      case Op::Erfinv: LOOP(special::erfinv(a[k])); break;
+      case Op::Gamma: LOOP(special::gamma(a[k])); break;
+      case Op::Gammaln: LOOP(special::gammaln(a[k])); break;
+      case Op::Psi: LOOP(special::psi(a[k])); break;
+      case Op::Trigamma: LOOP(special::trigamma(a[k])); break;
     }
 #undef LOOP
 }

@@ -25,6 +25,9 @@ static void registerAll() {
     registerRowPass();
     registerGemm();
     registerXent();
+    registerCumulative();
+    registerSort();
+    registerAlloc();
   });
 }
 

@@ -38,6 +38,9 @@ void registerSoftmax();
 void registerRowPass();
 void registerGemm();
 void registerXent();
+void registerCumulative();
+void registerSort();
+void registerAlloc();
 void registerKernel(const std::string& opcode, KernelFactory f);
 
 inline int64_t sizeOf(const std::vector<int64_t>& s) {

@@ -21,6 +21,14 @@ describe('addon tables', () => {
     expect(t.scalarOps.slice().sort()).toEqual(scalarOpNames());
   });
 
+  it('every op family that registers kernels is loaded by lib/ops/all.ts', async () => {
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const dir = new URL('../../../lib/ops/', import.meta.url);
+    const all = readFileSync(new URL('all.ts', dir), 'utf8');
+    const families = readdirSync(dir).filter((f) => f.endsWith('.ts') && readFileSync(new URL(f, dir), 'utf8').includes('registerKernel({'));
+    for (const f of families) expect(all, f).toContain(`'./${f.replace(/\.ts$/, '.js')}'`);
+  });
+
   it('names what a stale or foreign build lacks or adds', () => {
     const fake = (opcodes: string[], scalarOps: string[]) => ({ tables: () => ({ opcodes, scalarOps }) }) as unknown as NativeAddon;
     const ops = registeredOpcodes();
