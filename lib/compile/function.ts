@@ -86,7 +86,7 @@ export function fn(inputs: readonly Variable[], outputs?: Variable | readonly Va
   const fg = new FunctionGraph(inputs, [...outs, ...updatePairs.map((u) => u[1])], givens);
   const optimize = opts.optimize !== false;
   rewriteGraph(fg, { fusion: optimize });
-  const lowered = lower({ fg, inputs: [...inputs], nOutputs: outs.length, updated: updatePairs.map((u) => u[0]) });
+  const lowered = lower({ fg, inputs: [...inputs], nOutputs: outs.length, updated: updatePairs.map((u) => u[0]), where });
   const program = (optimize ? fuseColumnSums(fuseRowPasses(lowered)) : lowered) as LoweredProgram;
   const { backend, reason } = resolveBackend(opts.backend ?? config.backend, where);
 
