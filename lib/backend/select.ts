@@ -18,7 +18,7 @@ export function resolveBackend(requested: BackendName, where: string): { backend
     return { backend: requested };
   }
   if (status.available) return { backend: 'native' };
-  if (!warned) {
+  if (!warned && !status.disabled) {
     warned = true;
     process.emitWarning(`theanode: using the js backend because the native addon cannot be used: ${status.reason}`);
   }

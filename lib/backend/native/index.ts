@@ -7,11 +7,13 @@ export interface NativeStatus {
   available: boolean;
   /** Why the addon could not be used, when it cannot. */
   reason?: string;
+  /** True when the user turned the addon off (THEANODE_NO_NATIVE), so nothing needs a warning. */
+  disabled?: boolean;
 }
 
 export function nativeStatus(): NativeStatus {
   const r = loadAddon();
-  return r.addon ? { available: true } : { available: false, reason: r.reason };
+  return r.addon ? { available: true } : { available: false, reason: r.reason, disabled: r.disabled };
 }
 
 function addon(): NativeAddon {
