@@ -43,7 +43,7 @@ function main(argv) {
   if (process.platform !== 'linux') throw new Error('prebuilds are made on Linux (glibc); elsewhere the install script builds from source');
   const cross = arch !== process.arch;
   if (cross && arch !== 'arm64') throw new Error(`no cross toolchain for ${arch} (only arm64)`);
-  const built = build({ out: `build-prebuild/${arch}`, portable: true, toolchain: cross ? 'native/cmake/aarch64-linux-gnu.cmake' : undefined });
+  const built = build({ out: `build-prebuild/${arch}`, portable: true, toolchain: cross ? 'native/cross/aarch64-linux-gnu.cmake' : undefined });
   const found = problems(inspect(built));
   if (found.length > 0) throw new Error(`${built} would not load on the baseline: ${found.join(', ')}`);
   const dir = join(root, 'prebuilds', `linux-${arch}`);
