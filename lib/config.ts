@@ -16,7 +16,8 @@ function envBackend(): BackendName {
   throw new Error(`THEANODE_BACKEND must be auto, native, js or debug, got ${JSON.stringify(v)}`);
 }
 
-class Config {
+/** The type of {@link config}: library-wide settings, read from the environment at start. */
+export class Config {
   private _floatX: FloatX = envFloatX();
   private _backend: BackendName = envBackend();
 

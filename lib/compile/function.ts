@@ -7,6 +7,7 @@ import { Constant, SharedVariable, Variable } from '../graph/variable.js';
 import { FunctionGraph } from '../graph/fgraph.js';
 import { TensorLike, asVariable } from '../graph/as_variable.js';
 import { NDArray } from '../ndarray/ndarray.js';
+import type { ArrayLike } from '../ndarray/ndarray.js';
 import { allocate, canCastSafely } from '../ndarray/dtype.js';
 import { formatShape, shapesEqual, sizeOf } from '../ndarray/shape.js';
 import { applyElemwise as ew } from '../ops/elemwise.js';
@@ -42,9 +43,9 @@ export interface FnOptions {
 }
 
 export interface CompiledFunction<R> {
-  (...args: unknown[]): R;
+  (...args: ArrayLike[]): R;
   /** Runs the call off the event loop where the backend can (native); calls sharing variables run in call order. */
-  async(...args: unknown[]): Promise<R>;
+  async(...args: ArrayLike[]): Promise<R>;
   readonly backend: ResolvedBackend;
   /** Why the native backend is not used, when it is not. */
   readonly backendReason?: string;

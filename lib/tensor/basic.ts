@@ -11,7 +11,8 @@ import { applyElemwise as ew } from '../ops/elemwise.js';
 import type { DType } from '../ndarray/dtype.js';
 
 const v = (x: TensorLike, where: string) => asVariable(x, where);
-type Axis = number | readonly number[] | null;
+/** An axis, several axes, or `null` for all of them (negative numbers count from the end). */
+export type Axis = number | readonly number[] | null;
 
 export const sum = (x: TensorLike, axis?: Axis, keepdims = false) => reduceOp('sum', v(x, 'sum'), axis, keepdims);
 export const mean = (x: TensorLike, axis?: Axis, keepdims = false) => reduceOp('mean', v(x, 'mean'), axis, keepdims);

@@ -7,7 +7,7 @@ import type { Pattern } from '../ops/dimshuffle.js';
 import * as E from '../ops/elemwise_builders.js';
 import * as B from './basic.js';
 
-type Axis = number | readonly number[] | null;
+import type { Axis } from './basic.js';
 
 declare module '../graph/variable.js' {
   interface Variable {
