@@ -109,15 +109,3 @@ describe('fit, checkpoints and resuming', () => {
     expect(() => training.saveParams(join(dir, 'b.npz'), [shared(1)])).toThrow(/has no name/);
   });
 });
-
-describe('curvesSvg', () => {
-  it('draws one panel per metric with a line per series', () => {
-    const svg = training.curvesSvg([
-      { title: 'loss', series: [{ label: 'train', values: [1, 0.5, 0.25] }] },
-      { title: 'accuracy', series: [{ label: 'train', values: [0.5, 0.7, 0.8] }, { label: 'test', values: [0.4, 0.6, 0.7] }] },
-    ], 'a <model>');
-    expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg" width="840"/);
-    expect(svg.match(/<polyline/g)).toHaveLength(3);
-    expect(svg).toContain('a &lt;model&gt;');
-  });
-});
