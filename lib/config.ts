@@ -1,5 +1,6 @@
 /** Global settings, initialised from THEANODE_FLOATX and THEANODE_BACKEND. */
 export type FloatX = 'float64' | 'float32';
+/** A backend name as `fn`'s `backend` option and `config.backend` take it. */
 export type BackendName = 'auto' | 'native' | 'js' | 'debug';
 
 function envFloatX(): FloatX {
@@ -37,4 +38,8 @@ export class Config {
   }
 }
 
+/**
+ * Library-wide settings: `floatX` (the default float dtype) and `backend`, read from THEANODE_FLOATX and THEANODE_BACKEND at start.
+ * @example config.floatX = 'float32';
+ */
 export const config = new Config();

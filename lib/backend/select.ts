@@ -6,6 +6,7 @@ import { JsExecutor } from './js/executor.js';
 import { createNativeExecutor, nativeStatus } from './native/index.js';
 import { DebugExecutor } from './debug.js';
 
+/** The backend a compiled function runs on (`f.backend`). */
 export type ResolvedBackend = 'js' | 'native' | 'debug';
 
 let warned = false;

@@ -23,9 +23,12 @@ import { ResolvedBackend, createExecutor, resolveBackend } from '../backend/sele
 import type { CallBuffers, Executor } from '../backend/executor.js';
 import { serialize } from './queue.js';
 
+/** Updates for {@link fn}: pairs `[shared, newValue]` or a Map. */
 export type UpdatesLike = readonly (readonly [SharedVariable, TensorLike])[] | Map<SharedVariable, TensorLike>;
+/** Givens for {@link fn}: pairs `[variable, replacement]` or a Map; each replaces the variable in the graph. */
 export type GivensLike = readonly (readonly [Variable, TensorLike])[] | Map<Variable, TensorLike>;
 
+/** Options of {@link fn}. */
 export interface FnOptions {
   updates?: UpdatesLike;
   givens?: GivensLike;
@@ -42,6 +45,7 @@ export interface FnOptions {
   optimize?: boolean;
 }
 
+/** What {@link fn} returns: call it with one argument per input (NDArrays, nested arrays or typed arrays). */
 export interface CompiledFunction<R> {
   (...args: ArrayLike[]): R;
   /** Runs the call off the event loop where the backend can (native); calls sharing variables run in call order. */
@@ -64,7 +68,29 @@ interface Entry {
 
 let anonymous = 0;
 
+/**
+ * Compile a graph into a callable, like `theano.function`: the graph is rewritten (stabilised,
+ * fused, BLAS calls inserted) and lowered to a Program that runs on the native or the js backend.
+ * With one output Variable the call returns an NDArray; with a list, an array of NDArrays.
+ * `opts.updates` are applied atomically after each successful call.
+ * @example
+ * ```ts
+ * const x = T.matrix('x'), y = T.vector('y');
+ * const w = shared(zeros(784), 'w');
+ * const cost = T.nnet.binaryCrossentropy(T.nnet.sigmoid(x.dot(w)), y).mean();
+ * const train = fn([x, y], cost, { updates: [[w, w.sub(grad(cost, w).mul(0.1))]], name: 'train' });
+ * const loss = train(X, Y).item();
+ * ```
+ */
 export function fn(inputs: readonly Variable[], outputs: Variable, opts?: FnOptions): CompiledFunction<NDArray>;
+/**
+ * The same with a list of outputs (or none): the call returns an array of NDArrays.
+ * @example
+ * ```ts
+ * const step = fn([x, y], [prediction, xent], { updates });
+ * const [pred, loss] = step(X, Y);
+ * ```
+ */
 export function fn(inputs: readonly Variable[], outputs?: readonly Variable[] | null, opts?: FnOptions): CompiledFunction<NDArray[]>;
 export function fn(inputs: readonly Variable[], outputs?: Variable | readonly Variable[] | null, opts: FnOptions = {}): CompiledFunction<NDArray | NDArray[]> {
   const name = opts.name ?? `fn${++anonymous}`;

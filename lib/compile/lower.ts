@@ -107,4 +107,5 @@ export function valueBuffers(p: Program): Set<number> {
   return needed;
 }
 
+/** A Program together with the shared variables its shared buffers stand for. */
 export type LoweredProgram = Program & { sharedVariables: SharedVariable[] };

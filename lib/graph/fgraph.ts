@@ -54,6 +54,7 @@ export function cloneGraph(outputs: readonly Variable[], leaves: ReadonlySet<Var
   return { outputs: outputs.map((o) => map.get(o) ?? o), map };
 }
 
+/** The graph a compiled function is made from: a copy of the user's graph from inputs to outputs, which rewrites change in place. */
 export class FunctionGraph {
   readonly inputs: Variable[];
   outputs: Variable[];
@@ -82,10 +83,12 @@ export class FunctionGraph {
     return m;
   }
 
+  /** Whether `v` is one of the graph's outputs. */
   isOutput(v: Variable): boolean {
     return this.outputs.includes(v);
   }
 
+  /** Whether `v` is a leaf: an input, a constant or a shared variable. */
   isLeaf(v: Variable): boolean {
     return this.leaves.has(v) || !v.owner;
   }

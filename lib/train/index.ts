@@ -1,6 +1,9 @@
-/** Training utilities: minibatches, a progress bar, a fit loop, checkpoints, curves. */
+/**
+ * Training utilities: minibatches, a progress bar, a fit loop, checkpoints, curves.
+ * @module
+ */
 export { minibatches, batchCount } from './minibatches.js';
-export type { MinibatchOptions } from './minibatches.js';
+export type { MinibatchOptions, Shuffler } from './minibatches.js';
 export { ProgressBar } from './progress.js';
 export type { ProgressOptions } from './progress.js';
 export { fit } from './fit.js';

@@ -68,6 +68,7 @@ export function createNativeExecutor(program: Program, plan: Plan): Executor {
   return new NativeExecutor(program, plan);
 }
 
+/** What {@link backendInfo} reports. */
 export interface BackendInfo {
   /** The backend `fn` uses by default: 'native' when the addon loads, else 'js'. */
   backend: 'native' | 'js';
@@ -81,7 +82,12 @@ export interface BackendInfo {
   coretypeChosen?: string;
 }
 
-/** What runs compiled functions on this machine. */
+/**
+ * What runs compiled functions on this machine.
+ * @example
+ * const info = backendInfo();
+ * if (info.backend === 'js') console.warn(`theanode runs on js: ${info.reason}`);
+ */
 export function backendInfo(): BackendInfo {
   const r = loadAddon();
   if (!r.addon) return { backend: 'js', reason: r.reason };
@@ -94,6 +100,7 @@ export function backendInfo(): BackendInfo {
  * bands (each a single-threaded OpenBLAS call), and the fused one-pass kernel into row ranges.
  * OpenBLAS's own threading stays off, so its workers never compete with these. The initial
  * count is OPENBLAS_NUM_THREADS, or the number of cores.
+  * @example setBlasThreads(1)  // one thread per process, e.g. under a process pool
  */
 export function setBlasThreads(n: number): void {
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`setBlasThreads: expected a positive integer, got ${n}`);
