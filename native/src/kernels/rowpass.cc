@@ -11,6 +11,7 @@
 #include <cstring>
 #include <map>
 
+#include "../cache.h"
 #include "../pool.h"
 #include "blas.h"
 #include "registry.h"
@@ -27,7 +28,7 @@ constexpr int64_t kMaxAlternatingBlocks = 8;
 // X^T·G, then finds less of it still in the cache.)
 int64_t blockBytes() {
   static const int64_t bytes = [] {
-    const long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+    const long l2 = l2CacheBytes();
     return l2 > 0 ? std::min<int64_t>(512 << 10, std::max<int64_t>(256 << 10, l2 / 2)) : int64_t{512} << 10;
   }();
   return bytes;
