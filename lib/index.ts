@@ -1,4 +1,8 @@
-/** theanode: Theano for Node.js. */
+/**
+ * theanode: Theano for Node.js.
+ * @document ../docs/porting-from-theano.md
+ * @module
+ */
 import * as T from './tensor/index.js';
 import * as printing from './printing.js';
 import * as gradient from './gradient.js';
