@@ -1,6 +1,6 @@
 /**
- * Loads the native addon, or says why it cannot. Looks where node-gyp-build looks: prebuilds/
- * for this platform, then build/Release. Before the addon (and so OpenBLAS) loads, picks
+ * Loads the native addon, or says why it cannot. Looks where node-gyp-build looks: build/Release
+ * (a source build, which wins), then prebuilds/ for this platform. Before the addon (and so OpenBLAS) loads, picks
  * OPENBLAS_CORETYPE from the CPU's flags when the user has not set it: Debian's OpenBLAS 0.3.21
  * misdetects recent Intel CPUs as Prescott and would run its slow SSE3 kernels.
  */
