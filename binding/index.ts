@@ -1,6 +1,6 @@
 /**
- * Loads the native addon, or says why it cannot. Looks where node-gyp-build looks: prebuilds/
- * for this platform, then build/Release. Before the addon (and so OpenBLAS) loads, picks
+ * Loads the native addon, or says why it cannot. Looks where node-gyp-build looks: build/Release
+ * (a source build, which wins), then prebuilds/ for this platform. Before the addon (and so OpenBLAS) loads, picks
  * OPENBLAS_CORETYPE from the CPU's flags when the user has not set it: Debian's OpenBLAS 0.3.21
  * misdetects recent Intel CPUs as Prescott and would run its slow SSE3 kernels.
  */
@@ -29,6 +29,13 @@ export interface LoadResult {
   coretype?: string;
   /** The package directory the addon was looked for in. */
   root: string;
+  /** True when the environment turned the addon off (THEANODE_NO_NATIVE): a choice, not a failure. */
+  disabled?: boolean;
+}
+
+/** Whether THEANODE_NO_NATIVE turns the addon off: only `1` and `true` do, so `0` or `false` keep it. */
+export function nativeDisabledBy(value: string | undefined): boolean {
+  return value !== undefined && /^(1|true)$/i.test(value.trim());
 }
 
 function packageRoot(): string {
@@ -66,12 +73,17 @@ function chooseCoretype(): string | undefined {
   }
 }
 
-export function explainLoadError(message: string): string {
+/**
+ * The load error, with what to do about it. `root` is the package directory, so the advice can
+ * name the build script by its path (inside node_modules, `npm run` scripts are not at hand).
+ */
+export function explainLoadError(message: string, root?: string): string {
   if (/libopenblas/.test(message)) {
     return `${message}\nThe OpenBLAS library is missing: install it (Debian/Ubuntu: apt-get install libopenblas0, or libopenblas-dev to build).`;
   }
   if (/No native build was found/.test(message)) {
-    return `${message}\nBuild the addon with \`npm run build:native\` (needs cmake, a C++17 compiler and libopenblas-dev).`;
+    const script = root ? `node ${join(root, 'native/build.mjs')}` : 'npm run build:native';
+    return `${message}\nNo prebuilt addon fits this platform and none was built at install. Build it with \`${script}\` (needs cmake, a C++17 compiler and OpenBLAS with its headers: Debian/Ubuntu apt-get install cmake g++ libopenblas-dev, macOS brew install cmake openblas).`;
   }
   return message;
 }
@@ -81,8 +93,8 @@ let cached: LoadResult | undefined;
 export function loadAddon(): LoadResult {
   if (cached) return cached;
   const root = packageRoot();
-  if (process.env.THEANODE_NO_NATIVE) {
-    return (cached = { addon: null, reason: 'THEANODE_NO_NATIVE is set', root });
+  if (nativeDisabledBy(process.env.THEANODE_NO_NATIVE)) {
+    return (cached = { addon: null, reason: `turned off by THEANODE_NO_NATIVE=${process.env.THEANODE_NO_NATIVE}`, root, disabled: true });
   }
   const coretype = chooseCoretype();
   const require = createRequire(import.meta.url);
@@ -91,7 +103,7 @@ export function loadAddon(): LoadResult {
     const addon = gypBuild(root);
     cached = { addon, coretype, root };
   } catch (e) {
-    cached = { addon: null, reason: explainLoadError((e as Error).message), coretype, root };
+    cached = { addon: null, reason: explainLoadError((e as Error).message, root), coretype, root };
   }
   return cached;
 }

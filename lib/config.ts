@@ -1,5 +1,6 @@
 /** Global settings, initialised from THEANODE_FLOATX and THEANODE_BACKEND. */
 export type FloatX = 'float64' | 'float32';
+/** A backend name as `fn`'s `backend` option and `config.backend` take it. */
 export type BackendName = 'auto' | 'native' | 'js' | 'debug';
 
 function envFloatX(): FloatX {
@@ -16,7 +17,8 @@ function envBackend(): BackendName {
   throw new Error(`THEANODE_BACKEND must be auto, native, js or debug, got ${JSON.stringify(v)}`);
 }
 
-class Config {
+/** The type of {@link config}: library-wide settings, read from the environment at start. */
+export class Config {
   private _floatX: FloatX = envFloatX();
   private _backend: BackendName = envBackend();
 
@@ -36,4 +38,8 @@ class Config {
   }
 }
 
+/**
+ * Library-wide settings: `floatX` (the default float dtype) and `backend`, read from THEANODE_FLOATX and THEANODE_BACKEND at start.
+ * @example config.floatX = 'float32';
+ */
 export const config = new Config();

@@ -13,6 +13,7 @@ import { applyElemwise as ew } from './ops/elemwise.js';
 import { isFloat } from './ndarray/dtype.js';
 import { stabilizeForGrad } from './rewrite/index.js';
 
+/** Options of {@link grad}. */
 export interface GradOptions {
   /** Variables to treat as constants: no gradient flows through them. */
   considerConstant?: Variable[];
@@ -22,7 +23,22 @@ export interface GradOptions {
   knownGrads?: Map<Variable, Variable> | [Variable, Variable][];
 }
 
+/**
+ * The gradient of a scalar `cost` with respect to `wrt`, as a symbolic graph (reverse mode),
+ * like `theano.grad`. The cost is stabilised before it is differentiated.
+ * @example
+ * ```ts
+ * const gw = grad(cost, w);
+ * ```
+ */
 export function grad(cost: Variable, wrt: Variable, opts?: GradOptions): Variable;
+/**
+ * The gradients with respect to each variable of `wrt`, in order.
+ * @example
+ * ```ts
+ * const [gw, gb] = grad(cost, [w, b]);
+ * ```
+ */
 export function grad(cost: Variable, wrt: readonly Variable[], opts?: GradOptions): Variable[];
 export function grad(cost: Variable, wrt: Variable | readonly Variable[], opts: GradOptions = {}): Variable | Variable[] {
   if (!(cost instanceof Variable)) throw new TypeError('grad: cost must be a Variable');

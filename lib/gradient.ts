@@ -1,4 +1,7 @@
-/** gradient.verifyGrad: compare grad() with central finite differences, like theano.gradient.verify_grad. */
+/**
+ * gradient.verifyGrad: compare grad() with central finite differences, like theano.gradient.verify_grad.
+ * @module
+ */
 import { Variable } from './graph/variable.js';
 import { NDArray, array } from './ndarray/ndarray.js';
 import { tensor } from './tensor/variables.js';
@@ -12,6 +15,7 @@ import { RandomState } from './random/index.js';
 export { Lop, Rop, jacobian, hessian } from './derivatives.js';
 export type { JacobianOptions } from './derivatives.js';
 
+/** Options of {@link verifyGrad}: step size, tolerances and the random projection's seed. */
 export interface VerifyGradOptions {
   /** Finite-difference step; default 1e-7 for float64, 1e-3 for float32. */
   eps?: number;
@@ -26,6 +30,7 @@ export interface VerifyGradOptions {
  * `f` builds a graph from symbolic inputs shaped like `points`; the check projects its output on
  * a random tensor (so every output element counts), then compares the symbolic gradient with
  * central differences at `points`. Throws with the worst element when they disagree.
+  * @example gradient.verifyGrad((x) => T.nnet.softmax(x).max(1).sum(), [new random.RandomState(0).randn(3, 4)]);
  */
 export function verifyGrad(f: (...xs: Variable[]) => Variable, points: readonly NDArray[], opts: VerifyGradOptions = {}): void {
   const pts = points.map((p) => (p instanceof NDArray ? p : array(p as never)));

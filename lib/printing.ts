@@ -1,4 +1,7 @@
-/** printing.debugprint: a graph as indented text; for a compiled function, its rewritten graph and plan. */
+/**
+ * printing.debugprint: a graph as indented text; for a compiled function, its rewritten graph and plan.
+ * @module
+ */
 import { Apply, Constant, SharedVariable, Variable } from './graph/variable.js';
 import type { CompiledFunction } from './compile/function.js';
 import { formatShape } from './ndarray/shape.js';
@@ -34,6 +37,10 @@ function printGraph(outputs: readonly Variable[], lines: string[]): void {
   outputs.forEach((o) => visit(o, 0));
 }
 
+/**
+ * The graph of variables, or of a compiled function (after its rewrites, with its memory plan), as indented text, like Theano's debugprint.
+ * @example console.log(printing.debugprint(train));
+ */
 export function debugprint(target: Variable | readonly Variable[] | CompiledFunction<unknown>): string {
   const lines: string[] = [];
   if (typeof target === 'function') {

@@ -28,6 +28,7 @@ import { DType, canCastSafely, isFloat, assertDType } from './ndarray/dtype.js';
 import { formatShape } from './ndarray/shape.js';
 import { config } from './config.js';
 
+/** Options of {@link shared}. */
 export interface SharedOptions {
   /** Storage dtype; default: see the header (an array's own dtype, floatX for plain JS numbers). int64 is stored as int32. */
   dtype?: DType | 'int64';
@@ -76,6 +77,17 @@ function toArray(value: unknown, dtype: DType | undefined, where: string, borrow
   throw new TypeError(`${where}: expected an NDArray, number or nested array, got ${value === null ? 'null' : typeof value}`);
 }
 
+/**
+ * A shared variable, like `theano.shared`: a value that lives between calls, read and updated in
+ * place by compiled functions. Float data and plain numbers are stored as `config.floatX`; the
+ * value is copied in.
+ * @example
+ * ```ts
+ * const w = shared(zeros(784), 'w');
+ * const b = shared(0, 'b');
+ * const bias = shared(zeros([1, 10]), 'bias', { broadcastable: [true, false] });
+ * ```
+ */
 export function shared(value: NDArray | number | boolean | readonly unknown[], name?: string, opts: SharedOptions = {}): SharedVariable {
   const where = `shared(${name ?? ''})`;
   const dtype = opts.dtype === undefined ? undefined : assertDType(opts.dtype === 'int64' ? 'int32' : opts.dtype, where);

@@ -2,6 +2,7 @@
  * Optimizers as update builders: each returns [sharedVariable, newValue] pairs for fn's
  * `updates`, with its state (velocities, moment estimates, step count) in shared variables.
  * The formulas follow PyTorch's optimizers, so results can be compared step for step.
+ * @module
  */
 import { SharedVariable, Variable } from './graph/variable.js';
 import { grad } from './grad.js';
@@ -10,6 +11,7 @@ import { zeros } from './ndarray/ndarray.js';
 import { applyElemwise as ew } from './ops/elemwise.js';
 import type { TensorLike } from './graph/as_variable.js';
 
+/** Update pairs for `fn`'s `updates` option: each shared variable and its new value. */
 export type UpdatePairs = [SharedVariable, Variable][];
 /** A scalar cost (differentiated here) or the gradients, one per parameter. */
 export type CostOrGrads = Variable | readonly Variable[];
@@ -33,24 +35,32 @@ function decayed(g: Variable, p: SharedVariable, weightDecay: number): Variable 
   return weightDecay ? ew('add', [g, ew('mul', [p, weightDecay])]) : g;
 }
 
+/** Options of {@link sgd}: the learning rate (default 0.01) and weight decay. */
 export interface SgdOptions {
   learningRate?: TensorLike;
   weightDecay?: number;
 }
 
-/** p ← p − lr·g */
+/**
+ * p ← p − lr·g
+ * @example const train = fn([x, y], cost, { updates: updates.sgd(cost, [W, b], { learningRate: 0.1 }) });
+ */
 export function sgd(costOrGrads: CostOrGrads, params: readonly SharedVariable[], opts: SgdOptions = {}): UpdatePairs {
   const lr = opts.learningRate ?? 0.01;
   const gs = gradients(costOrGrads, params, 'updates.sgd');
   return params.map((p, i) => [p, ew('sub', [p, ew('mul', [decayed(gs[i], p, opts.weightDecay ?? 0), lr])])]);
 }
 
+/** Options of {@link momentum}: the momentum coefficient (default 0.9) and Nesterov's variant. */
 export interface MomentumOptions extends SgdOptions {
   momentum?: number;
   nesterov?: boolean;
 }
 
-/** v ← μ·v + g; p ← p − lr·v (or p − lr·(g + μ·v) with Nesterov), as torch.optim.SGD. */
+/**
+ * v ← μ·v + g; p ← p − lr·v (or p − lr·(g + μ·v) with Nesterov), as torch.optim.SGD.
+ * @example const pairs = updates.momentum(cost, [W, b], { learningRate: 0.01, momentum: 0.9, nesterov: true });
+ */
 export function momentum(costOrGrads: CostOrGrads, params: readonly SharedVariable[], opts: MomentumOptions = {}): UpdatePairs {
   const lr = opts.learningRate ?? 0.01;
   const mu = opts.momentum ?? 0.9;
@@ -66,6 +76,7 @@ export function momentum(costOrGrads: CostOrGrads, params: readonly SharedVariab
   return out;
 }
 
+/** Options of {@link adam}: the learning rate and the moment decay rates, as `torch.optim.Adam`. */
 export interface AdamOptions {
   learningRate?: number;
   beta1?: number;
@@ -74,7 +85,10 @@ export interface AdamOptions {
   weightDecay?: number;
 }
 
-/** Adam (Kingma & Ba) with bias correction, as torch.optim.Adam. */
+/**
+ * Adam (Kingma & Ba) with bias correction, as torch.optim.Adam.
+ * @example const train = fn([x, y], cost, { updates: updates.adam(cost, [W, b], { learningRate: 1e-3 }) });
+ */
 export function adam(costOrGrads: CostOrGrads, params: readonly SharedVariable[], opts: AdamOptions = {}): UpdatePairs {
   const lr = opts.learningRate ?? 0.001;
   const b1 = opts.beta1 ?? 0.9;
@@ -100,6 +114,7 @@ export function adam(costOrGrads: CostOrGrads, params: readonly SharedVariable[]
   return out;
 }
 
+/** Options of {@link rmsprop}. */
 export interface RmspropOptions {
   learningRate?: number;
   alpha?: number;
@@ -107,7 +122,10 @@ export interface RmspropOptions {
   weightDecay?: number;
 }
 
-/** v ← α·v + (1−α)·g²; p ← p − lr·g / (√v + ε), as torch.optim.RMSprop. */
+/**
+ * v ← α·v + (1−α)·g²; p ← p − lr·g / (√v + ε), as torch.optim.RMSprop.
+ * @example const pairs = updates.rmsprop(cost, [W, b], { learningRate: 1e-3 });
+ */
 export function rmsprop(costOrGrads: CostOrGrads, params: readonly SharedVariable[], opts: RmspropOptions = {}): UpdatePairs {
   const lr = opts.learningRate ?? 0.01;
   const alpha = opts.alpha ?? 0.99;

@@ -1,17 +1,63 @@
-// Builds the addon with cmake-js (Release, into build/). Uses the Node headers installed with
-// Node (/usr/include/node) when npm does not name a nodedir, so no header download is needed.
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+// Builds the addon with cmake-js (Release). Used by `npm run build:native` (fails loudly), by
+// `npm run build` (--if-possible: without cmake or a BLAS the TypeScript still builds, and this
+// says the addon was skipped), by the install script, and by the prebuild script (--portable).
+// cmake-js is resolved from wherever npm put it (hoisted into the user's node_modules when
+// theanode is a dependency). package.json's `binary.napi_versions` makes cmake-js take the
+// Node-API headers from the node-api-headers package, so no header download is needed.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const require = createRequire(import.meta.url);
 
-export function build() {
-  const env = { ...process.env };
-  const local = join(dirname(dirname(process.execPath)), 'include/node/node_api.h');
-  if (!env.npm_config_nodedir && existsSync(local)) env.npm_config_nodedir = dirname(dirname(dirname(local)));
-  execFileSync(process.execPath, [join(root, 'node_modules/cmake-js/bin/cmake-js'), 'compile', '--out', 'build'], { cwd: root, stdio: 'inherit', env });
+/** The first of `names` that runs with `--version`, or undefined. */
+export function findTool(names) {
+  for (const name of names.filter(Boolean)) {
+    const r = spawnSync(name, ['--version'], { stdio: 'ignore' });
+    if (r.status === 0) return name;
+  }
+  return undefined;
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) build();
+/** What is missing to build from source: [] when cmake and a C++ compiler are there. */
+export function missingTools() {
+  const missing = [];
+  if (!findTool(['cmake'])) missing.push('cmake');
+  if (!findTool([process.env.CXX, 'c++', 'g++', 'clang++'])) missing.push('a C++17 compiler');
+  return missing;
+}
+
+/**
+ * Compile the addon into `out` (relative to the package root). `portable` makes the binary to
+ * ship (see CMakeLists.txt); `toolchain` cross-compiles with that CMake toolchain file.
+ */
+export function build({ out = 'build', portable = false, toolchain, quiet = false } = {}) {
+  const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
+  const addonApi = dirname(require.resolve('node-addon-api/package.json'));
+  const args = [cmakeJs, 'compile', '--directory', root, '--out', join(root, out), `--CDNODE_ADDON_API_DIR=${addonApi}`];
+  if (portable) args.push('--CDTHEANODE_PORTABLE=ON');
+  if (toolchain) args.push(`--CDCMAKE_TOOLCHAIN_FILE=${join(root, toolchain)}`);
+  execFileSync(process.execPath, args, { cwd: root, stdio: quiet ? 'pipe' : 'inherit' });
+  return join(root, out, 'Release/theanode.node');
+}
+
+function main(argv) {
+  const ifPossible = argv.includes('--if-possible');
+  const skipped = (why) => console.log(`theanode: native addon skipped (${why}); the js backend will be used. \`npm run build:native\` builds it once cmake, a C++17 compiler and libopenblas-dev are installed.`);
+  const missing = missingTools();
+  if (missing.length > 0) {
+    if (ifPossible) return skipped(`${missing.join(' and ')} not found`);
+    console.error(`theanode: cannot build the native addon: ${missing.join(' and ')} not found (Debian/Ubuntu: apt-get install cmake g++ libopenblas-dev)`);
+    process.exit(1);
+  }
+  try {
+    console.log(`built ${build()}`);
+  } catch (e) {
+    if (!ifPossible) process.exit(1);
+    skipped(`the build failed: ${e.message.split('\n')[0]}`);
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) main(process.argv.slice(2));

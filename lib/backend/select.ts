@@ -6,6 +6,7 @@ import { JsExecutor } from './js/executor.js';
 import { createNativeExecutor, nativeStatus } from './native/index.js';
 import { DebugExecutor } from './debug.js';
 
+/** The backend a compiled function runs on (`f.backend`). */
 export type ResolvedBackend = 'js' | 'native' | 'debug';
 
 let warned = false;
@@ -18,7 +19,7 @@ export function resolveBackend(requested: BackendName, where: string): { backend
     return { backend: requested };
   }
   if (status.available) return { backend: 'native' };
-  if (!warned) {
+  if (!warned && !status.disabled) {
     warned = true;
     process.emitWarning(`theanode: using the js backend because the native addon cannot be used: ${status.reason}`);
   }

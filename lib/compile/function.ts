@@ -7,6 +7,7 @@ import { Constant, SharedVariable, Variable } from '../graph/variable.js';
 import { FunctionGraph } from '../graph/fgraph.js';
 import { TensorLike, asVariable } from '../graph/as_variable.js';
 import { NDArray } from '../ndarray/ndarray.js';
+import type { ArrayLike } from '../ndarray/ndarray.js';
 import { allocate, canCastSafely } from '../ndarray/dtype.js';
 import { formatShape, shapesEqual, sizeOf } from '../ndarray/shape.js';
 import { applyElemwise as ew } from '../ops/elemwise.js';
@@ -23,9 +24,12 @@ import type { CallBuffers, Executor } from '../backend/executor.js';
 import { serialize } from './queue.js';
 import { UnusedInputMode, checkGivenDType, checkUnusedInputs, entriesOf, keywordArguments } from './fn_args.js';
 
+/** Updates for {@link fn}: pairs `[shared, newValue]` or a Map. */
 export type UpdatesLike = readonly (readonly [SharedVariable, TensorLike])[] | Map<SharedVariable, TensorLike>;
+/** Givens for {@link fn}: pairs `[variable, replacement]` or a Map; each replaces the variable in the graph. */
 export type GivensLike = readonly (readonly [Variable, TensorLike])[] | Map<Variable, TensorLike>;
 
+/** Options of {@link fn}. */
 export interface FnOptions {
   updates?: UpdatesLike;
   givens?: GivensLike;
@@ -44,10 +48,11 @@ export interface FnOptions {
   onUnusedInput?: UnusedInputMode;
 }
 
+/** What {@link fn} returns: call it with one argument per input (NDArrays, nested arrays or typed arrays). */
 export interface CompiledFunction<R> {
-  (...args: unknown[]): R;
+  (...args: ArrayLike[]): R;
   /** Runs the call off the event loop where the backend can (native); calls sharing variables run in call order. */
-  async(...args: unknown[]): Promise<R>;
+  async(...args: ArrayLike[]): Promise<R>;
   readonly backend: ResolvedBackend;
   /** Why the native backend is not used, when it is not. */
   readonly backendReason?: string;
@@ -74,7 +79,29 @@ interface Entry {
 
 let anonymous = 0;
 
+/**
+ * Compile a graph into a callable, like `theano.function`: the graph is rewritten (stabilised,
+ * fused, BLAS calls inserted) and lowered to a Program that runs on the native or the js backend.
+ * With one output Variable the call returns an NDArray; with a list, an array of NDArrays.
+ * `opts.updates` are applied atomically after each successful call.
+ * @example
+ * ```ts
+ * const x = T.matrix('x'), y = T.vector('y');
+ * const w = shared(zeros(784), 'w');
+ * const cost = T.nnet.binaryCrossentropy(T.nnet.sigmoid(x.dot(w)), y).mean();
+ * const train = fn([x, y], cost, { updates: [[w, w.sub(grad(cost, w).mul(0.1))]], name: 'train' });
+ * const loss = train(X, Y).item();
+ * ```
+ */
 export function fn(inputs: readonly Variable[], outputs: Variable, opts?: FnOptions): CompiledFunction<NDArray>;
+/**
+ * The same with a list of outputs (or none): the call returns an array of NDArrays.
+ * @example
+ * ```ts
+ * const step = fn([x, y], [prediction, xent], { updates });
+ * const [pred, loss] = step(X, Y);
+ * ```
+ */
 export function fn(inputs: readonly Variable[], outputs?: readonly Variable[] | null, opts?: FnOptions): CompiledFunction<NDArray[]>;
 export function fn(inputs: readonly Variable[], outputs?: Variable | readonly Variable[] | null, opts: FnOptions = {}): CompiledFunction<NDArray | NDArray[]> {
   const name = opts.name ?? `fn${++anonymous}`;
@@ -97,7 +124,7 @@ export function fn(inputs: readonly Variable[], outputs?: Variable | readonly Va
   const fg = new FunctionGraph(inputs, [...outs, ...updatePairs.map((u) => u[1])], givens);
   const optimize = opts.optimize !== false;
   rewriteGraph(fg, { fusion: optimize });
-  const lowered = lower({ fg, inputs: [...inputs], nOutputs: outs.length, updated: updatePairs.map((u) => u[0]) });
+  const lowered = lower({ fg, inputs: [...inputs], nOutputs: outs.length, updated: updatePairs.map((u) => u[0]), where });
   // After lowering, which names a missing input first (the more useful error).
   checkUnusedInputs(inputs, [...outs, ...updatePairs.map((u) => u[1])], givens, opts.onUnusedInput ?? 'raise', where);
   const program = (optimize ? fuseColumnSums(fuseRowPasses(lowered)) : lowered) as LoweredProgram;

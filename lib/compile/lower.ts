@@ -11,9 +11,11 @@ export interface LowerInput {
   /** How many of fg.outputs are function outputs; the rest are update values, in `updated` order. */
   nOutputs: number;
   updated: SharedVariable[];
+  /** Who compiles, to name in errors (e.g. `fn 'train'`). */
+  where?: string;
 }
 
-export function lower({ fg, inputs, nOutputs, updated }: LowerInput): Program {
+export function lower({ fg, inputs, nOutputs, updated, where = 'fn' }: LowerInput): Program {
   const buffers: BufferSpec[] = [];
   const instructions: Instruction[] = [];
   const constants: Constant['value'][] = [];
@@ -44,7 +46,9 @@ export function lower({ fg, inputs, nOutputs, updated }: LowerInput): Program {
       bufferOf.set(v, id);
       return id;
     }
-    throw new Error(`fn: the graph needs ${nameOf(v)} (${v.type.describe()}), which is not among the inputs; add it to the inputs or give it through givens`);
+    const namesake = v.name === undefined ? -1 : inputs.findIndex((u) => u.name === v.name);
+    const hint = namesake < 0 ? 'add it to the inputs or give it through givens' : `input ${namesake} is a different variable with the same name ${v.name}: build the graph from that input, or pass this variable instead`;
+    throw new Error(`${where}: the graph needs ${nameOf(v)} (${v.type.describe()}), which is not among the inputs; ${hint}`);
   };
 
   for (const node of fg.nodes) {
@@ -104,4 +108,5 @@ export function valueBuffers(p: Program): Set<number> {
   return needed;
 }
 
+/** A Program together with the shared variables its shared buffers stand for. */
 export type LoweredProgram = Program & { sharedVariables: SharedVariable[] };

@@ -18,11 +18,15 @@
 import type { DType } from '../ndarray/dtype.js';
 import type { NDArray } from '../ndarray/ndarray.js';
 
+/** A value of an instruction attribute (JSON-like). */
 export type AttrValue = number | boolean | string | null | AttrValue[] | { [k: string]: AttrValue };
+/** An instruction's attributes, by name. */
 export type Attrs = { [k: string]: AttrValue };
 
+/** Where a buffer's storage comes from: an input, a shared variable, a constant, or the temporaries. */
 export type BufferKind = 'input' | 'shared' | 'const' | 'temp';
 
+/** One numbered buffer of a Program: its dtype, rank and where its storage comes from. */
 export interface BufferSpec {
   dtype: DType;
   kind: BufferKind;
@@ -34,6 +38,7 @@ export interface BufferSpec {
   ndim: number;
 }
 
+/** One kernel call of a Program: an opcode over numbered input and output buffers, with attributes. */
 export interface Instruction {
   opcode: string;
   inputs: number[];
@@ -41,6 +46,7 @@ export interface Instruction {
   attrs: Attrs;
 }
 
+/** The compiled form of a graph that both backends run: a flat list of instructions over numbered buffers. */
 export interface Program {
   buffers: BufferSpec[];
   instructions: Instruction[];
@@ -59,6 +65,7 @@ export interface Program {
   valueShared: number[];
 }
 
+/** The per-shape part of a compiled function: every buffer's shape, views, in-place writes and arena offsets. */
 export interface Plan {
   /** Concrete shape of every buffer. */
   shapes: number[][];

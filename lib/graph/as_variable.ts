@@ -4,6 +4,7 @@ import { Constant, Variable } from './variable.js';
 import type { DType } from '../ndarray/dtype.js';
 import { config } from '../config.js';
 
+/** What ops accept as an argument: a Variable, a number or boolean, an NDArray, or nested arrays (made constants). */
 export type TensorLike = Variable | NDArray | number | boolean | readonly unknown[];
 
 /**

@@ -29,6 +29,7 @@ interface ReadersEntry {
   set: ReaderSet;
 }
 
+/** The graph a compiled function is made from: a copy of the user's graph from inputs to outputs, which rewrites change in place. */
 export class FunctionGraph {
   readonly inputs: readonly Variable[];
   /** The current outputs (replace edits them); read-only for everyone else. */
@@ -113,10 +114,12 @@ export class FunctionGraph {
     return out;
   }
 
+  /** Whether `v` is one of the graph's outputs. */
   isOutput(v: Variable): boolean {
     return this.outputAt.has(v);
   }
 
+  /** Whether `v` is a leaf: an input, a constant or a shared variable. */
   isLeaf(v: Variable): boolean {
     return !v.owner;
   }

@@ -6,6 +6,7 @@
 import type { Apply, Variable } from './variable.js';
 import type { Attrs } from '../compile/program.js';
 
+/** An operation of the graph: its type rule (`makeNode`), gradient, kernel and the opcode it lowers to. */
 export abstract class Op {
   abstract readonly name: string;
 
@@ -21,6 +22,7 @@ export abstract class Op {
     return (this.memoKey ??= this.key());
   }
 
+  /** Check the inputs' types and build the Apply node with typed outputs. */
   abstract makeNode(...inputs: Variable[]): Apply;
 
   /**

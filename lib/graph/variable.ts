@@ -5,6 +5,7 @@ import type { Op } from './op.js';
 
 let nextId = 1;
 
+/** A node of the graph: an Op applied to input variables, giving output variables. */
 export class Apply {
   readonly op: Op;
   inputs: Variable[];
@@ -19,7 +20,14 @@ export class Apply {
   }
 }
 
-/** A symbolic tensor. Fluent methods (x.add(y), x.T, ...) are attached in lib/tensor/fluent.ts. */
+/**
+ * A symbolic tensor. Fluent methods (x.add(y), x.T, ...) are attached in lib/tensor/fluent.ts.
+ * @example
+ * ```ts
+ * const x = T.matrix('x');
+ * const y = x.dot(w).add(b).relu();  // every op is also a method
+ * ```
+ */
 export class Variable {
   readonly id = nextId++;
   readonly type: TensorType;
@@ -46,6 +54,7 @@ export class Variable {
     return this.type.broadcastable;
   }
 
+  /** The name, or a short description, for messages and debugprint. */
   toString(): string {
     if (this.name) return this.name;
     if (this.owner) return `${this.owner.op.name}.${this.index}`;
@@ -73,19 +82,34 @@ function operatorMessage(v: Variable): string {
   );
 }
 
+/**
+ * A variable with a fixed value, made from numbers and NDArrays in expressions.
+ * @example
+ * ```ts
+ * const c = new Constant(array([1, 2]));  // what T.add(x, [1, 2]) makes of [1, 2]
+ * ```
+ */
 export class Constant extends Variable {
   readonly value: NDArray;
   constructor(value: NDArray, name?: string) {
     super(new TensorType(value.dtype, value.shape.map((d) => d === 1)), null, 0, name);
     this.value = value;
   }
+  /** The name, or a short description, for messages and debugprint. */
   override toString(): string {
     if (this.name) return this.name;
     return this.value.size <= 4 ? `Constant{${this.value.toString().replace(/\s+/g, ' ')}}` : `Constant{${this.value.dtype}${JSON.stringify(this.value.shape)}}`;
   }
 }
 
-/** A variable whose value persists between calls of compiled functions. */
+/**
+ * A variable whose value persists between calls of compiled functions.
+ * @example
+ * ```ts
+ * const w = shared(zeros(784), 'w');
+ * w.setValue(w.getValue().astype('float64'));
+ * ```
+ */
 export class SharedVariable extends Variable {
   /** The current value. Compiled functions read and replace `container.value` in place. */
   readonly container: { value: NDArray };

@@ -12,7 +12,10 @@ const TYPES: Record<number, { bytes: number; dtype: 'int32' | 'float32' | 'float
   0x0e: { bytes: 8, dtype: 'float64', read: (v, o) => v.getFloat64(o, false) },
 };
 
-/** Decode IDX bytes (gzip detected by its magic bytes). Unsigned bytes become int32. */
+/**
+ * Decode IDX bytes (gzip detected by its magic bytes). Unsigned bytes become int32.
+ * @example const labels = io.parseIdx(readFileSync('train-labels-idx1-ubyte'));
+ */
 export function parseIdx(input: Uint8Array, where = 'IDX data'): NDArray {
   let buf = input;
   if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
@@ -39,6 +42,10 @@ export function parseIdx(input: Uint8Array, where = 'IDX data'): NDArray {
   return new NDArray(data, shape, type.dtype);
 }
 
+/**
+ * Read an IDX file (MNIST's format; gzipped when it ends in .gz) into an NDArray: bytes become int32, floats stay floats.
+ * @example const images = io.loadIdx('train-images-idx3-ubyte.gz');  // shape (60000, 28, 28)
+ */
 export function loadIdx(path: string): NDArray {
   return parseIdx(readFileOrThrow(path), path);
 }

@@ -1,4 +1,7 @@
-/** io: numpy's .npy/.npz and the MNIST IDX format. */
+/**
+ * io: numpy's .npy/.npz and the MNIST IDX format.
+ * @module
+ */
 export { loadNpy, saveNpy, parseNpy, encodeNpy } from './npy.js';
 export { loadNpz, saveNpz } from './npz.js';
 export type { SaveNpzOptions } from './npz.js';

@@ -106,7 +106,10 @@ const KINDS: Record<string, Kind> = {
   b1: { bytes: 1, dtype: 'bool', read: (v, o) => (v.getUint8(o) ? 1 : 0) },
 };
 
-/** Decode .npy bytes into an NDArray (C order). `where` names the source in errors. */
+/**
+ * Decode .npy bytes into an NDArray (C order). `where` names the source in errors.
+ * @example const a = io.parseNpy(readFileSync('X.npy'));
+ */
 export function parseNpy(buf: Uint8Array, where = '.npy data'): NDArray {
   if (buf.length < 10 || !MAGIC.every((b, i) => buf[i] === b)) throw new Error(`${where}: not a .npy file (bad magic string)`);
   const major = buf[6];
@@ -178,7 +181,10 @@ function fortranToC(src: TypedArray, shape: number[]): TypedArray {
 
 const DESCR: Record<DType, string> = { float64: '<f8', float32: '<f4', int32: '<i4', bool: '|b1' };
 
-/** Encode an NDArray as .npy bytes (little-endian, C order). */
+/**
+ * Encode an NDArray as .npy bytes (little-endian, C order).
+ * @example const bytes = io.encodeNpy(w.getValue());
+ */
 export function encodeNpy(a: NDArray): Uint8Array {
   const shape = a.shape.length === 1 ? `(${a.shape[0]},)` : `(${a.shape.join(', ')})`;
   let dict = `{'descr': '${DESCR[a.dtype]}', 'fortran_order': False, 'shape': ${shape}, }`;
@@ -217,10 +223,18 @@ export function readFileOrThrow(path: string): Uint8Array {
   }
 }
 
+/**
+ * Read a .npy file (numpy's format): float64, float32, int32, bool, and int64 narrowed with a check.
+ * @example const X = io.loadNpy('X.npy');
+ */
 export function loadNpy(path: string): NDArray {
   return parseNpy(readFileOrThrow(path), path);
 }
 
+/**
+ * Write an NDArray as a .npy file, atomically (a temporary file, then a rename).
+ * @example io.saveNpy('w.npy', w.getValue());
+ */
 export function saveNpy(path: string, a: NDArray): void {
   if (!(a instanceof NDArray)) throw new TypeError(`saveNpy(${path}): expected an NDArray`);
   writeFileAtomic(path, [encodeNpy(a)]);

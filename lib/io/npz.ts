@@ -4,7 +4,10 @@ import { encodeNpy, parseNpy, readFileOrThrow } from './npy.js';
 import { readZip, writeZip } from './zip.js';
 import { writeFileAtomic } from './atomic.js';
 
-/** The arrays of an .npz file by name (without the .npy suffix), as np.load(...) gives them. */
+/**
+ * The arrays of an .npz file by name (without the .npy suffix), as np.load(...) gives them.
+ * @example const { W, b } = io.loadNpz('model.npz');
+ */
 export function loadNpz(path: string): Record<string, NDArray> {
   const out: Record<string, NDArray> = {};
   for (const e of readZip(readFileOrThrow(path), path)) {
@@ -14,12 +17,16 @@ export function loadNpz(path: string): Record<string, NDArray> {
   return out;
 }
 
+/** Options of {@link saveNpz}. */
 export interface SaveNpzOptions {
   /** Deflate the entries, as np.savez_compressed. */
   compressed?: boolean;
 }
 
-/** Write named arrays as an .npz that np.load reads; atomic (the old file survives a failure). */
+/**
+ * Write named arrays as an .npz that np.load reads; atomic (the old file survives a failure).
+ * @example io.saveNpz('model.npz', { W: W.getValue(), b: b.getValue() }, { compressed: true });
+ */
 export function saveNpz(path: string, arrays: Record<string, NDArray>, opts: SaveNpzOptions = {}): void {
   const entries = Object.entries(arrays).map(([name, a]) => {
     if (!(a instanceof NDArray)) throw new TypeError(`saveNpz(${path}): ${name} is not an NDArray`);

@@ -3,6 +3,7 @@
 export type DType = 'float64' | 'float32' | 'int32' | 'bool';
 export const DTYPES: readonly DType[] = ['bool', 'int32', 'float32', 'float64'];
 
+/** The storage of an NDArray, by dtype: Float64Array, Float32Array, Int32Array, or Uint8Array for bool. */
 export type TypedArray = Float64Array | Float32Array | Int32Array | Uint8Array;
 type TypedArrayCtor = Float64ArrayConstructor | Float32ArrayConstructor | Int32ArrayConstructor | Uint8ArrayConstructor;
 

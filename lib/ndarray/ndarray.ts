@@ -3,9 +3,20 @@ import { DType, TypedArray, allocate, assertDType, castScalar, dtypeOfStorage, i
 import { Shape, formatShape, sizeOf, stridesOf } from './shape.js';
 import { config } from '../config.js';
 
+/** Nested JS arrays of numbers or booleans, e.g. `[[1, 2], [3, 4]]`. */
 export type Nested = number | boolean | readonly Nested[];
+/** What {@link array} and compiled functions accept as data. */
 export type ArrayLike = NDArray | Nested | TypedArray | BigInt64Array;
 
+/**
+ * A dense, C-ordered n-dimensional array over a typed array: what compiled functions take and return.
+ * @example
+ * ```ts
+ * const a = new NDArray(new Float64Array([1, 2, 3, 4]), [2, 2], 'float64');
+ * a.get(1, 0)  // 3
+ * a.toString() // '[[1. 2.]\n [3. 4.]]'
+ * ```
+ */
 export class NDArray {
   readonly dtype: DType;
   readonly shape: readonly number[];
@@ -67,6 +78,7 @@ export class NDArray {
     return build(0, 0, stridesOf(this.shape));
   }
 
+  /** A copy converted to `dtype` (float to int truncates, as numpy). */
   astype(dtype: DType): NDArray {
     assertDType(dtype, 'NDArray.astype');
     const out = allocate(dtype, this.size);
@@ -75,6 +87,7 @@ export class NDArray {
     return new NDArray(out, this.shape, dtype);
   }
 
+  /** The same data in another shape (a view; one dimension may be -1). */
   reshape(...shape: number[]): NDArray {
     const neg = shape.indexOf(-1);
     const s = [...shape];
@@ -88,10 +101,12 @@ export class NDArray {
     return new NDArray(this.data.slice(), s, this.dtype);
   }
 
+  /** A copy with its own storage. */
   copy(): NDArray {
     return new NDArray(this.data.slice(), this.shape, this.dtype);
   }
 
+  /** numpy-like text, e.g. `[[1. 2.]\n [3. 4.]]`. */
   toString(): string {
     return formatArray(this);
   }
@@ -183,6 +198,7 @@ export function narrowInt64(src: BigInt64Array, where: string): Int32Array {
   return out;
 }
 
+/** Options of {@link array}. */
 export interface ArrayOptions {
   dtype?: DType;
   shape?: Shape;
@@ -191,6 +207,9 @@ export interface ArrayOptions {
 /**
  * Build an NDArray from nested JS arrays, a number, a typed array or another NDArray.
  * Without a dtype: typed arrays keep theirs, booleans give bool, integers int32, other numbers floatX.
+  * @example
+  * array([[1, 2], [3, 4]])              // int32, shape (2, 2)
+  * array([0.5, 1], { dtype: 'float32' })
  */
 export function array(value: ArrayLike, opts: ArrayOptions = {}): NDArray {
   const where = 'array';
@@ -232,6 +251,10 @@ function checkShape(shape: Shape | number, where: string): number[] {
   return s;
 }
 
+/**
+ * An array of `shape` filled with `value` (dtype default `config.floatX`).
+ * @example full([2, 3], 0.5)
+ */
 export function full(shape: Shape | number, value: number, dtype: DType = config.floatX): NDArray {
   const s = checkShape(shape, 'full');
   const data = allocate(dtype, sizeOf(s));
@@ -239,7 +262,15 @@ export function full(shape: Shape | number, value: number, dtype: DType = config
   return new NDArray(data, s, dtype);
 }
 
+/**
+ * An array of zeros (dtype default `config.floatX`).
+ * @example zeros([784, 10], 'float32')
+ */
 export const zeros = (shape: Shape | number, dtype: DType = config.floatX) => full(shape, 0, dtype);
+/**
+ * An array of ones (dtype default `config.floatX`).
+ * @example ones(3)
+ */
 export const ones = (shape: Shape | number, dtype: DType = config.floatX) => full(shape, 1, dtype);
 
 export function isNDArray(v: unknown): v is NDArray {

@@ -28,7 +28,10 @@ export class ARange extends Op {
   }
 }
 
-/** numpy.arange: arange(stop), arange(start, stop), arange(start, stop, step). */
+/**
+ * numpy.arange: arange(stop), arange(start, stop), arange(start, stop, step).
+ * @example T.arange(x.shape.get(0))  // 0, 1, ..., rows - 1
+ */
 export function arange(a: TensorLike, b?: TensorLike, c: TensorLike = 1, dtype?: DType): Variable {
   const [start, stop] = b === undefined ? [0, a] : [a, b];
   const vs = [start, stop, c].map((v, i) => asVariable(v as TensorLike, `arange argument ${i}`));

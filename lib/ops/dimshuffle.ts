@@ -11,6 +11,7 @@ import { formatShape, stridesOf } from '../ndarray/shape.js';
 import type { Attrs } from '../compile/program.js';
 import type { TypedArray } from '../ndarray/dtype.js';
 
+/** A dimshuffle pattern: an input axis number per output axis, or `'x'` for a new broadcastable axis. */
 export type Pattern = (number | 'x')[];
 
 export class DimShuffle extends Op {

@@ -19,15 +19,20 @@ import { sumToInput } from './grad_helpers.js';
 
 export type { Bound, IndexEntry } from './index_plan.js';
 
+/** A slice made by `T.slice`, for indexing. */
 export class SliceSpec {
   constructor(readonly start: number | Variable | null, readonly stop: number | Variable | null, readonly step: number | Variable | null) {}
 }
 
-/** T.slice(start?, stop?, step?) like Python's slice; null or undefined leave a bound open. */
+/**
+ * T.slice(start?, stop?, step?) like Python's slice; null or undefined leave a bound open.
+ * @example x.get(T.slice(1, null), T.slice(null, null, 2))  // x[1:, ::2]
+ */
 export function slice(start?: number | Variable | null, stop?: number | Variable | null, step?: number | Variable | null): SliceSpec {
   return new SliceSpec(start ?? null, stop ?? null, step ?? null);
 }
 
+/** One index of `x.get(...)`: a number, an int Variable, a slice, or an int vector (advanced indexing). */
 export type IndexArg = number | Variable | SliceSpec | NDArray | readonly number[];
 
 function describeSpec(spec: IndexEntry[]): string {

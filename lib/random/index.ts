@@ -1,6 +1,7 @@
 /**
  * random.RandomState: numpy.random.RandomState's streams, value for value (MT19937 with
  * numpy's seeding and legacy algorithms), so data and results compare with numpy and Theano.
+ * @module
  */
 import { MT19937 } from './mt19937.js';
 import { BinomialState, GaussState, boundedMasked, legacyBinomial, legacyGauss, newBinomialState, randomInterval } from './distributions.js';
@@ -8,6 +9,7 @@ import { NDArray } from '../ndarray/ndarray.js';
 import { sizeOf } from '../ndarray/shape.js';
 import { allocate } from '../ndarray/dtype.js';
 
+/** An output shape: a number, a list of numbers, or null/undefined for a single number. */
 export type Size = number | readonly number[] | null | undefined;
 
 function shapeOf(size: Size, where: string): number[] | null {
@@ -17,6 +19,14 @@ function shapeOf(size: Size, where: string): number[] | null {
   return s;
 }
 
+/**
+ * numpy's `RandomState`: the same seed gives the same numbers as numpy, bit for bit.
+ * @example
+ * ```ts
+ * const rng = new random.RandomState(0);
+ * const X = rng.randn(400, 784), y = rng.randint(0, 2, [400]);
+ * ```
+ */
 export class RandomState {
   private bg = new MT19937();
   private gaussState: GaussState = { hasGauss: false, gauss: 0 };
@@ -44,6 +54,7 @@ export class RandomState {
     return { key: this.bg.mt.slice(), pos: this.bg.index, hasGauss: this.gaussState.hasGauss, gauss: this.gaussState.gauss };
   }
 
+  /** Restore a state from `getState()` (or numpy's `get_state()` parts). */
   setState(s: { key: ArrayLike<number>; pos: number; hasGauss?: boolean; gauss?: number }): void {
     if (s.key.length !== 624 || !Number.isInteger(s.pos) || s.pos < 0 || s.pos > 624) throw new RangeError('RandomState.setState: expected 624 key words and a position in [0, 624]');
     this.bg.mt.set(s.key);
@@ -81,7 +92,9 @@ export class RandomState {
     return this.fill(shape.length ? shape : null, 'randn', () => legacyGauss(this.bg, this.gaussState));
   }
 
+  /** One number uniform in [low, high), as numpy's `uniform`. */
   uniform(low?: number, high?: number): number;
+  /** An array of `size` uniform in [low, high). */
   uniform(low: number, high: number, size: number | readonly number[]): NDArray;
   uniform(low = 0, high = 1, size?: Size): number | NDArray {
     const range = high - low;
@@ -89,7 +102,9 @@ export class RandomState {
     return this.fill(size, 'uniform', () => low + range * this.bg.nextDouble());
   }
 
+  /** One number from N(loc, scale²), as numpy's `normal`. */
   normal(loc?: number, scale?: number): number;
+  /** An array of `size` from N(loc, scale²). */
   normal(loc: number, scale: number, size: number | readonly number[]): NDArray;
   normal(loc = 0, scale = 1, size?: Size): number | NDArray {
     if (!(scale >= 0)) throw new RangeError(`normal: scale must be non-negative, got ${scale}`);

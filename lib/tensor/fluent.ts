@@ -12,42 +12,170 @@ type Axis = AxisArg;
 
 declare module '../graph/variable.js' {
   interface Variable {
+    /**
+     * Elementwise `x + y`, with broadcasting ({@link T.add}).
+     * @example x.add(1)
+     */
     add(y: TensorLike): Variable;
+    /**
+     * Elementwise `x - y`, with broadcasting ({@link T.sub}).
+     * @example w.sub(gw.mul(0.1))
+     */
     sub(y: TensorLike): Variable;
+    /**
+     * Elementwise `x * y`, with broadcasting ({@link T.mul}).
+     * @example gw.mul(0.1)
+     */
     mul(y: TensorLike): Variable;
+    /**
+     * Elementwise `x / y`, with broadcasting ({@link T.div}).
+     * @example x.div(255)
+     */
     div(y: TensorLike): Variable;
+    /**
+     * Elementwise `x ** y`, with broadcasting ({@link T.pow}).
+     * @example w.pow(2)
+     */
     pow(y: TensorLike): Variable;
+    /**
+     * Elementwise the larger of `x` and `y`, with broadcasting ({@link T.maximum}).
+     * @example x.maximum(0)
+     */
     maximum(y: TensorLike): Variable;
+    /**
+     * Elementwise the smaller of `x` and `y`, with broadcasting ({@link T.minimum}).
+     * @example x.minimum(1)
+     */
     minimum(y: TensorLike): Variable;
+    /**
+     * Elementwise `x > y` as bool, with broadcasting ({@link T.gt}).
+     * @example p1.gt(0.5)
+     */
     gt(y: TensorLike): Variable;
+    /**
+     * Elementwise `x >= y` as bool, with broadcasting ({@link T.ge}).
+     * @example x.ge(0)
+     */
     ge(y: TensorLike): Variable;
+    /**
+     * Elementwise `x < y` as bool, with broadcasting ({@link T.lt}).
+     * @example x.lt(0)
+     */
     lt(y: TensorLike): Variable;
+    /**
+     * Elementwise `x <= y` as bool, with broadcasting ({@link T.le}).
+     * @example x.le(1)
+     */
     le(y: TensorLike): Variable;
+    /**
+     * Elementwise `x == y` as bool, with broadcasting ({@link T.eq}).
+     * @example prediction.eq(y)
+     */
     eq(y: TensorLike): Variable;
+    /**
+     * Elementwise `x != y` as bool, with broadcasting ({@link T.neq}).
+     * @example prediction.neq(y)
+     */
     neq(y: TensorLike): Variable;
+    /**
+     * Elementwise logical and, with broadcasting ({@link T.and}).
+     * @example x.gt(0).and(x.lt(1))
+     */
     and(y: TensorLike): Variable;
+    /**
+     * Elementwise logical or, with broadcasting ({@link T.or}).
+     * @example x.lt(0).or(x.gt(1))
+     */
     or(y: TensorLike): Variable;
     /** Theano's x // y (numpy floor_divide). */
     intDiv(y: TensorLike): Variable;
     /** Theano's x % y (numpy remainder: the sign of y). */
     mod(y: TensorLike): Variable;
     arctan2(x: TensorLike): Variable;
+    /**
+     * Elementwise logical not, with broadcasting ({@link T.not}).
+     * @example x.gt(0).not()
+     */
     not(): Variable;
+    /**
+     * Elementwise `-x`, with broadcasting ({@link T.neg}).
+     * @example T.dot(x, w).neg()
+     */
     neg(): Variable;
+    /**
+     * Elementwise `e ** x`, with broadcasting ({@link T.exp}).
+     * @example z.exp()
+     */
     exp(): Variable;
+    /**
+     * Elementwise the natural logarithm, with broadcasting ({@link T.log}).
+     * @example p.log()
+     */
     log(): Variable;
+    /**
+     * Elementwise `log(1 + x)`, with broadcasting ({@link T.log1p}).
+     * @example x.log1p()
+     */
     log1p(): Variable;
+    /**
+     * Elementwise `exp(x) - 1`, with broadcasting ({@link T.expm1}).
+     * @example x.expm1()
+     */
     expm1(): Variable;
+    /**
+     * Elementwise the square root, with broadcasting ({@link T.sqrt}).
+     * @example v.sqrt()
+     */
     sqrt(): Variable;
+    /**
+     * Elementwise `x * x`, with broadcasting ({@link T.sqr}).
+     * @example err.sqr().mean()
+     */
     sqr(): Variable;
+    /**
+     * Elementwise the absolute value, with broadcasting ({@link T.abs}).
+     * @example x.abs()
+     */
     abs(): Variable;
+    /**
+     * Elementwise the sign (-1, 0, 1), with broadcasting ({@link T.sign}).
+     * @example x.sign()
+     */
     sign(): Variable;
+    /**
+     * Elementwise the hyperbolic tangent, with broadcasting ({@link T.tanh}).
+     * @example h.tanh()
+     */
     tanh(): Variable;
+    /**
+     * Elementwise the logistic function, with broadcasting ({@link T.sigmoid}).
+     * @example x.dot(w).sigmoid()
+     */
     sigmoid(): Variable;
+    /**
+     * Elementwise `log(1 + exp(x))`, with broadcasting ({@link T.softplus}).
+     * @example z.softplus()
+     */
     softplus(): Variable;
+    /**
+     * Elementwise `max(x, 0)`, with broadcasting ({@link T.relu}).
+     * @example x.dot(W).add(b).relu()
+     */
     relu(): Variable;
+    /**
+     * Elementwise rounding down, with broadcasting ({@link T.floor}).
+     * @example x.floor()
+     */
     floor(): Variable;
+    /**
+     * Elementwise rounding up, with broadcasting ({@link T.ceil}).
+     * @example x.ceil()
+     */
     ceil(): Variable;
+    /**
+     * Elementwise rounding half to even, with broadcasting ({@link T.round}).
+     * @example x.round()
+     */
     round(): Variable;
     sin(): Variable;
     cos(): Variable;
@@ -75,25 +203,97 @@ declare module '../graph/variable.js' {
     cumprod(axis?: Axis): Variable;
     sort(axis?: Axis): Variable;
     argsort(axis?: Axis): Variable;
+    /**
+     * Elementwise `x` limited to [lo, hi], with broadcasting ({@link T.clip}).
+     * @example p.clip(1e-7, 1 - 1e-7)
+     */
     clip(lo: TensorLike, hi: TensorLike): Variable;
     /** int64 is stored as int32 (see T.lvector). */
     astype(dtype: DType | 'int64'): Variable;
+    /**
+     * The sum over `axis` (all axes when omitted); `keepdims` keeps reduced axes with length 1 ({@link T.sum}).
+     * @example x.sum(1, true)
+     */
     sum(axis?: Axis, keepdims?: boolean): Variable;
+    /**
+     * The mean over `axis` (all axes when omitted); `keepdims` keeps reduced axes with length 1 ({@link T.mean}).
+     * @example xent.mean()
+     */
     mean(axis?: Axis, keepdims?: boolean): Variable;
+    /**
+     * The product over `axis` (all axes when omitted); `keepdims` keeps reduced axes with length 1 ({@link T.prod}).
+     * @example x.prod(0)
+     */
     prod(axis?: Axis, keepdims?: boolean): Variable;
+    /**
+     * The largest value over `axis` (all axes when omitted); `keepdims` keeps reduced axes with length 1 ({@link T.max}).
+     * @example z.max(1, true)
+     */
     max(axis?: Axis, keepdims?: boolean): Variable;
+    /**
+     * The smallest value over `axis` (all axes when omitted); `keepdims` keeps reduced axes with length 1 ({@link T.min}).
+     * @example x.min()
+     */
     min(axis?: Axis, keepdims?: boolean): Variable;
+    /**
+     * Whether all are true over `axis` (all axes when omitted); `keepdims` keeps reduced axes with length 1 ({@link T.all}).
+     * @example x.ge(0).all()
+     */
     all(axis?: Axis, keepdims?: boolean): Variable;
+    /**
+     * Whether any is true over `axis` (all axes when omitted); `keepdims` keeps reduced axes with length 1 ({@link T.any}).
+     * @example x.lt(0).any(1)
+     */
     any(axis?: Axis, keepdims?: boolean): Variable;
+    /**
+     * The variance over `axis` (all axes when omitted); `keepdims` keeps reduced axes with length 1 ({@link T.var}).
+     * @example x.var(0)
+     */
     var(axis?: Axis, keepdims?: boolean): Variable;
+    /**
+     * The standard deviation over `axis` (all axes when omitted); `keepdims` keeps reduced axes with length 1 ({@link T.std}).
+     * @example x.std(0)
+     */
     std(axis?: Axis, keepdims?: boolean): Variable;
+    /**
+     * The index of the largest value along `axis`, as int32 ({@link T.argmax}).
+     * @example p.argmax(1)
+     */
     argmax(axis?: Axis, keepdims?: boolean): Variable;
+    /**
+     * The index of the smallest value along `axis`, as int32 ({@link T.argmin}).
+     * @example d.argmin(1)
+     */
     argmin(axis?: Axis, keepdims?: boolean): Variable;
+    /**
+     * The matrix product ({@link T.dot}).
+     * @example x.dot(w)
+     */
     dot(y: TensorLike): Variable;
+    /**
+     * The axes reversed, or in the order given ({@link T.transpose}).
+     * @example x.transpose(1, 0, 2)
+     */
     transpose(...axes: number[]): Variable;
+    /**
+     * Reorder axes and insert broadcastable ones (`'x'`), as Theano's dimshuffle.
+     * @example b.dimshuffle('x', 0)
+     */
     dimshuffle(...pattern: Pattern): Variable;
+    /**
+     * The same elements in a new shape (one entry may be -1).
+     * @example x.reshape([-1, 784])
+     */
     reshape(shape: readonly (number | Variable)[]): Variable;
+    /**
+     * Keep the first `ndim - 1` axes and merge the rest.
+     * @example images.flatten(2)
+     */
     flatten(ndim?: number): Variable;
+    /**
+     * numpy indexing: numbers, int Variables, `T.slice`s, int vectors ({@link T.get}).
+     * @example logp.get(T.arange(n), y)
+     */
     get(...idx: IndexArg[]): Variable;
     /** x.T: the transpose. */
     readonly T: Variable;

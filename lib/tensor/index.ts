@@ -1,4 +1,7 @@
-/** `T`, like theano.tensor. */
+/**
+ * `T`, like theano.tensor.
+ * @module
+ */
 import './fluent.js';
 export * from './variables.js';
 export * from './basic.js';

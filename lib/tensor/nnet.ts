@@ -1,4 +1,7 @@
-/** T.nnet: neural-network helpers, composed from primitives so that rewrites can stabilise and fuse them. */
+/**
+ * T.nnet: neural-network helpers, composed from primitives so that rewrites can stabilise and fuse them.
+ * @module
+ */
 import { TensorLike, asVariable } from '../graph/as_variable.js';
 import { applyElemwise as ew } from '../ops/elemwise.js';
 import { softmax as softmaxOp, logSoftmax as logSoftmaxOp } from '../ops/softmax.js';
@@ -8,13 +11,36 @@ import { arange } from '../ops/arange.js';
 import { shapeOf } from '../ops/reshape.js';
 import { isDiscrete } from '../ndarray/dtype.js';
 
+/**
+ * The logistic function `1 / (1 + exp(-x))`, elementwise.
+ * @example const p = T.nnet.sigmoid(T.dot(x, w).add(b));
+ */
 export const sigmoid = (x: TensorLike) => ew('sigmoid', [x]);
+/**
+ * `log(1 + exp(x))` elementwise, without overflow.
+ * @example T.nnet.softplus(z)
+ */
 export const softplus = (x: TensorLike) => ew('softplus', [x]);
+/**
+ * `max(x, 0)` elementwise.
+ * @example const h = T.nnet.relu(T.dot(x, W).add(b));
+ */
 export const relu = (x: TensorLike) => ew('relu', [x]);
+/**
+ * The softmax of each row of a matrix (of a vector), computed stably.
+ * @example const p = T.nnet.softmax(T.dot(x, W).add(b));
+ */
 export const softmax = (x: TensorLike) => softmaxOp(asVariable(x, 'softmax'));
+/**
+ * The log of the softmax of each row, computed without forming the softmax.
+ * @example const cost = T.nnet.logSoftmax(z).get(T.arange(n), y).mean().neg();
+ */
 export const logSoftmax = (x: TensorLike) => logSoftmaxOp(asVariable(x, 'logSoftmax'));
 
-/** Elementwise -(t log p + (1 - t) log(1 - p)); stable when p is a sigmoid. */
+/**
+ * Elementwise -(t log p + (1 - t) log(1 - p)); stable when p is a sigmoid.
+ * @example const cost = T.nnet.binaryCrossentropy(T.nnet.sigmoid(x.dot(w).add(b)), y).mean();
+ */
 export function binaryCrossentropy(output: TensorLike, target: TensorLike) {
   const p = asVariable(output, 'binaryCrossentropy');
   const t = asVariable(target, 'binaryCrossentropy');
@@ -24,6 +50,7 @@ export function binaryCrossentropy(output: TensorLike, target: TensorLike) {
 /**
  * Cross-entropy of each row of `codingDist` (probabilities, e.g. a softmax) against `trueDist`:
  * integer class labels (a vector) or one distribution per row (a matrix). Stable for softmax input.
+  * @example const cost = T.nnet.categoricalCrossentropy(T.nnet.softmax(x.dot(W).add(b)), labels).mean();
  */
 export function categoricalCrossentropy(codingDist: TensorLike, trueDist: TensorLike) {
   const p = asVariable(codingDist, 'categoricalCrossentropy');

@@ -3,6 +3,7 @@ import type { SharedVariable } from '../graph/variable.js';
 import { saveNpz, loadNpz } from '../io/index.js';
 import type { NDArray } from '../ndarray/ndarray.js';
 
+/** Parameters to save or load: shared variables by name, or a list of named shared variables. */
 export type Params = Record<string, SharedVariable> | readonly SharedVariable[];
 
 function entries(params: Params): [string, SharedVariable][] {
@@ -15,7 +16,10 @@ function entries(params: Params): [string, SharedVariable][] {
   return Object.entries(params as Record<string, SharedVariable>);
 }
 
-/** Write every parameter's value to `path` (atomically: the old file stays whole if this fails). */
+/**
+ * Write every parameter's value to `path` (atomically: the old file stays whole if this fails).
+ * @example training.saveParams('model.npz', { W, b });
+ */
 export function saveParams(path: string, params: Params, extra: Record<string, NDArray> = {}): void {
   const arrays: Record<string, NDArray> = { ...extra };
   const seen = new Set<string>();
@@ -27,7 +31,10 @@ export function saveParams(path: string, params: Params, extra: Record<string, N
   saveNpz(path, arrays);
 }
 
-/** Set every parameter from `path`; all are checked before any is changed. Returns the file's other arrays. */
+/**
+ * Set every parameter from `path`; all are checked before any is changed. Returns the file's other arrays.
+ * @example training.loadParams('model.npz', { W, b });  // sets W and b
+ */
 export function loadParams(path: string, params: Params): Record<string, NDArray> {
   const arrays = loadNpz(path) as Record<string, NDArray>;
   const list = entries(params);

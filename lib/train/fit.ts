@@ -3,6 +3,7 @@ import type { NDArray } from '../ndarray/ndarray.js';
 import { minibatches, batchCount, MinibatchOptions } from './minibatches.js';
 import { ProgressBar } from './progress.js';
 
+/** What {@link fit} records for one epoch. */
 export interface EpochRecord {
   epoch: number;
   /** Mean of the step's loss over the epoch's batches, weighted by batch size. */
@@ -11,6 +12,7 @@ export interface EpochRecord {
   [metric: string]: number;
 }
 
+/** Options of {@link fit}. */
 export interface FitOptions {
   /** One training step on a batch; returns the batch's mean loss (a number or a 0-d NDArray). */
   step: (...batch: NDArray[]) => number | NDArray | NDArray[];
@@ -31,6 +33,14 @@ function lossOf(r: number | NDArray | NDArray[]): number {
   return typeof v === 'number' ? v : v.data[0];
 }
 
+/**
+ * Train for some epochs over shuffled minibatches, with a progress bar, optional evaluation and
+ * checkpoints; returns one record per epoch.
+ * @example
+ * ```ts
+ * const history = training.fit({ step: (xb, yb) => train(xb, yb), data: [X, Y], epochs: 10, batchSize: 128 });
+ * ```
+ */
 export function fit(opts: FitOptions): EpochRecord[] {
   const history: EpochRecord[] = [];
   const n = opts.data[0]?.shape[0] ?? 0;

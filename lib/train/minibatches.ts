@@ -3,10 +3,17 @@ import { NDArray } from '../ndarray/ndarray.js';
 import { allocate, TypedArray } from '../ndarray/dtype.js';
 import { formatShape } from '../ndarray/shape.js';
 
+/** What shuffles the rows: a RandomState, or anything with `permutation(n)`. */
+export interface Shuffler {
+  /** A permutation of 0..n-1. */
+  permutation(n: number): NDArray | unknown;
+}
+
+/** Options of {@link minibatches}. */
 export interface MinibatchOptions {
   batchSize: number;
-  /** A RandomState (anything with permutation(n)) to shuffle the rows each time the iterator runs. */
-  shuffle?: { permutation(n: number): NDArray | unknown } | false;
+  /** A RandomState (anything with `permutation(n)`) to shuffle the rows each time the iterator runs. */
+  shuffle?: Shuffler | false;
   /** Leave out the last, smaller batch. */
   dropLast?: boolean;
   /**
@@ -33,6 +40,10 @@ function takeRows(a: NDArray, order: ArrayLike<number> | null, start: number, en
   return new NDArray(out, shape, a.dtype);
 }
 
+/**
+ * Yield the rows of several arrays in batches, together, in order or shuffled by a RandomState (numpy's permutation order).
+ * @example for (const [xb, yb] of training.minibatches([X, Y], { batchSize: 128, shuffle: new random.RandomState(0) })) train(xb, yb);
+ */
 export function* minibatches(arrays: readonly NDArray[], opts: MinibatchOptions): Generator<NDArray[]> {
   const { batchSize } = opts;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`minibatches: batchSize must be a positive integer, got ${batchSize}`);
@@ -56,7 +67,10 @@ export function* minibatches(arrays: readonly NDArray[], opts: MinibatchOptions)
   }
 }
 
-/** How many batches minibatches() yields. */
+/**
+ * How many batches minibatches() yields.
+ * @example training.batchCount(60000, 128)  // 469
+ */
 export function batchCount(n: number, batchSize: number, dropLast = false): number {
   return dropLast ? Math.floor(n / batchSize) : Math.ceil(n / batchSize);
 }

@@ -173,6 +173,13 @@ describe('inputs are checked', () => {
     expect(() => fn([shared(1)], x)).toThrow(/is a shared variable/);
     expect(() => fn([x], T.vector('z'))).toThrow(/needs z .* not among the inputs/);
   });
+  it('names the function, and a re-created variable that shares an input\'s name', () => {
+    const a = T.vector('a');
+    expect(() => fn([a], T.vector('zz'), { name: 'score' })).toThrow(/^fn 'score': the graph needs zz \(.*\), which is not among the inputs; add it to the inputs/);
+    expect(() => fn([a], T.vector('a').mul(2), { name: 'twice' })).toThrow(
+      "fn 'twice': the graph needs a (float64[?]), which is not among the inputs; input 0 is a different variable with the same name a: build the graph from that input, or pass this variable instead",
+    );
+  });
 });
 
 describe('plans', () => {

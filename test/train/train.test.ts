@@ -49,7 +49,7 @@ describe('ProgressBar', () => {
     bar.tick(2, { loss: 0.5 });
     bar.tick(2, { loss: 0.25 });
     bar.finish();
-    expect(text).toMatch(/epoch 1 \[#{24}\] 4\/4 loss 0\.2500 [\d.]+ batch\/s eta 0s/);
+    expect(text).toMatch(/epoch 1 \[#{30}\] 4\/4 loss 0\.2500 [\d.]+ batch\/s eta 0s/);
     let quiet = '';
     const pipe = new Writable({ write: (c, _e, cb) => ((quiet += c.toString()), cb()) });
     const silent = new training.ProgressBar({ total: 2, stream: pipe });
@@ -57,6 +57,29 @@ describe('ProgressBar', () => {
     silent.finish();
     expect(quiet).toBe('');
     expect(silent.line(4)).toMatch(/^\[####\] 2\/2/);
+  });
+
+  it('fits the terminal width and redraws in place, also when the terminal is resized', () => {
+    const writes: { text: string; columns: number }[] = [];
+    const stream = Object.assign(new Writable({ write: (c, _e, cb) => (writes.push({ text: c.toString(), columns: stream.columns }), cb()) }), { isTTY: true, columns: 50 });
+    const bar = new training.ProgressBar({ total: 3, label: 'epoch 12', stream, unit: 'batch' });
+    const visible = (w: string) => w.replace(/^\r/, '').replace(/\x1b\[K\n?$/, '');
+    bar.tick(1, { loss: 0.5, acc: 0.75 });
+    stream.columns = 30;
+    bar.tick(2, { loss: 0.25 });
+    stream.columns = 120;
+    bar.finish();
+    expect(writes.map((w) => w.columns)).toEqual([50, 30, 120]);
+    expect(writes.every((w) => w.text.startsWith('\r') && /\x1b\[K\n?$/.test(w.text))).toBe(true);
+    expect(writes.map((w) => w.text.endsWith('\n'))).toEqual([false, false, true]);
+    const bad = writes.findIndex((w) => visible(w.text).length > w.columns - 1);
+    expect(bad, `draw ${bad}: ${JSON.stringify(writes[bad])}`).toBe(-1);
+    // 50 columns: a shorter bar and no rate; 30: no bar, and only the first metric; 120: the widest bar.
+    expect(visible(writes[0].text)).toMatch(/^epoch 12 \[#{2,}\.+\] 1\/3 loss 0\.5000 acc 0\.7500$/);
+    expect(visible(writes[1].text)).toBe('epoch 12 3/3 loss 0.2500');
+    expect(visible(writes[2].text)).toMatch(/^epoch 12 \[#{30}\] 3\/3 /);
+    expect(bar.fitted(13)).toBe('epoch 12 3/3');
+    expect(bar.fitted(6)).toBe('epoch');
   });
 });
 
@@ -107,17 +130,5 @@ describe('fit, checkpoints and resuming', () => {
     expect(Array.from(w.getValue().data)).toEqual([1, 2]);
     expect(() => training.loadParams(join(dir, 'a.npz'), { w, u: v })).toThrow(/has no array named u/);
     expect(() => training.saveParams(join(dir, 'b.npz'), [shared(1)])).toThrow(/has no name/);
-  });
-});
-
-describe('curvesSvg', () => {
-  it('draws one panel per metric with a line per series', () => {
-    const svg = training.curvesSvg([
-      { title: 'loss', series: [{ label: 'train', values: [1, 0.5, 0.25] }] },
-      { title: 'accuracy', series: [{ label: 'train', values: [0.5, 0.7, 0.8] }, { label: 'test', values: [0.4, 0.6, 0.7] }] },
-    ], 'a <model>');
-    expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg" width="840"/);
-    expect(svg.match(/<polyline/g)).toHaveLength(3);
-    expect(svg).toContain('a &lt;model&gt;');
   });
 });

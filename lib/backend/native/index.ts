@@ -8,6 +8,8 @@ export interface NativeStatus {
   available: boolean;
   /** Why the addon could not be used, when it cannot. */
   reason?: string;
+  /** True when the user turned the addon off (THEANODE_NO_NATIVE), so nothing needs a warning. */
+  disabled?: boolean;
 }
 
 let status: NativeStatus | undefined;
@@ -16,7 +18,7 @@ let status: NativeStatus | undefined;
 export function nativeStatus(): NativeStatus {
   if (status) return status;
   const r = loadAddon();
-  if (!r.addon) return (status = { available: false, reason: r.reason });
+  if (!r.addon) return (status = { available: false, reason: r.reason, disabled: r.disabled });
   const mismatch = tableMismatch(r.addon);
   return (status = mismatch ? { available: false, reason: `the native addon in ${r.root} does not match this version of theanode: ${mismatch}; rebuild it with \`npm run build:native\`` } : { available: true });
 }
@@ -78,6 +80,7 @@ export function createNativeExecutor(program: Program, plan: Plan): Executor {
   return new NativeExecutor(program, plan);
 }
 
+/** What {@link backendInfo} reports. */
 export interface BackendInfo {
   /** The backend `fn` uses by default: 'native' when the addon loads, else 'js'. */
   backend: 'native' | 'js';
@@ -91,7 +94,12 @@ export interface BackendInfo {
   coretypeChosen?: string;
 }
 
-/** What runs compiled functions on this machine. */
+/**
+ * What runs compiled functions on this machine.
+ * @example
+ * const info = backendInfo();
+ * if (info.backend === 'js') console.warn(`theanode runs on js: ${info.reason}`);
+ */
 export function backendInfo(): BackendInfo {
   const r = loadAddon();
   const s = nativeStatus();
@@ -105,6 +113,7 @@ export function backendInfo(): BackendInfo {
  * bands (each a single-threaded OpenBLAS call), and the fused one-pass kernel into row ranges.
  * OpenBLAS's own threading stays off, so its workers never compete with these. The initial
  * count is OPENBLAS_NUM_THREADS, or the number of cores.
+  * @example setBlasThreads(1)  // one thread per process, e.g. under a process pool
  */
 export function setBlasThreads(n: number): void {
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`setBlasThreads: expected a positive integer, got ${n}`);
