@@ -1,0 +1,69 @@
+/**
+ * Running a driver script in child processes, so that a native crash or a hang is a test
+ * failure with its seed rather than a dead test runner. The driver (TypeScript, importing
+ * lib/ directly) is bundled once with esbuild, which vite already brings, into a directory
+ * under node_modules/.cache so that the addon is found from the package root as usual.
+ */
+import { build } from 'esbuild';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+const root = resolve(__dirname, '../..');
+
+/** Bundle `entry` (a path relative to the repository root) into a runnable .mjs file. */
+export async function bundleDriver(entry: string): Promise<string> {
+  const base = join(root, 'node_modules/.cache');
+  mkdirSync(base, { recursive: true });
+  const dir = mkdtempSync(join(base, 'theanode-driver-'));
+  const outfile = join(dir, 'driver.mjs');
+  await build({
+    entryPoints: [join(root, entry)],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'error',
+    // Bundled CommonJS helpers need `require` in an ES module.
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  });
+  return outfile;
+}
+
+export interface ChildResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
+/** Run `node script ...args`, killing it after `timeoutMs`; never rejects. */
+export function runChild(script: string, args: string[], opts: { timeoutMs: number; env?: NodeJS.ProcessEnv; maxOldSpaceMb?: number }): Promise<ChildResult> {
+  return new Promise((done) => {
+    const nodeArgs = opts.maxOldSpaceMb ? [`--max-old-space-size=${opts.maxOldSpaceMb}`] : [];
+    const child = spawn(process.execPath, [...nodeArgs, script, ...args], { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, opts.timeoutMs);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      done({ code, signal, stdout, stderr, timedOut });
+    });
+  });
+}
+
+/** A one-line account of a child that did not end well, for the assertion message. */
+export function describeChild(r: ChildResult, what: string): string {
+  const how = r.timedOut ? 'timed out' : r.signal ? `was killed by ${r.signal}` : `exited with code ${r.code}`;
+  const tail = (r.stderr + r.stdout).trim().split('\n').slice(-15).join('\n');
+  return `${what} ${how}\n${tail}`;
+}
