@@ -20,7 +20,7 @@ import { convertInput, describeInput } from './inputs.js';
 import { config, BackendName } from '../config.js';
 import { ResolvedBackend, createExecutor, resolveBackend } from '../backend/select.js';
 import type { CallBuffers, Executor } from '../backend/executor.js';
-import { serialize } from './queue.js';
+import { assertNoPendingCalls, serialize } from './queue.js';
 
 export type UpdatesLike = readonly (readonly [SharedVariable, TensorLike])[] | Map<SharedVariable, TensorLike>;
 export type GivensLike = readonly (readonly [Variable, TensorLike])[] | Map<Variable, TensorLike>;
@@ -106,13 +106,19 @@ export function fn(inputs: readonly Variable[], outputs?: Variable | readonly Va
     return args.map((a, i) => convertInput(`${where}, ${describeInput(inputs[i], i)}`, inputs[i], a, opts.allowInputDowncast));
   };
 
-  /** Pick the plan and allocate the results; nothing is written to shared storage here. */
-  const begin = (conv: ReturnType<typeof prepare>) => {
+  /**
+   * Pick the plan and allocate the results; nothing is written to shared storage here. With
+   * `privateUpdates` (a call running off the event loop), updated variables are computed in
+   * copies of their storage that finish() publishes: getValue() meanwhile reads the old value
+   * whole, never a half-written one.
+   */
+  const begin = (conv: ReturnType<typeof prepare>, privateUpdates = false) => {
     const values = sharedVars.map((s) => s.container.value);
     const inShapes = conv.map((c) => c.shape);
     const inData = conv.map((c) => c.data);
     const shShapes = values.map((v) => v.shape as number[]);
     const shData = values.map((v) => v.data);
+    if (privateUpdates) for (const u of program.updates) if (shData[u.shared] === values[u.shared].data) shData[u.shared] = shData[u.shared].slice();
     // Training loops call with the same shapes every time: compare them before building a key.
     const repeat = last !== null && !byValue && sameShapes(inShapes, last.inShapes) && sameShapes(shShapes, last.shShapes);
     const key = repeat ? '' : signatureOf(program, inShapes, shShapes, inData, shData);
@@ -136,7 +142,7 @@ export function fn(inputs: readonly Variable[], outputs?: Variable | readonly Va
       const s = sharedVars[u.shared];
       const shape = plan.shapes[u.buffer];
       const cur = s.container.value;
-      if (shapesEqual(cur.shape, shape)) return cur.data;
+      if (shapesEqual(cur.shape, shape)) return shData[u.shared];
       s.broadcastable.forEach((b, ax) => {
         if (b && shape[ax] !== 1) throw new Error(`${where}: the update of shared variable ${s.name ?? ''} has shape ${formatShape(shape)}, but its axis ${ax} is broadcastable (length 1)`);
       });
@@ -155,8 +161,9 @@ export function fn(inputs: readonly Variable[], outputs?: Variable | readonly Va
     return single ? outArrays[0] : outArrays;
   };
 
-  const execute = (conv: ReturnType<typeof prepare>): NDArray | NDArray[] => {
-    const b = begin(conv);
+  const execute = (conv: ReturnType<typeof prepare>): NDArray | NDArray[] => runNow(begin(conv));
+
+  const runNow = (b: ReturnType<typeof begin>): NDArray | NDArray[] => {
     try {
       b.entry.executor.run(b.call);
     } catch (e) {
@@ -166,9 +173,9 @@ export function fn(inputs: readonly Variable[], outputs?: Variable | readonly Va
   };
 
   const executeAsync = async (conv: ReturnType<typeof prepare>): Promise<NDArray | NDArray[]> => {
-    const b = begin(conv);
+    const b = begin(conv, backend === 'native');
     const ex = b.entry.executor;
-    if (!ex.runAsync) return execute(conv);
+    if (!ex.runAsync) return runNow(b);
     try {
       await ex.runAsync(b.call);
     } catch (e) {
@@ -177,7 +184,12 @@ export function fn(inputs: readonly Variable[], outputs?: Variable | readonly Va
     return finish(b);
   };
 
-  const f = ((...args: unknown[]) => execute(prepare(args))) as CompiledFunction<NDArray | NDArray[]>;
+  // A synchronous call cannot wait for async calls queued on its shared variables, and running
+  // before them would reorder the updates: it is refused with an Error instead.
+  const f = ((...args: unknown[]) => {
+    assertNoPendingCalls(sharedVars, where);
+    return execute(prepare(args));
+  }) as CompiledFunction<NDArray | NDArray[]>;
   const props: PropertyDescriptorMap = {
     backend: { value: backend, enumerable: true },
     backendReason: { value: reason, enumerable: true },

@@ -76,18 +76,21 @@ export class SharedVariable extends Variable {
     return this.container.value.copy();
   }
 
-  /** Replace the value; it must fit the variable's type (dtype castable, ndim and broadcastable axes). */
+  /**
+   * Replace the value; it must fit the variable's type (the casting rules of fn inputs, ndim,
+   * broadcastable axes). Ordered with async calls in flight that use the variable (lib/shared.ts).
+   */
   setValue(v: NDArray | number | readonly unknown[]): void {
-    this.container.value = coerceSharedValue(this, v);
+    assignSharedValue(this, v);
   }
 }
 
-/** Installed by lib/shared.ts so that setValue uses the same conversion rules as shared(). */
-export let coerceSharedValue: (s: SharedVariable, v: unknown) => NDArray = () => {
+/** Installed by lib/shared.ts, which owns the conversion rules and the ordering with calls. */
+export let assignSharedValue: (s: SharedVariable, v: unknown) => void = () => {
   throw new Error('theanode is not initialised');
 };
-export function setSharedCoercion(f: (s: SharedVariable, v: unknown) => NDArray): void {
-  coerceSharedValue = f;
+export function setSharedAssignment(f: (s: SharedVariable, v: unknown) => void): void {
+  assignSharedValue = f;
 }
 
 export function isConstant(v: Variable): v is Constant {
