@@ -47,7 +47,7 @@ export function typedToStorage(src: ArrayBufferView, where: string): { data: Typ
   if (src instanceof Float64Array) return { data: src, dtype: 'float64' };
   if (src instanceof Float32Array) return { data: src, dtype: 'float32' };
   if (src instanceof Int32Array) return { data: src, dtype: 'int32' };
-  if (src instanceof Int8Array || src instanceof Int16Array || src instanceof Uint8Array || src instanceof Uint16Array) {
+  if (src instanceof Int8Array || src instanceof Int16Array || src instanceof Uint8Array || src instanceof Uint8ClampedArray || src instanceof Uint16Array) {
     return { data: Int32Array.from(src), dtype: 'int32' };
   }
   if (src instanceof Uint32Array) {
