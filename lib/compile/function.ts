@@ -130,14 +130,24 @@ export function fn(inputs: readonly Variable[], outputs?: Variable | readonly Va
       } catch (e) {
         throw withContext(e, where);
       }
-      entry = { plan, executor: createExecutor(backend, program, plan) };
+      try {
+        entry = { plan, executor: createExecutor(backend, program, plan) };
+      } catch (e) {
+        throw withContext(e, `${where}: cannot set up the plan (temporaries ${plan.tempBytes} bytes)`);
+      }
       if (plans.size >= maxPlans) plans.delete(plans.keys().next().value!);
       plans.set(key, entry);
     }
     const { plan } = entry;
     lastPlan = plan;
     last = { inShapes, shShapes, entry };
-    const outArrays = program.outputs.map((b) => new NDArray(allocate(program.buffers[b].dtype, sizeOf(plan.shapes[b])), plan.shapes[b], program.buffers[b].dtype));
+    const outArrays = program.outputs.map((b, i) => {
+      try {
+        return new NDArray(allocate(program.buffers[b].dtype, sizeOf(plan.shapes[b])), plan.shapes[b], program.buffers[b].dtype);
+      } catch (e) {
+        throw withContext(e, `${where}: cannot allocate output ${i} of shape ${formatShape(plan.shapes[b])}`);
+      }
+    });
     const targets = program.updates.map((u) => {
       const s = sharedVars[u.shared];
       const shape = plan.shapes[u.buffer];

@@ -5,7 +5,7 @@
  */
 import type { DType, TypedArray } from '../ndarray/dtype.js';
 import { allocate, bytesPer } from '../ndarray/dtype.js';
-import { sizeOf } from '../ndarray/shape.js';
+import { formatShape, sizeOf } from '../ndarray/shape.js';
 import { kernelFor } from '../ops/kernel.js';
 import { Plan, Program } from './program.js';
 import { valueBuffers } from './lower.js';
@@ -56,6 +56,7 @@ export function makePlan(p: Program, args: PlanInputs): Plan {
     const types = { inputs: ins.inputs.map((b) => p.buffers[b].dtype), outputs: ins.outputs.map((b) => p.buffers[b].dtype) };
     const inValues = ins.inputs.map((b) => values[b]);
     const outShapes = spec.inferShape(ins.attrs, inShapes, inValues, types);
+    outShapes.forEach((s) => checkComputedShape(s, k, ins.opcode));
     ins.outputs.forEach((b, i) => (shapes[b] = outShapes[i]));
     if (spec.view?.(ins.attrs, inShapes, outShapes)) {
       alias[ins.outputs[0]] = root(ins.inputs[0]);
@@ -212,4 +213,16 @@ export function signatureOf(p: Program, inputShapes: readonly (readonly number[]
   for (const i of p.valueInputs) key += `|i${i}=` + Array.from(inputData[i]).join(',');
   for (const i of p.valueShared) key += `|s${i}=` + Array.from(sharedData[i]).join(',');
   return key;
+}
+
+/** Most elements of one array: V8's typed-array limit, so a larger shape fails here, by name. */
+const MAX_ELEMENTS = 2 ** 32 - 1;
+
+/** Shapes computed from values (arange of NaN, a huge stop) are refused before any allocation. */
+function checkComputedShape(shape: readonly number[], k: number, opcode: string): void {
+  if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    throw new RangeError(`instruction ${k} (${opcode}): computed shape ${formatShape(shape)} is not a valid array shape`);
+  }
+  const n = sizeOf(shape);
+  if (n > MAX_ELEMENTS) throw new RangeError(`instruction ${k} (${opcode}): computed shape ${formatShape(shape)} has ${n} elements, more than an array can hold (${MAX_ELEMENTS})`);
 }
