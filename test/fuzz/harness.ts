@@ -67,3 +67,44 @@ export function describeChild(r: ChildResult, what: string): string {
   const tail = (r.stderr + r.stdout).trim().split('\n').slice(-15).join('\n');
   return `${what} ${how}\n${tail}`;
 }
+
+export interface FamilyResult {
+  /** The drivers' summary lines, one per chunk. */
+  summaries: Record<string, number | boolean>[];
+  /** Failure lines (JSON, each with its seed) and crashes (with the seed that was running). */
+  problems: string[];
+}
+
+/**
+ * Run `cases` seeds from `first` through the driver in chunks, two children at a time. A child
+ * that crashes, hangs or ends without its summary is a problem naming the seed it was on.
+ */
+export async function runFamily(driver: string, opts: { first: number; cases: number; chunk: number; args?: string[]; timeoutMs: number; env?: NodeJS.ProcessEnv }): Promise<FamilyResult> {
+  const chunks: [number, number][] = [];
+  for (let s = opts.first; s < opts.first + opts.cases; s += opts.chunk) chunks.push([s, Math.min(opts.chunk, opts.first + opts.cases - s)]);
+  const result: FamilyResult = { summaries: [], problems: [] };
+  const runOne = async ([from, n]: [number, number]) => {
+    const r = await runChild(driver, [String(from), String(n), ...(opts.args ?? [])], { timeoutMs: opts.timeoutMs, env: opts.env });
+    const lines = r.stdout.split('\n');
+    for (const l of lines) if (l.startsWith('failure ')) result.problems.push(l.slice(8));
+    const summary = lines.find((l) => l.startsWith('summary '));
+    if (summary) result.summaries.push(JSON.parse(summary.slice(8)));
+    if (r.code !== 0 || !summary) {
+      const last = lines.filter((l) => l.startsWith('start ')).pop()?.slice(6) ?? String(from);
+      result.problems.push(describeChild(r, `seeds ${from}..${from + n - 1}: the child running seed ${last}`));
+    }
+  };
+  const queue = [...chunks];
+  const worker = async () => {
+    for (let c = queue.shift(); c; c = queue.shift()) await runOne(c);
+  };
+  await Promise.all([worker(), worker()]);
+  return result;
+}
+
+/** The summaries' numeric fields added up. */
+export function totals(summaries: Record<string, number | boolean>[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const s of summaries) for (const [k, v] of Object.entries(s)) if (typeof v === 'number') out[k] = k === 'maxRssMb' ? Math.max(out[k] ?? 0, v) : (out[k] ?? 0) + v;
+  return out;
+}
