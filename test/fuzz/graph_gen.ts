@@ -69,7 +69,9 @@ export class GraphGen {
     const kinds: [number, string][] = [[4, 'unary'], [5, 'binary'], [2, 'reduce'], [1, 'switch'], [1, 'clip'], [1, 'transpose'], [1, 'reshape'], [1, 'index']];
     if (shape.length <= 2) kinds.push([2, 'dot']);
     if (shape.length >= 1 && shape.length <= 2) kinds.push([1, 'softmax']);
-    if (shape.length >= 1) kinds.push([1, 'concat'], [1, 'slice'], [1, 'take']);
+    if (shape.length >= 1) kinds.push([1, 'concat'], [1, 'slice'], [1, 'take'], [1, 'incsub'], [1, 'stack'], [1, 'logsoftmax']);
+    if (shape.length === 2) kinds.push([1, 'outer']);
+    kinds.push([1, 'pow'], [1, 'argmax'], [1, 'compare']);
     if (shape.includes(1)) kinds.push([1, 'expand']);
     const kind = r.weighted(kinds);
     const sub = (s: number[]) => this.shaped(s, depth - 1);
@@ -202,6 +204,58 @@ export class GraphGen {
       case 'softmax': {
         const a = sub(shape);
         return { v: T.nnet.softmax(a.v), shape, text: `softmax(${a.text})` };
+      }
+      case 'pow': {
+        const a = sub(shape);
+        const b = this.partner(shape, depth - 1);
+        // A positive base keeps real results; the exponent stays moderate.
+        return { v: T.pow(T.add(T.abs(a.v), 0.5), T.tanh(b.v)), shape, text: `pow(|${a.text}|+.5, tanh(${b.text}))` };
+      }
+      case 'argmax': {
+        this.discrete = true;
+        const at = r.int(0, shape.length);
+        const len = r.int(1, 4);
+        const src = [...shape.slice(0, at), len, ...shape.slice(at)];
+        if (src.length > 4) return this.input(shape);
+        const a = sub(src);
+        const name = r.pick(['argmax', 'argmin'] as const);
+        const v = (name === 'argmax' ? T.argmax : T.argmin)(a.v, at);
+        return { v: T.add(v, 0.25), shape, text: `${name}(${a.text}, axis=${at})+.25` };
+      }
+      case 'compare': {
+        this.discrete = true;
+        const a = sub(shape);
+        const b = this.partner(shape, depth - 1);
+        const name = r.pick(['gt', 'ge', 'lt', 'le', 'eq', 'neq'] as const);
+        const c = T[name](a.v, b.v);
+        return { v: T.switch(c, 1.5, -0.5), shape, text: `(${a.text} ${name} ${b.text} ? 1.5 : -.5)` };
+      }
+      case 'incsub': {
+        const a = sub(shape);
+        const n = shape[0];
+        const start = r.int(0, n);
+        const stop = r.int(start, n);
+        const b = sub([stop - start, ...shape.slice(1)]);
+        const set = r.chance(0.5);
+        const v = (set ? T.setSubtensor : T.incSubtensor)(a.v, [T.slice(start, stop)], b.v);
+        return { v, shape, text: `${set ? 'set' : 'inc'}(${a.text}[${start}:${stop}], ${b.text})` };
+      }
+      case 'stack': {
+        const at = r.int(0, shape.length - 1);
+        if (shape[at] > 3) return this.input(shape);
+        const inner = shape.filter((_, i) => i !== at);
+        const parts = Array.from({ length: shape[at] }, () => sub(inner));
+        if (parts.length === 0) return this.input(shape);
+        return { v: T.stack(parts.map((p) => p.v), at), shape, text: `stack([${parts.map((p) => p.text)}], ${at})` };
+      }
+      case 'logsoftmax': {
+        const a = sub(shape);
+        return { v: T.nnet.logSoftmax(a.v), shape, text: `logSoftmax(${a.text})` };
+      }
+      case 'outer': {
+        const a = sub([shape[0]]);
+        const b = sub([shape[1]]);
+        return { v: T.outer(a.v, b.v), shape, text: `outer(${a.text}, ${b.text})` };
       }
       case 'concat': {
         const axis = r.int(0, shape.length - 1);

@@ -65,10 +65,20 @@ function oneCase(seed: number, failures: Failure[], stats: { grads: number; erro
     { backend: native ? 'native' : 'js', optimize: flip },
     { backend: 'js', optimize: !flip },
   ] as const;
+  // Outputs: the root, sometimes again, and sometimes an input passed through.
+  const extra = r.chance(0.2) ? [root.v] : r.chance(0.2) ? [vars[0]] : [];
   const results = configs.map((c) => {
     try {
-      const f = fn(vars, root.v, { backend: c.backend, optimize: c.optimize, name: 'case' });
-      return run(f as never, args);
+      const f = fn(vars, [root.v, ...extra], { backend: c.backend, optimize: c.optimize, name: 'case' });
+      const first = run(f as never, args) as { value?: NDArray[] | NDArray; error?: string };
+      if (first.error) return first as { error: string };
+      const outs = first.value as unknown as NDArray[];
+      // A second call reuses the plan and its arena: it must give the same results.
+      const again = run(f as never, args) as { value?: NDArray[] | NDArray; error?: string };
+      const outs2 = again.value as unknown as NDArray[] | undefined;
+      if (!outs2 || outs2.some((o, i) => firstMismatch(o, outs[i], 0) !== null)) return { error: `second call differs from the first: ${again.error ?? ''}` };
+      if (extra.length && extra[0] === vars[0] && firstMismatch(outs[1], args[0], 0)) return { error: 'an input passed through came back changed' };
+      return { value: outs[0] };
     } catch (e) {
       return { error: `compile: ${(e as Error).message}` };
     }
