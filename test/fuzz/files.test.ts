@@ -23,7 +23,7 @@ describe('fuzz: corrupt files', () => {
     const first = baseSeed() * 1_000_000;
     const dir = mkdtempSync(join(tmpdir(), 'theanode-fuzz-files-'));
     try {
-      const r = await runFamily(driver, { first, cases: CASES, chunk: Math.ceil(CASES / 2), args: [dir], timeoutMs: 110_000 });
+      const r = await runFamily(driver, { first, cases: CASES, chunk: Math.ceil(CASES / 2), args: [dir], timeoutMs: 110_000, maxOldSpaceMb: 512 });
       const t = totals(r.summaries);
       console.log(`corrupt-file fuzz: seeds ${first}..${first + CASES - 1}: ${t.cases} cases (${t.refused} refused, ${t.loaded} loaded), peak memory ${t.maxRssMb} MB per child`);
       expect(r.problems.slice(0, 5), r.problems.slice(0, 5).join('\n')).toEqual([]);

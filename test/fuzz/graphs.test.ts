@@ -19,7 +19,7 @@ describe('fuzz: random expression graphs', () => {
 
   it(`${CASES} graphs agree across backends and rewrites; gradients match finite differences`, async () => {
     const first = baseSeed() * 1_000_000;
-    const r = await runFamily(driver, { first, cases: CASES, chunk: Math.ceil(CASES / 4), timeoutMs: 110_000 });
+    const r = await runFamily(driver, { first, cases: CASES, chunk: Math.ceil(CASES / 4), timeoutMs: 110_000, maxOldSpaceMb: 512 });
     const t = totals(r.summaries);
     console.log(`graph fuzz: seeds ${first}..${first + CASES - 1}: ${t.cases} cases, ${t.grads} gradient checks, ${t.failures} failures`);
     expect(r.problems.slice(0, 5), r.problems.slice(0, 5).join('\n')).toEqual([]);

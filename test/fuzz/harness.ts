@@ -79,12 +79,12 @@ export interface FamilyResult {
  * Run `cases` seeds from `first` through the driver in chunks, two children at a time. A child
  * that crashes, hangs or ends without its summary is a problem naming the seed it was on.
  */
-export async function runFamily(driver: string, opts: { first: number; cases: number; chunk: number; args?: string[]; timeoutMs: number; env?: NodeJS.ProcessEnv }): Promise<FamilyResult> {
+export async function runFamily(driver: string, opts: { first: number; cases: number; chunk: number; args?: string[]; timeoutMs: number; env?: NodeJS.ProcessEnv; maxOldSpaceMb?: number }): Promise<FamilyResult> {
   const chunks: [number, number][] = [];
   for (let s = opts.first; s < opts.first + opts.cases; s += opts.chunk) chunks.push([s, Math.min(opts.chunk, opts.first + opts.cases - s)]);
   const result: FamilyResult = { summaries: [], problems: [] };
   const runOne = async ([from, n]: [number, number]) => {
-    const r = await runChild(driver, [String(from), String(n), ...(opts.args ?? [])], { timeoutMs: opts.timeoutMs, env: opts.env });
+    const r = await runChild(driver, [String(from), String(n), ...(opts.args ?? [])], { timeoutMs: opts.timeoutMs, env: opts.env, maxOldSpaceMb: opts.maxOldSpaceMb });
     const lines = r.stdout.split('\n');
     for (const l of lines) if (l.startsWith('failure ')) result.problems.push(l.slice(8));
     const summary = lines.find((l) => l.startsWith('summary '));

@@ -122,17 +122,77 @@ function viaArange(r: Rng): { text: string; outcome: Outcome } {
   return { text: `arange(${stop})`, outcome: ok ? { ok: true } : fail(`got ${out.size} values for arange(${stop})`) };
 }
 
-const counts: Record<string, number> = { fn: 0, shared: 0, setValue: 0, arange: 0 };
+/**
+ * Values read at run time by kernels that may fail: an index, an index vector, a reshape
+ * length. Out of range must be an Error naming the function with the shared variable
+ * unchanged (the call's update doubles it); in range, the right element.
+ */
+async function viaRuntimeValues(r: Rng): Promise<{ text: string; outcome: Outcome }> {
+  const n = r.int(0, 4);
+  const w = shared(new NDArray(Float64Array.from({ length: n }, (_, k) => k + 1), [n]), 'w');
+  const backend = native && r.chance(0.5) ? 'native' : 'js';
+  const useAsync = r.chance(0.3);
+  const kind = r.pick(['scalar', 'vector', 'reshape'] as const);
+  const pickInt = () => r.pick([0, 1, -1, n - 1, n, -n, -n - 1, 2147483647, -2147483648, r.int(-6, 6)]);
+  let f: ReturnType<typeof fn>;
+  let arg: unknown;
+  let expected: number[] | null;
+  if (kind === 'scalar') {
+    const i = T.iscalar('i');
+    f = fn([i], w.get(i), { backend, name: 'pick', updates: [[w, T.mul(w, 2)]] });
+    const k = pickInt();
+    arg = k;
+    expected = k >= -n && k < n ? [(k < 0 ? k + n : k) + 1] : null;
+  } else if (kind === 'vector') {
+    const idx = T.ivector('idx');
+    f = fn([idx], w.get(idx), { backend, name: 'pick', updates: [[w, T.mul(w, 2)]] });
+    const ks = Array.from({ length: r.int(0, 3) }, pickInt);
+    arg = Int32Array.from(ks);
+    expected = ks.every((k) => k >= -n && k < n) ? ks.map((k) => (k < 0 ? k + n : k) + 1) : null;
+  } else {
+    const rows = T.iscalar('rows');
+    f = fn([rows], T.reshape(w, [rows, -1]).sum(1), { backend, name: 'pick', updates: [[w, T.mul(w, 2)]] });
+    // A huge row count is only tried where it cannot divide (an empty w would make it a 16 GB result).
+    const k = r.pick([0, 1, 2, -1, n, 3, n > 0 ? 2147483647 : 2]);
+    arg = k;
+    // rows must divide n; an empty w reshaped to (0, -1) is taken as (0, 0) (numpy refuses it
+    // as ambiguous; any length is right, and the result, a sum over no rows, is [] either way).
+    expected = k === 0 && n === 0 ? [] : k > 0 && n % k === 0 ? Array.from({ length: k }, (_, row) => {
+      let s = 0;
+      for (let c = 0; c < n / k; c++) s += row * (n / k) + c + 1;
+      return s;
+    }) : null;
+  }
+  const text = `${kind} ${JSON.stringify(Array.from(ArrayBuffer.isView(arg) ? (arg as Int32Array) : [arg as number]))} into ${n} elements on ${backend}${useAsync ? ' async' : ''}`;
+  let out: NDArray;
+  try {
+    out = (useAsync ? await f.async(arg) : f(arg)) as NDArray;
+  } catch (e) {
+    const now = Array.from(w.getValue().data);
+    if (now.some((v, k) => v !== k + 1)) return { text, outcome: fail(`a failed call changed w to [${now}]`) };
+    if (expected) return { text, outcome: fail(`refused a valid value: ${(e as Error).message}`) };
+    return { text, outcome: refusedWell(e, "fn 'pick'") };
+  }
+  if (!expected) return { text, outcome: fail(`accepted an out-of-range value, returned [${Array.from(out.data)}]`) };
+  const got = Array.from(out.data);
+  if (got.join() !== expected.join()) return { text, outcome: fail(`returned [${got}], expected [${expected}]`) };
+  const now = Array.from(w.getValue().data);
+  if (now.some((v, k) => v !== 2 * (k + 1))) return { text, outcome: fail(`the update gave [${now}]`) };
+  return { text, outcome: { ok: true } };
+}
+
+const counts: Record<string, number> = { fn: 0, shared: 0, setValue: 0, arange: 0, runtime: 0 };
 let failures = 0;
 for (let seed = first; seed < first + count; seed++) {
   process.stdout.write(`start ${seed}\n`);
   const r = new Rng(seed);
-  const consumer = r.weighted([[5, 'fn'], [2, 'shared'], [3, 'setValue'], [1, 'arange']] as const);
+  const consumer = r.weighted([[5, 'fn'], [2, 'shared'], [3, 'setValue'], [1, 'arange'], [2, 'runtime']] as const);
   counts[consumer]++;
   let text: string;
   let outcome: Outcome;
   try {
     if (consumer === 'arange') ({ text, outcome } = viaArange(r));
+    else if (consumer === 'runtime') ({ text, outcome } = await viaRuntimeValues(r));
     else {
       const m = malformed(r);
       text = m.text;
