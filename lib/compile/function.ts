@@ -43,7 +43,12 @@ export interface FnOptions {
 
 export interface CompiledFunction<R> {
   (...args: unknown[]): R;
-  /** Runs the call off the event loop where the backend can (native); calls sharing variables run in call order. */
+  /**
+   * Runs the call off the event loop where the backend can (native); calls sharing variables
+   * run in call order. While such calls are pending, getValue() of a variable they update gives
+   * its value as of the last finished call, setValue() is queued behind them, and a synchronous
+   * call that uses the same shared variables throws an Error (it cannot wait): await first.
+   */
   async(...args: unknown[]): Promise<R>;
   readonly backend: ResolvedBackend;
   /** Why the native backend is not used, when it is not. */
