@@ -44,6 +44,26 @@ describe.each(backends)('ordering with async calls (%s)', (backend) => {
     expect(distinct(w.getValue())).toEqual([6]);
   });
 
+  it('getValue during an update written in place over a long kernel is whole', async () => {
+    // One big fused elementwise update: computed in place, it would be half-written for a while.
+    const n = 1 << 21;
+    const w = shared(full([n], 1), 'w');
+    const slow = T.add(T.sqrt(T.sqr(T.abs(T.maximum(w, T.neg(w))))), 1);
+    const step = fn([], [], { backend, updates: [[w, slow]], name: 'inplace' });
+    const calls = [step.async(), step.async(), step.async()];
+    let done = false;
+    void Promise.all(calls).then(() => (done = true));
+    const seen: number[][] = [];
+    while (!done) {
+      seen.push(distinct(w.getValue()));
+      await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all(calls);
+    const torn = seen.find((vals) => vals.length !== 1);
+    expect(torn, `a snapshot mixed values ${torn}`).toBeUndefined();
+    expect(distinct(w.getValue())).toEqual([4]);
+  });
+
   it('setValue while calls are in flight takes effect after them, and later calls see it', async () => {
     const { w, step, n } = stepper(backend);
     const first = [step.async(), step.async()];
