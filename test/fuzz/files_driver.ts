@@ -6,7 +6,7 @@
  * checksums (npz entries, gzip) a successful load must return the original data. Peak memory
  * is reported, so that a small file that became gigabytes shows up.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { NDArray, io } from '../../lib/index.js';
@@ -45,8 +45,32 @@ interface Original {
   checked: boolean;
 }
 
+/** The archives numpy itself wrote (test/fixtures/io), zip64 extra fields and all. */
+const numpyArchives = ['plain.npz', 'compressed.npz'].map((f) => {
+  const path = join(process.cwd(), 'test/fixtures/io', f);
+  return { bytes: new Uint8Array(readFileSync(path)), arrays: io.loadNpz(path) };
+});
+
+/** The binary fields of every directory entry and local header of a zip, for the liar. */
+function zipFields(bytes: Uint8Array): [number, 2 | 4][] {
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const end = bytes.length - 22;
+  const fields: [number, 2 | 4][] = [[end + 8, 2], [end + 10, 2], [end + 12, 4], [end + 16, 4]];
+  let p = v.getUint32(end + 16, true);
+  for (let k = 0; k < v.getUint16(end + 10, true); k++) {
+    const local = v.getUint32(p + 42, true);
+    fields.push([p + 20, 4], [p + 24, 4], [p + 28, 2], [p + 30, 2], [p + 42, 4], [local + 18, 4], [local + 22, 4], [local + 26, 2], [local + 28, 2]);
+    p += 46 + v.getUint16(p + 28, true) + v.getUint16(p + 30, true) + v.getUint16(p + 32, true);
+  }
+  return fields;
+}
+
 function original(r: Rng): Original {
-  const kind = r.pick(['npy', 'npz', 'npz', 'idx', 'idx.gz'] as const);
+  const kind = r.pick(['npy', 'npz', 'npz', 'idx', 'idx.gz', 'numpy-npz'] as const);
+  if (kind === 'numpy-npz') {
+    const a = r.pick(numpyArchives);
+    return { kind: 'npz', bytes: a.bytes, arrays: a.arrays, fields: zipFields(a.bytes), checked: true };
+  }
   if (kind === 'npy') {
     const a = randomArray(r);
     return { kind, bytes: encodeNpy(a), arrays: { x: a }, fields: [[8, 2]], checked: false };
@@ -57,17 +81,7 @@ function original(r: Rng): Original {
     for (let i = 0; i < n; i++) arrays[`a${i}`] = randomArray(r);
     const chunks = writeZip(Object.entries(arrays).map(([k, a]) => ({ name: `${k}.npy`, data: encodeNpy(a) })), r.chance(0.5));
     const bytes = Buffer.concat(chunks);
-    const fields: [number, 2 | 4][] = [];
-    const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const end = bytes.length - 22;
-    fields.push([end + 8, 2], [end + 10, 2], [end + 12, 4], [end + 16, 4]);
-    let p = v.getUint32(end + 16, true);
-    for (let k = 0; k < n; k++) {
-      const local = v.getUint32(p + 42, true);
-      fields.push([p + 20, 4], [p + 24, 4], [p + 28, 2], [p + 30, 2], [p + 42, 4], [local + 18, 4], [local + 22, 4], [local + 26, 2], [local + 28, 2]);
-      p += 46 + v.getUint16(p + 28, true);
-    }
-    return { kind, bytes, arrays, fields, checked: true };
+    return { kind, bytes, arrays, fields: zipFields(bytes), checked: true };
   }
   const shape = Array.from({ length: r.int(1, 3) }, () => r.int(0, 5));
   const n = shape.reduce((a, b) => a * b, 1);
