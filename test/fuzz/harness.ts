@@ -6,7 +6,7 @@
  */
 import { build } from 'esbuild';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const root = resolve(__dirname, '../..');
@@ -16,6 +16,8 @@ export async function bundleDriver(entry: string): Promise<string> {
   const base = join(root, 'node_modules/.cache');
   mkdirSync(base, { recursive: true });
   const dir = mkdtempSync(join(base, 'theanode-driver-'));
+  // The bundle lives as long as the test process.
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const outfile = join(dir, 'driver.mjs');
   await build({
     entryPoints: [join(root, entry)],
