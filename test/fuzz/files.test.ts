@@ -4,12 +4,12 @@
  * well-formed arrays (the original ones where the format is checksummed), never a crash and
  * never unbounded memory.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { baseSeed } from './random.js';
-import { bundleDriver, runFamily, totals } from './harness.js';
+import { bundleDriver, removeDriver, runFamily, totals } from './harness.js';
 
 const CASES = Number(process.env.THEANODE_FUZZ_CASES ?? 3000);
 
@@ -18,6 +18,7 @@ describe('fuzz: corrupt files', () => {
   beforeAll(async () => {
     driver = await bundleDriver('test/fuzz/files_driver.ts');
   });
+  afterAll(() => removeDriver(driver));
 
   it(`${CASES} corrupt files give an Error naming the file or well-formed data, in bounded memory`, async () => {
     const first = baseSeed() * 1_000_000;

@@ -5,9 +5,9 @@
  * without rewrites, and gradients agree with finite differences on a float64 subset.
  * Seeded (THEANODE_FUZZ_SEED moves the run); a failure prints its seed and graph.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { baseSeed } from './random.js';
-import { bundleDriver, runFamily, totals } from './harness.js';
+import { bundleDriver, removeDriver, runFamily, totals } from './harness.js';
 
 const CASES = Number(process.env.THEANODE_FUZZ_CASES ?? 3000);
 
@@ -16,6 +16,7 @@ describe('fuzz: random expression graphs', () => {
   beforeAll(async () => {
     driver = await bundleDriver('test/fuzz/graphs_driver.ts');
   });
+  afterAll(() => removeDriver(driver));
 
   it(`${CASES} graphs agree across backends and rewrites; gradients match finite differences`, async () => {
     const first = baseSeed() * 1_000_000;

@@ -7,7 +7,7 @@
 import { build } from 'esbuild';
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 const root = resolve(__dirname, '../..');
 
@@ -16,8 +16,6 @@ export async function bundleDriver(entry: string): Promise<string> {
   const base = join(root, 'node_modules/.cache');
   mkdirSync(base, { recursive: true });
   const dir = mkdtempSync(join(base, 'theanode-driver-'));
-  // The bundle lives as long as the test process.
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const outfile = join(dir, 'driver.mjs');
   await build({
     entryPoints: [join(root, entry)],
@@ -32,6 +30,11 @@ export async function bundleDriver(entry: string): Promise<string> {
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   });
   return outfile;
+}
+
+/** Remove a bundle made by bundleDriver (call it in afterAll). */
+export function removeDriver(driver: string): void {
+  if (driver) rmSync(dirname(driver), { recursive: true, force: true });
 }
 
 export interface ChildResult {

@@ -6,9 +6,9 @@
  * and values that kernels read at run time (indices, index vectors, reshape lengths): a clear
  * Error that leaves shared variables unchanged, or exactly the value given.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { baseSeed } from './random.js';
-import { bundleDriver, runFamily, totals } from './harness.js';
+import { bundleDriver, removeDriver, runFamily, totals } from './harness.js';
 
 const CASES = Number(process.env.THEANODE_FUZZ_CASES ?? 3000);
 
@@ -17,6 +17,7 @@ describe('fuzz: malformed inputs', () => {
   beforeAll(async () => {
     driver = await bundleDriver('test/fuzz/malformed_driver.ts');
   });
+  afterAll(() => removeDriver(driver));
 
   it(`${CASES} malformed values are refused clearly or taken exactly`, async () => {
     const first = baseSeed() * 1_000_000;

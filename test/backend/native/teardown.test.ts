@@ -3,15 +3,16 @@
  * mid-f.async, and process.exit with calls in flight. Each runs in a child process, since the
  * failure this guards against is an abort of the whole process.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nativeStatus } from '../../../lib/backend/native/index.js';
-import { bundleDriver, describeChild, runChild } from '../../fuzz/harness.js';
+import { bundleDriver, removeDriver, describeChild, runChild } from '../../fuzz/harness.js';
 
 describe.runIf(nativeStatus().available)('native teardown', () => {
   let driver = '';
   beforeAll(async () => {
     driver = await bundleDriver('test/backend/native/teardown_driver.ts');
   });
+  afterAll(() => removeDriver(driver));
 
   it('survives worker.terminate() while f.async calls are in flight', async () => {
     for (let round = 0; round < 3; round++) {
