@@ -99,8 +99,10 @@ export function loadAddon(): LoadResult {
   const coretype = chooseCoretype();
   const require = createRequire(import.meta.url);
   try {
+    // THEANODE_ADDON_PATH names one addon file to load instead (e.g. the sanitizer build).
+    const explicit = process.env.THEANODE_ADDON_PATH;
     const gypBuild = require('node-gyp-build') as (dir: string) => NativeAddon;
-    const addon = gypBuild(root);
+    const addon = explicit ? (require(explicit) as NativeAddon) : gypBuild(root);
     cached = { addon, coretype, root };
   } catch (e) {
     cached = { addon: null, reason: explainLoadError((e as Error).message, root), coretype, root };

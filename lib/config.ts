@@ -33,7 +33,7 @@ export class Config {
     return this._backend;
   }
   set backend(v: BackendName) {
-    if (!['auto', 'native', 'js', 'debug'].includes(v)) throw new TypeError(`config.backend must be auto, native, js or debug, got ${JSON.stringify(v)}`);
+    if (!(['auto', 'native', 'js', 'debug'] as unknown[]).includes(v)) throw new TypeError(`config.backend must be auto, native, js or debug, got ${JSON.stringify(v)}`);
     this._backend = v;
   }
 }

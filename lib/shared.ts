@@ -1,6 +1,11 @@
 /**
  * shared(value, name?, opts?): variables whose values live between calls.
  *
+ * Casting: with `opts.dtype`, and in setValue, the rules of fn inputs apply (values that would
+ * change in an integer or bool dtype are refused; float64 data fits a float32 variable when
+ * float32 is the requested dtype or config.floatX). setValue is checked at once and, with async
+ * calls that use the variable pending or in flight, takes effect after them, in call order.
+ *
  * The dtype a shared variable keeps:
  *   - an NDArray or typed array keeps its dtype (a float32 array stays float32, int32 stays
  *     int32), except float64 data when config.floatX is 'float32', which becomes float32 (the
@@ -21,11 +26,13 @@
  *     array), and writing to it changes the variable. Treat it as read-only unless that is what
  *     you want.
  */
-import { SharedVariable, setSharedCoercion } from './graph/variable.js';
+import { SharedVariable, setSharedAssignment } from './graph/variable.js';
 import { TensorType } from './graph/type.js';
-import { NDArray, array, isNDArray, ArrayLike } from './ndarray/ndarray.js';
-import { DType, canCastSafely, isFloat, assertDType } from './ndarray/dtype.js';
-import { formatShape } from './ndarray/shape.js';
+import { NDArray, array, assertConsistent, isNDArray } from './ndarray/ndarray.js';
+import { DType, isFloat, assertDType } from './ndarray/dtype.js';
+import { isAnyTypedArray, kindName, typedToStorage } from './ndarray/typed.js';
+import { castValue, checkShapeFits } from './compile/inputs.js';
+import { afterPendingCalls } from './compile/queue.js';
 import { config } from './config.js';
 
 /** Options of {@link shared}. */
@@ -55,32 +62,58 @@ function claim(s: SharedVariable): NDArray {
 }
 
 /** A borrowed array is kept only when nothing needs converting and it is nobody else's storage. */
-function borrowable(value: NDArray, dtype: DType, s: SharedVariable | null): boolean {
-  return value.dtype === dtype && !usedByOther(value, s) && value.data.length === value.size;
+function borrowable(value: unknown, dtype: DType, s: SharedVariable | null): value is NDArray {
+  return isNDArray(value) && value.dtype === dtype && value.data.length === value.size && !usedByOther(value, s);
 }
 
-function toArray(value: unknown, dtype: DType | undefined, where: string, borrow = false): NDArray {
-  if (isNDArray(value)) {
-    const target = dtype ?? keptDType(value.dtype);
-    if (target === value.dtype) return borrow && borrowable(value, target, null) ? value : value.copy();
-    return value.astype(target);
+/** A private copy of converted data (conversion may have returned the caller's own array). */
+function owned(data: NDArray['data'], source: unknown): NDArray['data'] {
+  const mine = isNDArray(source) ? source.data === data : source === data;
+  return mine ? data.slice() : data;
+}
+
+/**
+ * The initial value. With a dtype, the rules of fn inputs apply, the requested dtype taking
+ * floatX's part (float64 data may be stored as a requested float32; values that would change
+ * in an integer or bool dtype are refused). Without one, an array keeps its dtype (float64
+ * becomes float32 when floatX is float32), and plain numbers become floatX.
+ */
+function initialValue(value: unknown, dtype: DType | undefined, where: string, borrow: boolean): NDArray {
+  if (dtype !== undefined) {
+    if (borrow && borrowable(value, dtype, null)) {
+      assertConsistent(value, where);
+      return value;
+    }
+    const c = castValue(where, dtype, value, { floatTarget: isFloat(dtype) ? dtype : undefined });
+    return new NDArray(owned(c.data, value), c.shape, dtype);
   }
-  if (ArrayBuffer.isView(value)) {
-    const a = array(value as ArrayLike, dtype ? { dtype } : {});
-    return dtype ? a : a.astype(keptDType(a.dtype));
+  if (isNDArray(value)) {
+    assertConsistent(value, where);
+    const target = keptDType(value.dtype);
+    if (target !== value.dtype) return value.astype(target);
+    return borrow && borrowable(value, target, null) ? value : value.copy();
+  }
+  if (isAnyTypedArray(value)) {
+    const { data } = typedToStorage(value, where);
+    const a = new NDArray(owned(data, value), [data.length]);
+    return a.astype(keptDType(a.dtype));
   }
   if (typeof value === 'number' || typeof value === 'boolean' || Array.isArray(value)) {
-    const a = array(value as ArrayLike, dtype ? { dtype } : {});
-    // Plain JS numbers are floatX unless a dtype is given.
-    return dtype || a.dtype === 'bool' ? a : a.astype(config.floatX);
+    let a: NDArray;
+    try {
+      a = array(value as never);
+    } catch (e) {
+      throw new TypeError(`${where}: ${(e as Error).message}`);
+    }
+    // Plain JS numbers carry no int/float distinction: floatX unless a dtype is given.
+    return a.dtype === 'bool' ? a : a.astype(config.floatX);
   }
-  throw new TypeError(`${where}: expected an NDArray, number or nested array, got ${value === null ? 'null' : typeof value}`);
+  throw new TypeError(`${where}: expected an NDArray, typed array, number or nested array, got ${value === null ? 'null' : value === undefined ? 'undefined' : kindName(value)}`);
 }
 
 /**
  * A shared variable, like `theano.shared`: a value that lives between calls, read and updated in
- * place by compiled functions. Float data and plain numbers are stored as `config.floatX`; the
- * value is copied in.
+ * place by compiled functions (the dtype it keeps and borrowing: see this module's header).
  * @example
  * ```ts
  * const w = shared(zeros(784), 'w');
@@ -88,10 +121,10 @@ function toArray(value: unknown, dtype: DType | undefined, where: string, borrow
  * const bias = shared(zeros([1, 10]), 'bias', { broadcastable: [true, false] });
  * ```
  */
-export function shared(value: NDArray | number | boolean | readonly unknown[], name?: string, opts: SharedOptions = {}): SharedVariable {
+export function shared(value: NDArray | number | boolean | readonly unknown[] | ArrayBufferView, name?: string, opts: SharedOptions = {}): SharedVariable {
   const where = `shared(${name ?? ''})`;
   const dtype = opts.dtype === undefined ? undefined : assertDType(opts.dtype === 'int64' ? 'int32' : opts.dtype, where);
-  const arr = toArray(value, dtype, where, opts.borrow === true);
+  const arr = initialValue(value, dtype, where, opts.borrow === true);
   const bc = opts.broadcastable ?? new Array(arr.ndim).fill(false);
   if (bc.length !== arr.ndim) throw new Error(`${where}: broadcastable has ${bc.length} flags for a ${arr.ndim}-d value`);
   bc.forEach((b, i) => {
@@ -102,24 +135,29 @@ export function shared(value: NDArray | number | boolean | readonly unknown[], n
   return s;
 }
 
-setSharedCoercion(
+/**
+ * setValue(v, { borrow }): the casting rules of fn inputs (a float64 value fits a float32
+ * variable only when float32 is config.floatX). The value is checked at once; with async calls
+ * that use the variable pending or in flight, it takes effect after them, in call order (calls
+ * made later see it), and getValue() returns the value as of the last finished call until then.
+ */
+setSharedAssignment(
   (s, v, borrow) => {
     const where = `setValue of shared variable ${s.name ?? ''}`.trim();
     let arr: NDArray;
-    if (isNDArray(v)) {
-      if (v.dtype !== s.dtype && !canCastSafely(v.dtype, s.dtype) && !(isFloat(v.dtype) && isFloat(s.dtype))) {
-        throw new TypeError(`${where}: expected ${s.dtype} data, got ${v.dtype}, which cannot be cast safely`);
-      }
-      arr = v.dtype !== s.dtype ? v.astype(s.dtype) : borrow && borrowable(v, s.dtype, s) ? v : v.copy();
+    if (borrow && borrowable(v, s.dtype, s)) {
+      assertConsistent(v, where);
+      checkShapeFits(where, s, v.shape as number[]);
+      arr = v;
     } else {
-      arr = toArray(v, s.dtype, where);
+      const c = castValue(where, s.dtype, v, { floatTarget: config.floatX }, s.ndim);
+      checkShapeFits(where, s, c.shape);
+      arr = new NDArray(owned(c.data, v), c.shape, s.dtype);
     }
-    if (arr.ndim !== s.ndim) throw new TypeError(`${where}: expected a ${s.ndim}-d value, got shape ${formatShape(arr.shape)}`);
-    s.broadcastable.forEach((b, i) => {
-      if (b && arr.shape[i] !== 1) throw new TypeError(`${where}: axis ${i} is broadcastable (length 1), got shape ${formatShape(arr.shape)}`);
+    afterPendingCalls(s, () => {
+      s.container.value = arr;
+      if (arr === v) owners.set(arr.data.buffer, new WeakRef(s));
     });
-    if (arr === v) owners.set(arr.data.buffer, new WeakRef(s));
-    return arr;
   },
   (s) => claim(s),
 );

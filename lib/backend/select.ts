@@ -11,7 +11,11 @@ export type ResolvedBackend = 'js' | 'native' | 'debug';
 
 let warned = false;
 
+const NAMES: readonly string[] = ['auto', 'native', 'js', 'debug'];
+
 export function resolveBackend(requested: BackendName, where: string): { backend: ResolvedBackend; reason?: string } {
+  // A misspelt or unsupported name (e.g. 'cuda') must not quietly run somewhere else.
+  if (!NAMES.includes(requested)) throw new TypeError(`${where}: unknown backend ${JSON.stringify(requested)}; expected one of ${NAMES.join(', ')}`);
   if (requested === 'js') return { backend: 'js' };
   const status = nativeStatus();
   if (requested === 'native' || requested === 'debug') {

@@ -21,7 +21,7 @@ import { convertInput, describeInput } from './inputs.js';
 import { config, BackendName } from '../config.js';
 import { ResolvedBackend, createExecutor, resolveBackend } from '../backend/select.js';
 import type { CallBuffers, Executor } from '../backend/executor.js';
-import { serialize } from './queue.js';
+import { assertNoPendingCalls, serialize } from './queue.js';
 import { UnusedInputMode, checkGivenDType, checkUnusedInputs, entriesOf, keywordArguments } from './fn_args.js';
 
 /** Updates for {@link fn}: pairs `[shared, newValue]` or a Map. */
@@ -51,7 +51,12 @@ export interface FnOptions {
 /** What {@link fn} returns: call it with one argument per input (NDArrays, nested arrays or typed arrays). */
 export interface CompiledFunction<R> {
   (...args: ArrayLike[]): R;
-  /** Runs the call off the event loop where the backend can (native); calls sharing variables run in call order. */
+  /**
+   * Runs the call off the event loop where the backend can (native); calls sharing variables
+   * run in call order. While such calls are pending, getValue() of a variable they update gives
+   * its value as of the last finished call, setValue() is queued behind them, and a synchronous
+   * call that uses the same shared variables throws an Error (it cannot wait): await first.
+   */
   async(...args: ArrayLike[]): Promise<R>;
   readonly backend: ResolvedBackend;
   /** Why the native backend is not used, when it is not. */
@@ -160,14 +165,20 @@ export function fn(inputs: readonly Variable[], outputs?: Variable | readonly Va
     return args.map((a, i) => convertInput(`${where}, ${describeInput(inputs[i], i)}`, inputs[i], a, opts.allowInputDowncast));
   };
 
-  /** Pick the plan and allocate the results; nothing is written to shared storage here. */
-  const begin = (conv: ReturnType<typeof prepare>) => {
+  /**
+   * Pick the plan and allocate the results; nothing is written to shared storage here. With
+   * `privateUpdates` (a call running off the event loop), updated variables are computed in
+   * copies of their storage that finish() publishes: getValue() meanwhile reads the old value
+   * whole, never a half-written one.
+   */
+  const begin = (conv: ReturnType<typeof prepare>, privateUpdates = false) => {
     const values = sharedVars.map((s) => s.container.value);
     const inShapes = conv.map((c) => c.shape);
     const inData = conv.map((c) => c.data);
     const shShapes = values.map((v) => v.shape as number[]);
     const shData = values.map((v) => v.data);
     const holds = (e: Entry) => !byValue || planHolds(program, e.plan, inData, shData);
+    if (privateUpdates) for (const u of program.updates) if (shData[u.shared] === values[u.shared].data) shData[u.shared] = shData[u.shared].slice();
     // Training loops call with the same shapes every time: compare them before building a key.
     const repeat = last !== null && sameShapes(inShapes, last.inShapes) && sameShapes(shShapes, last.shShapes) && holds(last.entry);
     let entry = repeat ? last!.entry : undefined;
@@ -182,7 +193,11 @@ export function fn(inputs: readonly Variable[], outputs?: Variable | readonly Va
         } catch (e) {
           throw withContext(e, where);
         }
-        entry = { plan, executor: createExecutor(backend, program, plan), key };
+        try {
+          entry = { plan, executor: createExecutor(backend, program, plan), key };
+        } catch (e) {
+          throw withContext(e, `${where}: cannot set up the plan (temporaries ${plan.tempBytes} bytes)`);
+        }
         if (age.length >= maxPlans) evict(age[0]);
         group.push(entry);
         plans.set(key, group);
@@ -192,12 +207,18 @@ export function fn(inputs: readonly Variable[], outputs?: Variable | readonly Va
     const { plan } = entry;
     lastPlan = plan;
     last = { inShapes, shShapes, entry };
-    const outArrays = program.outputs.map((b) => new NDArray(allocate(program.buffers[b].dtype, sizeOf(plan.shapes[b])), plan.shapes[b], program.buffers[b].dtype));
+    const outArrays = program.outputs.map((b, i) => {
+      try {
+        return new NDArray(allocate(program.buffers[b].dtype, sizeOf(plan.shapes[b])), plan.shapes[b], program.buffers[b].dtype);
+      } catch (e) {
+        throw withContext(e, `${where}: cannot allocate output ${i} of shape ${formatShape(plan.shapes[b])}`);
+      }
+    });
     const targets = program.updates.map((u) => {
       const s = sharedVars[u.shared];
       const shape = plan.shapes[u.buffer];
       const cur = s.container.value;
-      if (shapesEqual(cur.shape, shape)) return cur.data;
+      if (shapesEqual(cur.shape, shape)) return shData[u.shared];
       s.broadcastable.forEach((b, ax) => {
         if (b && shape[ax] !== 1) throw new Error(`${where}: the update of shared variable ${s.name ?? ''} has shape ${formatShape(shape)}, but its axis ${ax} is broadcastable (length 1)`);
       });
@@ -216,8 +237,9 @@ export function fn(inputs: readonly Variable[], outputs?: Variable | readonly Va
     return single ? outArrays[0] : outArrays;
   };
 
-  const execute = (conv: ReturnType<typeof prepare>): NDArray | NDArray[] => {
-    const b = begin(conv);
+  const execute = (conv: ReturnType<typeof prepare>): NDArray | NDArray[] => runNow(begin(conv));
+
+  const runNow = (b: ReturnType<typeof begin>): NDArray | NDArray[] => {
     try {
       b.entry.executor.run(b.call);
     } catch (e) {
@@ -227,9 +249,9 @@ export function fn(inputs: readonly Variable[], outputs?: Variable | readonly Va
   };
 
   const executeAsync = async (conv: ReturnType<typeof prepare>): Promise<NDArray | NDArray[]> => {
-    const b = begin(conv);
+    const b = begin(conv, backend === 'native');
     const ex = b.entry.executor;
-    if (!ex.runAsync) return execute(conv);
+    if (!ex.runAsync) return runNow(b);
     try {
       await ex.runAsync(b.call);
     } catch (e) {
@@ -238,7 +260,12 @@ export function fn(inputs: readonly Variable[], outputs?: Variable | readonly Va
     return finish(b);
   };
 
-  const f = ((...args: unknown[]) => execute(prepare(args))) as CompiledFunction<NDArray | NDArray[]>;
+  // A synchronous call cannot wait for async calls queued on its shared variables, and running
+  // before them would reorder the updates: it is refused with an Error instead.
+  const f = ((...args: unknown[]) => {
+    assertNoPendingCalls(sharedVars, where);
+    return execute(prepare(args));
+  }) as CompiledFunction<NDArray | NDArray[]>;
   const props: PropertyDescriptorMap = {
     backend: { value: backend, enumerable: true },
     backendReason: { value: reason, enumerable: true },

@@ -5,7 +5,7 @@
  */
 import type { DType, TypedArray } from '../ndarray/dtype.js';
 import { allocate, bytesPer } from '../ndarray/dtype.js';
-import { sizeOf } from '../ndarray/shape.js';
+import { formatShape, sizeOf } from '../ndarray/shape.js';
 import { kernelFor, kernelInPlace, kernelMayFail } from '../ops/kernel.js';
 import type { Attrs, Instruction, Plan, Program } from './program.js';
 import { valueBuffers } from './lower.js';
@@ -58,13 +58,14 @@ export function makePlan(p: Program, args: PlanInputs): Plan {
     const types = typesOf(p, ins);
     const inValues = ins.inputs.map((b) => values[b]);
     const outShapes = spec.inferShape(ins.attrs, inShapes, inValues, types);
+    outShapes.forEach((s) => checkComputedShape(s, k, ins.opcode));
     ins.outputs.forEach((b, i) => (shapes[b] = outShapes[i]));
     if (spec.decide) decisions[k] = spec.decide(ins.attrs, inShapes, outShapes, types, inValues);
     if (dependsOnValues(ins)) valueKeys.set(k, valueKeyOf(p, ins, inShapes, inValues, outShapes));
     if (spec.view?.(ins.attrs, inShapes, outShapes)) {
       alias[ins.outputs[0]] = root(ins.inputs[0]);
       skip[k] = true;
-    } else if (decisions[k] && spec.runtimeView?.can(decisions[k]!) && !isResult(p, ins.outputs[0])) {
+    } else if (decisions[k] && spec.runtimeView?.can(decisions[k]!) && !isResult(p, ins.outputs[0]) && !readByView(p, ins.outputs[0], k)) {
       // A view whose start the kernel sets on each call: no copy of the selection.
       alias[ins.outputs[0]] = root(ins.inputs[0]);
       decisions[k] = { ...decisions[k]!, view: true };
@@ -87,6 +88,12 @@ export function makePlan(p: Program, args: PlanInputs): Plan {
   if (valueKeys.size > 0) guards.set(plan, { valueKeys });
   return plan;
 }
+
+/**
+ * Whether an instruction after k that can be a view (reshape, dimshuffle) reads b: views are
+ * bound once per call to their root's storage, so they cannot follow a start set at run time.
+ */
+const readByView = (p: Program, b: number, k: number) => p.instructions.some((ins, j) => j > k && ins.inputs.includes(b) && kernelFor(ins.opcode).view !== undefined);
 
 /** Outputs and update values own their storage (they are copied out or committed). */
 const isResult = (p: Program, b: number) => p.outputs.includes(b) || p.updates.some((u) => u.buffer === b);
@@ -302,4 +309,16 @@ export function signatureOf(inputShapes: readonly (readonly number[])[], sharedS
   key += '|';
   for (const s of sharedShapes) key += s.join(',') + ';';
   return key;
+}
+
+/** Most elements of one array: V8's typed-array limit, so a larger shape fails here, by name. */
+const MAX_ELEMENTS = 2 ** 32 - 1;
+
+/** Shapes computed from values (arange of NaN, a huge stop) are refused before any allocation. */
+function checkComputedShape(shape: readonly number[], k: number, opcode: string): void {
+  if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    throw new RangeError(`instruction ${k} (${opcode}): computed shape ${formatShape(shape)} is not a valid array shape`);
+  }
+  const n = sizeOf(shape);
+  if (n > MAX_ELEMENTS) throw new RangeError(`instruction ${k} (${opcode}): computed shape ${formatShape(shape)} has ${n} elements, more than an array can hold (${MAX_ELEMENTS})`);
 }

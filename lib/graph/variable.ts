@@ -128,21 +128,22 @@ export class SharedVariable extends Variable {
   }
 
   /**
-   * Replace the value; it must fit the variable's type (dtype castable, ndim and broadcastable
-   * axes). `{ borrow: true }` keeps the given array as the storage when that is safe.
+   * Replace the value; it must fit the variable's type (the casting rules of fn inputs, ndim,
+   * broadcastable axes). Ordered with async calls in flight that use the variable (lib/shared.ts).
+   * `{ borrow: true }` keeps the given array as the storage when that is safe.
    */
   setValue(v: NDArray | number | readonly unknown[], opts?: { borrow?: boolean }): void {
-    this.container.value = coerceSharedValue(this, v, opts?.borrow === true);
+    assignSharedValue(this, v, opts?.borrow === true);
   }
 }
 
-/** Installed by lib/shared.ts so that setValue uses the same conversion rules as shared(). */
-export let coerceSharedValue: (s: SharedVariable, v: unknown, borrow: boolean) => NDArray = () => {
+/** Installed by lib/shared.ts, which owns the conversion rules and the ordering with calls. */
+export let assignSharedValue: (s: SharedVariable, v: unknown, borrow: boolean) => void = () => {
   throw new Error('theanode is not initialised');
 };
 export let borrowSharedValue: (s: SharedVariable) => NDArray = (s) => s.container.value;
-export function setSharedCoercion(f: (s: SharedVariable, v: unknown, borrow: boolean) => NDArray, borrow?: (s: SharedVariable) => NDArray): void {
-  coerceSharedValue = f;
+export function setSharedAssignment(f: (s: SharedVariable, v: unknown, borrow: boolean) => void, borrow?: (s: SharedVariable) => NDArray): void {
+  assignSharedValue = f;
   if (borrow) borrowSharedValue = borrow;
 }
 

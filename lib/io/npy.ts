@@ -8,6 +8,7 @@ import { NDArray, narrowInt64 } from '../ndarray/ndarray.js';
 import { DType, TypedArray } from '../ndarray/dtype.js';
 import { sizeOf, stridesOf } from '../ndarray/shape.js';
 import { writeFileAtomic } from './atomic.js';
+import { ByteBudget, LoadOptions, checkFileSize } from './limits.js';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
@@ -26,8 +27,12 @@ function parseHeader(text: string, where: string): Header {
   const ws = () => {
     while (i < text.length && /\s/.test(text[i])) i++;
   };
+  // Nesting deeper than any real header is refused, so deep input cannot exhaust the stack.
+  const MAX_DEPTH = 16;
+  let depth = 0;
   const value = (): unknown => {
     ws();
+    if (depth > MAX_DEPTH) fail(`nested more than ${MAX_DEPTH} levels deep`);
     const c = text[i];
     if (c === "'" || c === '"') {
       const end = text.indexOf(c, i + 1);
@@ -42,11 +47,14 @@ function parseHeader(text: string, where: string): Header {
       const items: unknown[] = [];
       for (;;) {
         ws();
+        if (i >= text.length) fail('unterminated ' + c);
         if (text[i] === close) {
           i++;
           return items;
         }
+        depth++;
         items.push(value());
+        depth--;
         ws();
         if (text[i] === ',') i++;
         else if (text[i] !== close) fail('expected , or ' + close);
@@ -57,15 +65,18 @@ function parseHeader(text: string, where: string): Header {
       const obj: Record<string, unknown> = {};
       for (;;) {
         ws();
+        if (i >= text.length) fail('unterminated {');
         if (text[i] === '}') {
           i++;
           return obj;
         }
+        depth++;
         const k = value();
         if (typeof k !== 'string') fail('dict keys must be strings');
         ws();
         if (text[i++] !== ':') fail('expected :');
         obj[k as string] = value();
+        depth--;
         ws();
         if (text[i] === ',') i++;
         else if (text[i] !== '}') fail('expected , or }');
@@ -84,7 +95,8 @@ function parseHeader(text: string, where: string): Header {
   const { descr, fortran_order: fortran, shape } = h;
   if (typeof descr !== 'string') fail('descr must be a string (structured dtypes are not supported)');
   if (typeof fortran !== 'boolean') fail('fortran_order must be True or False');
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) fail('shape must be a tuple of non-negative integers');
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) fail('shape must be a tuple of non-negative integers');
+  if ((shape as unknown[]).length > 64) fail(`shape has ${(shape as unknown[]).length} dimensions; at most 64 are supported`);
   return { descr: descr as string, fortran: fortran as boolean, shape: shape as number[] };
 }
 
@@ -110,7 +122,8 @@ const KINDS: Record<string, Kind> = {
  * Decode .npy bytes into an NDArray (C order). `where` names the source in errors.
  * @example const a = io.parseNpy(readFileSync('X.npy'));
  */
-export function parseNpy(buf: Uint8Array, where = '.npy data'): NDArray {
+export function parseNpy(buf: Uint8Array, where = '.npy data', opts: LoadOptions | ByteBudget = {}): NDArray {
+  const budget = opts instanceof ByteBudget ? opts : new ByteBudget(where, opts);
   if (buf.length < 10 || !MAGIC.every((b, i) => buf[i] === b)) throw new Error(`${where}: not a .npy file (bad magic string)`);
   const major = buf[6];
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -137,6 +150,7 @@ export function parseNpy(buf: Uint8Array, where = '.npy data'): NDArray {
   const dataStart = start + headerLen;
   const need = n * kind.bytes;
   if (buf.length - dataStart < need) throw new Error(`${where}: truncated data: shape ${JSON.stringify(h.shape)} needs ${need} bytes, the file has ${buf.length - dataStart}`);
+  budget.take(n * (kind.dtype === 'float64' ? 8 : kind.dtype === 'bool' ? 1 : 4), `an array of shape ${JSON.stringify(h.shape)}`);
   // Read element by element: handles any alignment and byte order.
   let flat: TypedArray;
   if (kind === KINDS.i8) {
@@ -227,8 +241,10 @@ export function readFileOrThrow(path: string): Uint8Array {
  * Read a .npy file (numpy's format): float64, float32, int32, bool, and int64 narrowed with a check.
  * @example const X = io.loadNpy('X.npy');
  */
-export function loadNpy(path: string): NDArray {
-  return parseNpy(readFileOrThrow(path), path);
+export function loadNpy(path: string, opts: LoadOptions = {}): NDArray {
+  const budget = new ByteBudget(path, opts);
+  checkFileSize(path, budget);
+  return parseNpy(readFileOrThrow(path), path, budget);
 }
 
 /**

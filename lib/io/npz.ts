@@ -3,16 +3,21 @@ import { NDArray } from '../ndarray/ndarray.js';
 import { encodeNpy, parseNpy, readFileOrThrow } from './npy.js';
 import { readZip, writeZip } from './zip.js';
 import { writeFileAtomic } from './atomic.js';
+import { ByteBudget, LoadOptions, checkFileSize } from './limits.js';
 
 /**
  * The arrays of an .npz file by name (without the .npy suffix), as np.load(...) gives them.
  * @example const { W, b } = io.loadNpz('model.npz');
  */
-export function loadNpz(path: string): Record<string, NDArray> {
-  const out: Record<string, NDArray> = {};
-  for (const e of readZip(readFileOrThrow(path), path)) {
+export function loadNpz(path: string, opts: LoadOptions = {}): Record<string, NDArray> {
+  const budget = new ByteBudget(path, opts);
+  checkFileSize(path, budget);
+  // No prototype: an entry named "__proto__" or "constructor" is just an array.
+  const out: Record<string, NDArray> = Object.create(null);
+  for (const e of readZip(readFileOrThrow(path), path, budget)) {
     const name = e.name.endsWith('.npy') ? e.name.slice(0, -4) : e.name;
-    out[name] = parseNpy(e.data, `${path}[${name}]`);
+    if (name in out) throw new Error(`${path}: two entries hold the array ${name}`);
+    out[name] = parseNpy(e.data, `${path}[${name}]`, budget);
   }
   return out;
 }

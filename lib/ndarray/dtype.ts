@@ -31,11 +31,14 @@ export function allocate(dtype: DType, size: number): TypedArray {
   return new STORAGE[dtype](size);
 }
 
-export function dtypeOfStorage(data: TypedArray): DType {
+/** The dtype stored in `data`; other typed-array kinds are refused, never read as bool. */
+export function dtypeOfStorage(data: TypedArray, where = 'NDArray'): DType {
   if (data instanceof Float64Array) return 'float64';
   if (data instanceof Float32Array) return 'float32';
   if (data instanceof Int32Array) return 'int32';
-  return 'bool';
+  if (data instanceof Uint8Array) return 'bool';
+  const kind = (data as object | null)?.constructor?.name ?? typeof data;
+  throw new TypeError(`${where}: data must be a Float64Array, Float32Array, Int32Array or Uint8Array (bool), got ${kind}; array(data) converts other typed arrays`);
 }
 
 export const isFloat = (d: DType): boolean => d === 'float64' || d === 'float32';

@@ -2,9 +2,14 @@
 import { DType, TypedArray, allocate, assertDType, castScalar, dtypeOfStorage, isDType, isFloat, storageFor } from './dtype.js';
 import { Shape, formatShape, sizeOf, stridesOf } from './shape.js';
 import { config } from '../config.js';
+import { typedToStorage } from './typed.js';
 
 /** Nested JS arrays of numbers or booleans, e.g. `[[1, 2], [3, 4]]`. */
 export type Nested = number | boolean | readonly Nested[];
+
+/** Most dimensions of an array (numpy's limit); deeper nesting is refused, not recursed into. */
+export const MAX_NDIM = 64;
+
 /** What {@link array} and compiled functions accept as data. */
 export type ArrayLike = NDArray | Nested | TypedArray | BigInt64Array;
 
@@ -24,7 +29,12 @@ export class NDArray {
 
   constructor(data: TypedArray, shape: Shape, dtype?: DType) {
     const dt = dtype ?? dtypeOfStorage(data);
-    if (!(data instanceof storageFor(dt))) throw new TypeError(`NDArray: ${dt} needs a ${storageFor(dt).name}, got ${data.constructor.name}`);
+    if (dtype !== undefined) assertDType(dtype, 'NDArray');
+    if (!(data instanceof storageFor(dt))) {
+      throw new TypeError(`NDArray: ${dt} data must be a ${storageFor(dt).name}, got ${(data as object | null)?.constructor?.name ?? typeof data}; array(data, { dtype }) converts it`);
+    }
+    if (!Array.isArray(shape) && !ArrayBuffer.isView(shape)) throw new TypeError(`NDArray: shape must be an array of lengths, got ${typeof shape}`);
+    if (shape.length > MAX_NDIM) throw new RangeError(`NDArray: ${shape.length} dimensions; at most ${MAX_NDIM} are supported`);
     for (const d of shape) {
       if (!Number.isInteger(d) || d < 0) throw new RangeError(`NDArray: invalid shape ${formatShape(shape)}`);
     }
@@ -157,6 +167,7 @@ function inferNested(v: Nested, where: string): { shape: number[]; flat: number[
   const shape: number[] = [];
   let probe: Nested = v;
   while (Array.isArray(probe)) {
+    if (shape.length === MAX_NDIM) throw new RangeError(`${where}: nested array is more than ${MAX_NDIM} levels deep; at most ${MAX_NDIM} dimensions are supported`);
     shape.push(probe.length);
     probe = probe.length > 0 ? probe[0] : 0;
     if ((probe as unknown) === undefined) break;
@@ -218,10 +229,9 @@ export function array(value: ArrayLike, opts: ArrayOptions = {}): NDArray {
     const out = opts.dtype && opts.dtype !== value.dtype ? value.astype(opts.dtype) : value.copy();
     return opts.shape ? new NDArray(out.data, opts.shape, out.dtype) : out;
   }
-  if (value instanceof BigInt64Array) value = narrowInt64(value, where);
   if (ArrayBuffer.isView(value)) {
-    const src = value as TypedArray;
-    const srcType = dtypeOfStorage(src);
+    if (value instanceof DataView) throw new TypeError(`${where}: a DataView has no element type; pass a typed array`);
+    const { data: src, dtype: srcType } = typedToStorage(value, where);
     const dtype = opts.dtype ?? srcType;
     const shape = opts.shape ?? [src.length];
     const data = allocate(dtype, src.length);
@@ -275,6 +285,22 @@ export const ones = (shape: Shape | number, dtype: DType = config.floatX) => ful
 
 export function isNDArray(v: unknown): v is NDArray {
   return v instanceof NDArray;
+}
+
+/**
+ * Checks at the boundary (fn inputs, shared, setValue) that an NDArray's fields still agree:
+ * they are plain properties, so code can replace `data` or build an object on the prototype.
+ */
+export function assertConsistent(a: NDArray, where: string): void {
+  const data = a.data as unknown;
+  if (!ArrayBuffer.isView(data) || !(data instanceof storageFor(a.dtype))) {
+    throw new TypeError(`${where}: NDArray of dtype ${a.dtype} holds ${(data as object | null)?.constructor?.name ?? typeof data} data, expected a ${storageFor(a.dtype).name}`);
+  }
+  const shape = a.shape as unknown;
+  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) throw new TypeError(`${where}: NDArray has an invalid shape ${Array.isArray(shape) ? formatShape(shape) : String(shape)}`);
+  if (sizeOf(shape) !== a.data.length) {
+    throw new RangeError(`${where}: NDArray of shape ${formatShape(shape)} needs ${sizeOf(shape)} elements, its data has ${a.data.length}`);
+  }
 }
 
 export { isDType };

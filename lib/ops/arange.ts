@@ -41,7 +41,9 @@ export function arange(a: TensorLike, b?: TensorLike, c: TensorLike = 1, dtype?:
 
 function lengthOf(start: number, stop: number, step: number): number {
   if (step === 0) throw new RangeError('arange: step must not be zero');
-  return Math.max(0, Math.ceil((stop - start) / step));
+  const n = Math.max(0, Math.ceil((stop - start) / step));
+  if (!Number.isSafeInteger(n)) throw new RangeError(`arange: start ${start}, stop ${stop}, step ${step} give no finite length`);
+  return n;
 }
 
 registerKernel({

@@ -63,6 +63,8 @@ function gemmOf(node: Apply, fg: FunctionGraph, onePass: ReadonlySet<Apply>): Va
       const alpha = (name === 'sub' ? -1 : 1) * found.scale;
       // A vector added to a matrix is a row repeated (numpy's broadcasting from the left).
       const cRow = c.ndim < out.ndim ? dimshuffle(c, ['x', 0]) : c;
+      // gemv takes no broadcastable vector C (a length-1 result, e.g. from a 1-row A): leave it.
+      if (cRow.ndim === 1 && cRow.broadcastable[0]) continue;
       return [new Gemm(alpha, 1, op.transA, op.transB).makeNode(cRow, a, b).outputs[0]];
     }
   }

@@ -285,34 +285,58 @@ class Executor : public Napi::ObjectWrap<Executor> {
 class RunWorker : public Napi::AsyncWorker {
  public:
   RunWorker(Napi::Env env, Executor* ex, CallData call, std::vector<Napi::Value>& keep)
-      : Napi::AsyncWorker(env), ex_(ex), call_(std::move(call)), deferred_(Napi::Promise::Deferred::New(env)) {
+      : Napi::AsyncWorker(env), ex_(ex), call_(std::move(call)) {
+    if (napi_create_promise(env, &deferred_, &promise_) != napi_ok) fail("executor.runAsync: cannot create a promise");
     // Keep the executor and every array alive until the work is done.
     self_ = Napi::Persistent(ex->Value());
     for (auto& v : keep) keep_.push_back(Napi::Persistent(v.As<Napi::Object>()));
   }
-  Napi::Promise Promise() { return deferred_.Promise(); }
+  Napi::Promise Promise() { return Napi::Promise(Env(), promise_); }
 
   void Execute() override {
     try {
       std::lock_guard<std::mutex> lock(runMutex);
       execute(ex_->program, call_);
     } catch (const std::exception& e) {
-      SetError(e.what());
+      error_ = e.what();
     }
   }
-  void OnOK() override {
-    ex_->callDone();
-    deferred_.Resolve(Env().Undefined());
-  }
-  void OnError(const Napi::Error& e) override {
-    ex_->callDone();
-    deferred_.Reject(e.Value());
+  // Settles the promise with plain N-API calls whose status is checked. node-addon-api's own
+  // completion path throws a C++ exception when a call fails, and calls fail when the
+  // environment is going away (a worker thread terminated mid-call): thrown from a libuv
+  // callback, that aborts the process. Here a failed call just means nobody is listening.
+  void OnWorkComplete(Napi::Env env, napi_status status) override {
+    napi_handle_scope scope = nullptr;
+    if (status != napi_cancelled && napi_open_handle_scope(env, &scope) == napi_ok) {
+      try {
+        ex_->callDone();  // may release a plan freed while this call ran
+      } catch (...) {
+        // The environment is going away: nothing to release into.
+      }
+      settle(env);
+      napi_close_handle_scope(env, scope);
+    }
+    Destroy();
   }
 
  private:
+  void settle(napi_env env) {
+    napi_value result = nullptr;
+    if (error_.empty()) {
+      if (napi_get_undefined(env, &result) == napi_ok) napi_resolve_deferred(env, deferred_, result);
+      return;
+    }
+    napi_value message = nullptr;
+    if (napi_create_string_utf8(env, error_.data(), error_.size(), &message) == napi_ok &&
+        napi_create_error(env, nullptr, message, &result) == napi_ok)
+      napi_reject_deferred(env, deferred_, result);
+  }
+
   Executor* ex_;
   CallData call_;
-  Napi::Promise::Deferred deferred_;
+  std::string error_;
+  napi_deferred deferred_ = nullptr;
+  napi_value promise_ = nullptr;
   Napi::ObjectReference self_;
   std::vector<Napi::ObjectReference> keep_;
 };
@@ -328,7 +352,13 @@ Napi::Value Executor::RunAsync(const Napi::CallbackInfo& info) {
     d.Reject(Napi::Error::New(info.Env(), e.what()).Value());
     return d.Promise();
   }
-  auto* w = new RunWorker(info.Env(), this, std::move(c), keep);
+  RunWorker* w = nullptr;
+  try {
+    w = new RunWorker(info.Env(), this, std::move(c), keep);
+  } catch (const std::exception& e) {
+    Napi::Error::New(info.Env(), e.what()).ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
   auto p = w->Promise();
   inFlight++;
   w->Queue();

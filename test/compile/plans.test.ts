@@ -148,6 +148,16 @@ describe('plans per shape', () => {
       expect(fn([i], v.get(T.slice(i, i.add(2))).sum(), { backend })(7).data[0]).toBe(0);
     });
 
+    it(`a reshape of a slice at a runtime start reads the selected rows, ${backend}`, () => {
+      const M = shared(array([[1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11, 12]]), 'M');
+      const i = T.iscalar('i');
+      const f = fn([i], M.get(T.slice(i, i.add(1))).reshape([2, 2]).sum(0), { backend });
+      expect(Array.from(f(2).data)).toEqual([20, 22]);
+      expect(Array.from(f(-3).data)).toEqual([4, 6]);
+      const g = fn([], M.get(-1).reshape([2, 2]).sum(1), { backend });
+      expect(Array.from(g().data)).toEqual([19, 23]);
+    });
+
     it(`arange's length still decides the plan, ${backend}`, () => {
       const n = T.iscalar('n');
       const f = fn([n], T.arange(n).mul(2), { backend });

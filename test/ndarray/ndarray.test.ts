@@ -56,7 +56,7 @@ describe('NDArray', () => {
 
   it('checks shape against data', () => {
     expect(() => new NDArray(new Float64Array(3), [2, 2])).toThrow(/needs 4 elements, data has 3/);
-    expect(() => new NDArray(new Float64Array(3), [3], 'float32')).toThrow(/float32 needs a Float32Array/);
+    expect(() => new NDArray(new Float64Array(3), [3], 'float32')).toThrow(/float32 data must be a Float32Array/);
   });
 
   it('reshape infers -1 and refuses impossible shapes', () => {

@@ -101,7 +101,8 @@ class Join : public Kernel {
     for (int64_t r = 0; r < outer_; r++) {
       int64_t off = r * rowLen_;
       for (size_t i = 0; i < in_.size(); i++) {
-        std::memcpy(out + off * bytes_, static_cast<const uint8_t*>(f.ptr[in_[i]]) + r * lens_[i] * bytes_, lens_[i] * bytes_);
+        // An empty input may have no storage at all (a null pointer): memcpy must not see it.
+        if (lens_[i] > 0) std::memcpy(out + off * bytes_, static_cast<const uint8_t*>(f.ptr[in_[i]]) + r * lens_[i] * bytes_, lens_[i] * bytes_);
         off += lens_[i];
       }
     }
@@ -134,6 +135,7 @@ class SplitPart : public Kernel {
   void run(Frame& f) override {
     auto src = static_cast<const uint8_t*>(f.ptr[g_]);
     auto dst = static_cast<uint8_t*>(f.ptr[o_]);
+    if (len_ == 0) return;  // empty parts may have null storage
     for (int64_t r = 0; r < outer_; r++) std::memcpy(dst + r * len_ * bytes_, src + (r * rowLen_ + start_) * bytes_, len_ * bytes_);
   }
 
