@@ -100,6 +100,13 @@ inline double lanczosSum(double z) {
   return a;
 }
 
+inline double gammaStirling(double x) {
+  const double f = 1 / (x * x);
+  const double s = (1 / x) * (1.0 / 12 - f * (1.0 / 360 - f * (1.0 / 1260 - f * (1.0 / 1680 - f * (1.0 / 1188 - f * (691.0 / 360360 - f / 156))))));
+  const double p = std::pow(x, (x - 0.5) / 2);
+  return kSqrt2Pi * ((p * std::exp(-x)) * p) * std::exp(s);
+}
+
 inline double gamma(double x) {
   if (x != x || x == -kInf) return kNaN;
   if (x == kInf) return kInf;
@@ -107,6 +114,7 @@ inline double gamma(double x) {
   if (x < 0 && isInteger(x)) return kNaN;
   if (x < 0.5) return kPi / (sinpi(x) * gamma(1 - x));
   if (x > 171.7) return kInf;
+  if (x >= 10) return gammaStirling(x);
   const double z = x - 1;
   const double t = z + kLanczosG + 0.5;
   const double p = std::pow(t, (z + 0.5) / 2);
