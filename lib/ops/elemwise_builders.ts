@@ -63,6 +63,7 @@ export const gamma = (a: T): Variable => ew('gamma', [a]);
 export const gammaln = (a: T): Variable => ew('gammaln', [a]);
 export const psi = (a: T): Variable => ew('psi', [a]);
 export const trigamma = (a: T): Variable => ew('trigamma', [a]);
+export const tetragamma = (a: T): Variable => ew('tetragamma', [a]);
 export const clip = (x: T, lo: T, hi: T): Variable => ew('clip', [x, lo, hi]);
 /** switch(cond, ifTrue, ifFalse), elementwise. */
 export const switch_ = (c: T, a: T, b: T): Variable => ew('switch', [c, a, b]);

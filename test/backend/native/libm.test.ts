@@ -48,6 +48,7 @@ const cases: Case[] = [
   ['erf', (v) => v.erf(), -6, 6, 8], ['erfc', (v) => v.erfc(), -6, 27, 32], ['erfinv', (v) => v.erfinv(), -1, 1, 16],
   ['gamma', (v) => v.gamma(), -30, 171, 16], ['gammaln', (v) => v.gammaln(), -30, 1e6, 8], ['psi', (v) => v.psi(), -30, 1e6, 8],
   ['trigamma', (v) => T.trigamma(v), 1e-3, 1e6, 8], ['trigamma', (v) => T.trigamma(v), -30, -1e-3, 8],
+  ['tetragamma', (v) => T.tetragamma(v), 1e-3, 1e6, 8], ['tetragamma', (v) => T.tetragamma(v), -30, -1e-3, 16],
 ];
 
 describe.skipIf(!native)('native libm and special functions against js', () => {
