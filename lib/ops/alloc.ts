@@ -20,7 +20,7 @@ export type ShapeArg = readonly (number | Variable)[] | Variable | number;
 
 /** A shape argument as one int scalar Variable per axis. x.shape and constant vectors are unpacked. */
 export function shapeScalars(shape: ShapeArg, where: string): Variable[] {
-  if (typeof shape === 'number') shape = [shape];
+  if (typeof shape === 'number' || (shape instanceof Variable && shape.ndim === 0)) shape = [shape];
   if (shape instanceof Variable) {
     if (shape.ndim !== 1 || !isDiscrete(shape.dtype)) throw new TypeError(`${where}: a symbolic shape must be an integer vector, got ${shape.type.describe()}`);
     if (shape instanceof Constant) return Array.from(shape.value.data, (d) => asVariable(Number(d)));

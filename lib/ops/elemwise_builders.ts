@@ -191,6 +191,7 @@ export const gamma = (a: T): Variable => ew('gamma', [a]);
 export const gammaln = (a: T): Variable => ew('gammaln', [a]);
 export const psi = (a: T): Variable => ew('psi', [a]);
 export const trigamma = (a: T): Variable => ew('trigamma', [a]);
+export const tetragamma = (a: T): Variable => ew('tetragamma', [a]);
 /**
  * Elementwise `x` limited to the range [lo, hi].
  * @example T.clip(p, 1e-7, 1 - 1e-7)

@@ -184,8 +184,9 @@ def({ name: 'erfinv', arity: 1, outDType: floaty, js: ([a]) => `H.erfinv(${a})`,
 def({ name: 'gamma', arity: 1, outDType: floaty, js: ([a]) => `H.gamma(${a})`, grad: ([a], out, gz) => [E.mul(gz, E.mul(out, E.psi(a)))] });
 def({ name: 'gammaln', arity: 1, outDType: floaty, js: ([a]) => `H.gammaln(${a})`, grad: ([a], _o, gz) => [E.mul(gz, E.psi(a))] });
 def({ name: 'psi', arity: 1, outDType: floaty, js: ([a]) => `H.psi(${a})`, grad: ([a], _o, gz) => [E.mul(gz, E.trigamma(a))] });
-// Its own derivative (tetragamma) is not provided: a second derivative of psi raises.
-def({ name: 'trigamma', arity: 1, outDType: floaty, js: ([a]) => `H.trigamma(${a})` });
+def({ name: 'trigamma', arity: 1, outDType: floaty, js: ([a]) => `H.trigamma(${a})`, grad: ([a], _o, gz) => [E.mul(gz, E.tetragamma(a))] });
+// The end of the chain: a third derivative of psi raises "not differentiable".
+def({ name: 'tetragamma', arity: 1, outDType: floaty, js: ([a]) => `H.tetragamma(${a})` });
 
 /** Helpers the generated JS loops call; the native kernels implement the same functions. */
 export const H = {
@@ -208,6 +209,7 @@ export const H = {
   gammaln: S.gammaln,
   psi: S.psi,
   trigamma: S.trigamma,
+  tetragamma: S.tetragamma,
   roundHalfEven: (x: number) => {
     const r = Math.round(x);
     return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;

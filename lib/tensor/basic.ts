@@ -195,3 +195,12 @@ export const fill = (model: TensorLike, value: TensorLike) => ew('second', [v(mo
 /** The n x m identity (m defaults to n) with its diagonal moved by k; sizes may be int scalars. */
 export const eye = (n: number | Variable, m: number | Variable | null = null, k: number | Variable = 0, dtype: DTypeName = config.floatX) =>
   eyeOp(n, m, k, storageDType(dtype, 'eye'));
+/** Theano's shape_padleft / shape_padright: n broadcastable length-1 axes added on that side. */
+export const shapePadleft = (x: TensorLike, n = 1) => {
+  const xv = v(x, 'shapePadleft');
+  return dimshuffleOp(xv, [...Array<'x'>(n).fill('x'), ...xv.broadcastable.map((_, i) => i)]);
+};
+export const shapePadright = (x: TensorLike, n = 1) => {
+  const xv = v(x, 'shapePadright');
+  return dimshuffleOp(xv, [...xv.broadcastable.map((_, i) => i), ...Array<'x'>(n).fill('x')]);
+};

@@ -59,6 +59,10 @@ describe('Rop, Lop, jacobian, hessian', () => {
       const c2 = T.exp(w).sum().add(w.get(0).mul(w.get(1)));
       const H2 = fn([], gradient.hessian(c2, w), { backend })();
       close(H2.data, [Math.exp(0.5), 1, 1, Math.exp(-0.25)], 'H2');
+      // Through psi and trigamma: the Hessian of sum(gammaln(u)) is diag(trigamma(u)); trigamma(1) = pi^2/6.
+      const u = shared(array([1, 2]), 'u', { dtype: 'float64' });
+      const H3 = fn([], T.hessian(T.gammaln(u).sum(), u), { backend })();
+      close(H3.data, [Math.PI ** 2 / 6, 0, 0, Math.PI ** 2 / 6 - 1], 'H3', 1e-13);
     });
   }
 

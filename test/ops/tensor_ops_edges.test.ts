@@ -35,6 +35,7 @@ describe('alloc, zeros, ones, fill, eye', () => {
     it(`take symbolic shapes (${backend})`, () => {
       const x = T.matrix('x');
       const n = T.iscalar('n');
+      expect(fn([n], T.ones(n, 'int32'), { backend })(3).toArray()).toEqual([1, 1, 1]);
       const f = fn([x, n], [T.zeros(x.shape), T.ones([n, x.shape.get(1)], 'int32'), T.alloc(x.get(0), n, x.shape.get(0), x.shape.get(1)), T.eye(n), T.eye(n, 3, 1, 'int32'), T.fill(x, 2.5)], { backend });
       const X = array([[1, 2, 3], [4, 5, 6]]);
       const [z, o, a, e, e2, fl] = f(X, 2);

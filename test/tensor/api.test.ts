@@ -93,6 +93,17 @@ describe('axis arguments', () => {
   });
 });
 
+describe("Theano's spellings", () => {
+  it('abs_, floor_div, true_div, int_div, zeros_like, ones_like, shape_padleft, shape_padright, where', () => {
+    const v = T.dvector('v');
+    const f = fn([v], [T.abs_(v), T.floor_div(v, 2), T.true_div(v, 2), T.int_div(v, 2), T.zeros_like(v), T.ones_like(v), T.shape_padleft(v, 2), T.shape_padright(v), T.where(v.gt(0), v, 0)]);
+    const out = f(array([-3, 5]));
+    expect(out.map((o) => Array.from(o.data))).toEqual([[3, 5], [-2, 2], [-1.5, 2.5], [-2, 2], [0, 0], [1, 1], [-3, 5], [-3, 5], [0, 5]]);
+    expect([out[6].shape, out[7].shape]).toEqual([[1, 1, 2], [2, 1]]);
+    expect(T.shape_padleft(v).broadcastable).toEqual([true, false]);
+  });
+});
+
 describe('JavaScript operators on Variables', () => {
   const w = T.vector('W');
   it('throw a TypeError naming the methods to use', () => {

@@ -23,7 +23,7 @@ enum class Op {
   Add, Sub, Mul, Div, Neg, Pow, Exp, Log, Log1p, Expm1, Sqrt, Sqr, Abs, Sign, Tanh, Sigmoid, Softplus, Relu,
   Maximum, Minimum, Clip, Switch, Gt, Ge, Lt, Le, Eq, Neq, And, Or, Not, Floor, Ceil, Round, Identity, Second, Cast,
   IntDiv, Mod, Sin, Cos, Tan, Arcsin, Arccos, Arctan, Arctan2, Sinh, Cosh, Arcsinh, Arccosh, Arctanh, Log2, Log10, Exp2,
-  IsNan, IsInf, Erf, Erfc, Erfinv, Gamma, Gammaln, Psi, Trigamma
+  IsNan, IsInf, Erf, Erfc, Erfinv, Gamma, Gammaln, Psi, Trigamma, Tetragamma
 };
 
 const std::pair<const char*, Op> scalarOps[] = {
@@ -38,7 +38,8 @@ const std::pair<const char*, Op> scalarOps[] = {
       {"arccos", Op::Arccos}, {"arctan", Op::Arctan}, {"arctan2", Op::Arctan2}, {"sinh", Op::Sinh}, {"cosh", Op::Cosh},
       {"arcsinh", Op::Arcsinh}, {"arccosh", Op::Arccosh}, {"arctanh", Op::Arctanh}, {"log2", Op::Log2}, {"log10", Op::Log10},
       {"exp2", Op::Exp2}, {"isnan", Op::IsNan}, {"isinf", Op::IsInf}, {"erf", Op::Erf}, {"erfc", Op::Erfc}, {"erfinv", Op::Erfinv},
-      {"gamma", Op::Gamma}, {"gammaln", Op::Gammaln}, {"psi", Op::Psi}, {"trigamma", Op::Trigamma}};
+      {"gamma", Op::Gamma}, {"gammaln", Op::Gammaln}, {"psi", Op::Psi}, {"trigamma", Op::Trigamma},
+      {"tetragamma", Op::Tetragamma}};
 
 Op parseOp(const std::string& s) {
   for (auto& [n, op] : scalarOps)
@@ -188,6 +189,7 @@ __attribute__((always_inline)) inline void stepLoop(Op op, DType dt, double* r, 
       case Op::Gammaln: LOOP(special::gammaln(a[k])); break;
       case Op::Psi: LOOP(special::psi(a[k])); break;
       case Op::Trigamma: LOOP(special::trigamma(a[k])); break;
+      case Op::Tetragamma: LOOP(special::tetragamma(a[k])); break;
     }
 #undef LOOP
 }

@@ -29,6 +29,8 @@ inline double sinpi(double x) {
   return std::sin(kPi * r);
 }
 
+inline double cotpi(double x) { return sinpi(std::fmod(x, 2.0) + 0.5) / sinpi(x); }
+
 inline double erfSeries(double x) {
   const double x2 = x * x;
   double term = x, sum = x;
@@ -38,6 +40,12 @@ inline double erfSeries(double x) {
     if (std::fabs(term) <= std::fabs(sum) * 1e-17) break;
   }
   return kTwoOverSqrtPi * std::exp(-x2) * sum;
+}
+
+// e^{-x^2} without the rounding of x^2: h = x rounded to float, h^2 exact, x^2 - h^2 = (x - h)(x + h).
+inline double expMinusSquare(double x) {
+  const double h = static_cast<float>(x);
+  return std::exp(-h * h) * std::exp(-(x - h) * (x + h));
 }
 
 inline double erfcFraction(double x) {
@@ -50,7 +58,7 @@ inline double erfcFraction(double x) {
     f *= delta;
     if (std::fabs(delta - 1) < 2e-16) break;
   }
-  return std::exp(-x * x) / kSqrtPi / f;
+  return expMinusSquare(x) / kSqrtPi / f;
 }
 
 inline double erf(double x) {
@@ -100,6 +108,13 @@ inline double lanczosSum(double z) {
   return a;
 }
 
+inline double gammaStirling(double x) {
+  const double f = 1 / (x * x);
+  const double s = (1 / x) * (1.0 / 12 - f * (1.0 / 360 - f * (1.0 / 1260 - f * (1.0 / 1680 - f * (1.0 / 1188 - f * (691.0 / 360360 - f / 156))))));
+  const double p = std::pow(x, (x - 0.5) / 2);
+  return kSqrt2Pi * ((p * std::exp(-x)) * p) * std::exp(s);
+}
+
 inline double gamma(double x) {
   if (x != x || x == -kInf) return kNaN;
   if (x == kInf) return kInf;
@@ -107,6 +122,7 @@ inline double gamma(double x) {
   if (x < 0 && isInteger(x)) return kNaN;
   if (x < 0.5) return kPi / (sinpi(x) * gamma(1 - x));
   if (x > 171.7) return kInf;
+  if (x >= 10) return gammaStirling(x);
   const double z = x - 1;
   const double t = z + kLanczosG + 0.5;
   const double p = std::pow(t, (z + 0.5) / 2);
@@ -129,7 +145,7 @@ inline double psi(double x) {
   if (x == 0) return -1 / x;
   if (x < 0) {
     if (isInteger(x)) return kNaN;
-    return psi(1 - x) - kPi / std::tan(kPi * std::fmod(x, 1.0));
+    return psi(1 - x) - kPi * cotpi(x);
   }
   double r = 0;
   while (x < 10) {
@@ -157,6 +173,24 @@ inline double trigamma(double x) {
   const double f = 1 / (x * x);
   const double series = 1.0 / 6 - f * (1.0 / 30 - f * (1.0 / 42 - f * (1.0 / 30 - f * (5.0 / 66 - f * (691.0 / 2730 - f * (7.0 / 6))))));
   return r + 1 / x + f / 2 + (f / x) * series;
+}
+
+inline double tetragamma(double x) {
+  if (x != x || x == -kInf) return kNaN;
+  if (x == kInf) return -0.0;
+  if (x <= 0 && isInteger(x)) return kNaN;
+  if (x < 0) {
+    const double s = sinpi(x);
+    return tetragamma(1 - x) - (2 * kPi * kPi * kPi * cotpi(x)) / (s * s);
+  }
+  double r = 0;
+  while (x < 20) {
+    r -= 2 / (x * x * x);
+    x += 1;
+  }
+  const double f = 1 / (x * x);
+  const double series = 1.0 / 2 - f * (1.0 / 6 - f * (1.0 / 6 - f * (3.0 / 10 - f * (5.0 / 6 - f * (691.0 / 210 - (f * 35) / 2)))));
+  return r - (f + f / x + f * f * series);
 }
 
 inline double mod(double a, double b) {
