@@ -24,11 +24,6 @@ export interface GraphListener {
   onChangeInput?(node: Apply, i: number, old: Variable, now: Variable): void;
 }
 
-interface ReadersEntry {
-  graph: FunctionGraph;
-  set: ReaderSet;
-}
-
 /** The graph a compiled function is made from: a copy of the user's graph from inputs to outputs, which rewrites change in place. */
 export class FunctionGraph {
   readonly inputs: readonly Variable[];
@@ -190,8 +185,8 @@ export class FunctionGraph {
   private addReader(v: Variable, node: Apply): void {
     let m = this.readerSet(v);
     if (!m) {
-      m = new ReaderSet();
-      if (v.owner) v.readersEntry = { graph: this, set: m } satisfies ReadersEntry;
+      m = new ReaderSet(this);
+      if (v.owner) v.readersEntry = m;
       else this.freeReaders.set(v, m);
     }
     m.add(node);
@@ -212,8 +207,8 @@ export class FunctionGraph {
 
   private readerSet(v: Variable): ReaderSet | undefined {
     if (!v.owner) return this.freeReaders.get(v);
-    const e = v.readersEntry as ReadersEntry | null;
-    return e !== null && e.graph === this ? e.set : undefined;
+    const e = v.readersEntry as ReaderSet | null;
+    return e !== null && e.graph === this ? e : undefined;
   }
 
   /** Add the nodes of v's graph that are not in this graph yet, each right after its latest input. */

@@ -5,9 +5,15 @@
 import type { Apply } from './variable.js';
 
 export class ReaderSet {
+  /** The graph whose bookkeeping this is (a computed variable keeps its set on itself). */
+  readonly graph: object;
   private one: Apply | null = null;
   private oneCount = 0;
   private many: Map<Apply, number> | null = null;
+
+  constructor(graph: object) {
+    this.graph = graph;
+  }
 
   get empty(): boolean {
     return this.many === null ? this.one === null : this.many.size === 0;

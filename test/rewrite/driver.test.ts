@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import * as T from '../../lib/tensor/index.js';
 import { FunctionGraph } from '../../lib/graph/fgraph.js';
-import type { Apply } from '../../lib/graph/variable.js';
+import type { Apply, Variable } from '../../lib/graph/variable.js';
 import { applyElemwise as ew } from '../../lib/ops/elemwise.js';
 import { Dot } from '../../lib/ops/dot.js';
 import { named, elem } from '../../lib/rewrite/pattern.js';
@@ -32,25 +32,28 @@ describe('rewrite driver', () => {
   });
 
   // Two toy rewrites make a change in two waves: neg(t) → abs(t) (a new node, visited after
-  // everything that was there), then abs(t) → sqr(t). A third rewrite matches three levels
-  // above a sqr, at a node visited before the second wave: it must be offered that node again.
-  it('revisits a node when a change three levels up comes in a later wave', () => {
-    const t = T.vector('t');
-    const out = T.log(T.exp(T.tanh(T.neg(t))));
-    const fg = new FunctionGraph([t], [out]);
-    const negToAbs = named('neg_to_abs', ['neg'], (node) => [ew('abs', [node.inputs[0]])]);
-    const absToSqr = named('abs_to_sqr', ['abs'], (node) => [ew('sqr', [node.inputs[0]])]);
-    const deep = named('log_exp_tanh_sqr', ['log'], (node) => {
-      const e = elem(node.inputs[0], 'exp');
-      const th = e && elem(e[0], 'tanh');
-      const sq = th && elem(th[0], 'sqr');
-      return sq ? [ew('sqrt', [sq[0]])] : null;
+  // everything that was there), then abs(t) → sqr(t). A third rewrite matches a chain ending
+  // in that sqr, at a node visited before the second wave: it must be offered that node again.
+  for (const chain of [['exp', 'tanh'], ['exp', 'tanh', 'softplus']]) {
+    it(`revisits a node when a change ${chain.length + 1} levels up comes in a later wave`, () => {
+      const t = T.vector('t');
+      let v = ew('neg', [t]);
+      for (const name of [...chain].reverse()) v = ew(name, [v]);
+      const fg = new FunctionGraph([t], [T.log(v)]);
+      const negToAbs = named('neg_to_abs', ['neg'], (node) => [ew('abs', [node.inputs[0]])]);
+      const absToSqr = named('abs_to_sqr', ['abs'], (node) => [ew('sqr', [node.inputs[0]])]);
+      const deep = named('log_of_chain_of_sqr', ['log'], (node) => {
+        let u: Variable | undefined = node.inputs[0];
+        for (const name of chain) u = u && elem(u, name)?.[0];
+        const sq = u && elem(u, 'sqr');
+        return sq ? [ew('sqrt', [sq[0]])] : null;
+      });
+      const fired: string[] = [];
+      rewriteToFixedPoint(fg, [negToAbs, absToSqr, deep], { trace: (name) => fired.push(name) });
+      expect(fired).toEqual(['neg_to_abs', 'abs_to_sqr', 'log_of_chain_of_sqr']);
+      expect(names(fg)).toEqual(['sqrt']);
     });
-    const fired: string[] = [];
-    rewriteToFixedPoint(fg, [negToAbs, absToSqr, deep], { trace: (name) => fired.push(name) });
-    expect(fired).toEqual(['neg_to_abs', 'abs_to_sqr', 'log_exp_tanh_sqr']);
-    expect(names(fg)).toEqual(['sqrt']);
-  });
+  }
 
   it('revisits the reader of a variable that is left with one reader', () => {
     const x = T.vector('x');
