@@ -21,6 +21,7 @@ import { config, BackendName } from '../config.js';
 import { ResolvedBackend, createExecutor, resolveBackend } from '../backend/select.js';
 import type { CallBuffers, Executor } from '../backend/executor.js';
 import { serialize } from './queue.js';
+import { shareStorage, sharedCopy } from '../backend/js/workers.js';
 
 export type UpdatesLike = readonly (readonly [SharedVariable, TensorLike])[] | Map<SharedVariable, TensorLike>;
 export type GivensLike = readonly (readonly [Variable, TensorLike])[] | Map<Variable, TensorLike>;
@@ -166,6 +167,8 @@ export function fn(inputs: readonly Variable[], outputs?: Variable | readonly Va
   };
 
   const executeAsync = async (conv: ReturnType<typeof prepare>): Promise<NDArray | NDArray[]> => {
+    // js: a worker thread runs the call in place on shared memory (lib/backend/js/workers.ts).
+    if (backend === 'js') sharedVars.forEach(shareStorage);
     const b = begin(conv);
     const ex = b.entry.executor;
     if (!ex.runAsync) return execute(conv);
@@ -191,7 +194,7 @@ export function fn(inputs: readonly Variable[], outputs?: Variable | readonly Va
         let conv: ReturnType<typeof prepare>;
         try {
           // Inputs are checked and copied now, so the caller may reuse its arrays at once.
-          conv = prepare(args).map((c) => ({ data: c.data.slice(), shape: c.shape }));
+          conv = prepare(args).map((c) => ({ data: backend === 'js' ? sharedCopy(c.data) : c.data.slice(), shape: c.shape }));
         } catch (e) {
           return Promise.reject(e);
         }

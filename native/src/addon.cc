@@ -275,6 +275,12 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   o.Set("config", openblas_get_config());
   o.Set("threads", kernelThreads());
   o.Set("cores", usableCores());
+  const PoolStats ps = poolStats();
+  auto pool = Napi::Object::New(info.Env());
+  pool.Set("parallel", static_cast<double>(ps.parallel));
+  pool.Set("paused", static_cast<double>(ps.paused));
+  pool.Set("stalls", static_cast<double>(ps.stalls));
+  o.Set("pool", pool);
   return o;
 }
 

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <cstdlib>
 #include <exception>
 #include <mutex>
 #include <thread>
@@ -37,7 +38,10 @@ using Ns = std::chrono::nanoseconds;
 constexpr double kMinWorkPerPart = 32 * 1024;
 // Chunks per thread: enough that a descheduled thread holds up a small share of a job, few
 // enough that each stays a fair-sized BLAS call.
-constexpr int kChunksPerThread = 4;
+int chunksPerThread() {
+  static const int n = std::getenv("THEANODE_CHUNKS") ? std::atoi(std::getenv("THEANODE_CHUNKS")) : 4;
+  return n;
+}
 // A worker polls for the next job at most this long, and only while jobs have been coming that
 // quickly: a futex wake-up costs more than a small step, but polling takes a core from others.
 constexpr Ns kMaxSpin{100'000};
@@ -72,6 +76,7 @@ class WorkerPool {
     const auto start = Clock::now();
     if (tInsideJob || helpers <= 0 || !job.try_lock()) return inline_(parts, call, fn);
     if (start < pauseUntil_) {
+      paused_.fetch_add(1, std::memory_order_relaxed);
       job.unlock();
       return inline_(parts, call, fn);
     }
@@ -83,6 +88,7 @@ class WorkerPool {
     remaining_.store(parts, std::memory_order_relaxed);
     const uint32_t gen = ++gen_;
     ticket_.store(pack(gen, parts, 0), std::memory_order_release);
+    parallel_.fetch_add(1, std::memory_order_relaxed);
     wakeHelpers(helpers);
     tInsideJob = true;
     const int mine = drain(gen);
@@ -95,6 +101,8 @@ class WorkerPool {
     judge(start, drained, mine);
     if (error_) std::rethrow_exception(error_);
   }
+
+ PoolStats stats() const { return {parallel_.load(), paused_.load(), stalls_.load()}; }
 
  private:
   // All chunks on the calling thread, in order.
@@ -136,6 +144,7 @@ class WorkerPool {
     if (mine == 0) return;  // the caller itself was away: nothing to compare with
     const Ns perChunk = std::chrono::duration_cast<Ns>(drained - start) / mine;
     if (end - drained > 2 * perChunk + kStallSlack) {
+      stalls_.fetch_add(1, std::memory_order_relaxed);
       pause_ = std::clamp(2 * pause_, kMinPause, kMaxPause);
       pauseUntil_ = end + pause_;
       lastChange_ = end;
@@ -216,6 +225,7 @@ class WorkerPool {
   int sleepers_ = 0;
   std::atomic<int> spinners_{0};
   bool stop_ = false;
+  std::atomic<uint64_t> parallel_{0}, paused_{0}, stalls_{0};
 };
 
 WorkerPool& pool() {
@@ -233,8 +243,10 @@ int parallelParts(double work) {
   const int threads = activeThreads();
   if (threads <= 1) return 1;
   const double byWork = work / kMinWorkPerPart;
-  return byWork < 2 ? 1 : static_cast<int>(std::min<double>(threads * kChunksPerThread, byWork));
+  return byWork < 2 ? 1 : static_cast<int>(std::min<double>(threads * chunksPerThread(), byWork));
 }
+
+PoolStats poolStats() { return pool().stats(); }
 
 void runOnPool(int parts, void (*call)(void*, int), void* fn) { pool().run(std::min(parts, 0xffff), call, fn); }
 

@@ -8,6 +8,7 @@
 // thread the OS deschedules holds up only the chunk it has; how a job is cut depends on the job
 // and the thread count set, never on timing, so results are the same bits whoever runs a chunk.
 #pragma once
+#include <cstdint>
 #include <type_traits>
 
 namespace theanode {
@@ -22,6 +23,13 @@ int activeThreads();
 
 // How many chunks a job of `work` units may be cut into (1 when small or single-threaded).
 int parallelParts(double work);
+
+// Counts since the start: jobs run on several threads, jobs run on the caller during a pause,
+// and stalls (each starts or lengthens a pause).
+struct PoolStats {
+  uint64_t parallel, paused, stalls;
+};
+PoolStats poolStats();
 
 // parallelRun's work for more than one chunk: call(fn, p) for each chunk p.
 void runOnPool(int parts, void (*call)(void*, int), void* fn);
