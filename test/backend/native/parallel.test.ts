@@ -1,0 +1,76 @@
+/** Async calls of unrelated functions run at the same time, and BLAS called from several threads stays right. */
+import { describe, expect, it } from 'vitest';
+import { T, fn, shared, random, NDArray, backendInfo, setBlasThreads } from 'theanode';
+import { nativeStatus } from '../../../lib/backend/native/index.js';
+
+const native = nativeStatus();
+
+const firstDifference = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return i;
+  return a.length === b.length ? -1 : a.length;
+};
+
+describe.runIf(native.available)('native backend, concurrent calls', () => {
+  it('does not hold a short call behind a long call of another function', async () => {
+    const rng = new random.RandomState(0);
+    const a = T.matrix('a');
+    let expr = a;
+    for (let i = 0; i < 12; i++) expr = T.tanh(T.dot(expr, a).mul(0.01));
+    const long = fn([a], expr.sum(), { backend: 'native' });
+    const x = T.vector('x');
+    const short = fn([x], x.mul(2), { backend: 'native' });
+    const data = rng.randn(500, 500) as NDArray;
+    let longDone = false;
+    const first = long.async(data).then((r) => ((longDone = true), r));
+    // Started once the long call is on the thread pool.
+    await new Promise((r) => setTimeout(r, 5));
+    const rs = await short.async(new NDArray(new Float64Array([1, 2]), [2]));
+    // Behind one lock, the short call would finish with the long one, not a few turns before it.
+    await new Promise((r) => setTimeout(r, 2));
+    expect(longDone).toBe(false);
+    expect(Array.from(rs.data)).toEqual([2, 4]);
+    expect((await first).item()).toBe(long(data).item());
+  });
+
+  it('gives the same bits when unrelated functions call BLAS at once', async () => {
+    const before = backendInfo().blasThreads ?? 1;
+    try {
+      for (const threads of [1, 2]) {
+        setBlasThreads(threads);
+        const rng = new random.RandomState(5 + threads);
+        // Products (gemm, gemv), the one-pass kernel and an update, each its own function.
+        const a = T.matrix('a'), b = T.matrix('b'), v = T.vector('v');
+        const products = fn([a, b, v], [T.dot(a, b), T.dot(a.T, a), T.dot(b.T, v)], { backend: 'native' });
+        const w = shared(rng.randn(60) as NDArray, 'w');
+        const x = T.matrix('x'), y = T.vector('y');
+        const p = T.nnet.sigmoid(x.dot(w));
+        const cost = T.nnet.binaryCrossentropy(p, y).mean();
+        const step = fn([x, y], cost, { updates: [[w, w.sub(T.grad(cost, w).mul(0.1))]], backend: 'native' });
+        const pArgs = [rng.randn(150, 90) as NDArray, rng.randn(90, 120) as NDArray, rng.randn(90) as NDArray];
+        const sArgs = [rng.randn(300, 60) as NDArray, (rng.randint(0, 2, [300]) as NDArray).astype('float64')];
+        const w0 = w.getValue();
+        const expected = products(...pArgs).map((r) => Array.from(r.data));
+        const costs: number[] = [];
+        for (let k = 0; k < 30; k++) costs.push(step(...sArgs).item());
+        const wEnd = Array.from(w.getValue().data);
+        w.setValue(w0);
+        const calls = 30;
+        const [prodRuns, stepRuns] = await Promise.all([
+          Promise.all(Array.from({ length: calls }, () => products.async(...pArgs))),
+          Promise.all(Array.from({ length: calls }, () => step.async(...sArgs))),
+        ]);
+        prodRuns.forEach((outs, k) =>
+          outs.forEach((r, i) => {
+            const at = firstDifference(r.data, expected[i]);
+            if (at >= 0) expect.fail(`${threads} thread(s), call ${k}, output ${i}[${at}]: ${r.data[at]} vs ${expected[i][at]}`);
+          }),
+        );
+        const at = firstDifference(stepRuns.map((r) => r.item()), costs);
+        if (at >= 0) expect.fail(`${threads} thread(s), step ${at}: cost ${stepRuns[at].item()} vs ${costs[at]}`);
+        expect(firstDifference(w.getValue().data, wEnd)).toBe(-1);
+      }
+    } finally {
+      setBlasThreads(before);
+    }
+  });
+});
