@@ -248,6 +248,11 @@ int parallelParts(double work) {
 
 PoolStats poolStats() { return pool().stats(); }
 
+#if defined(THEANODE_POOL_OPENMP) || defined(THEANODE_POOL_TBB)
+void runOnPoolAlternative(int parts, void (*call)(void*, int), void* fn);
+void runOnPool(int parts, void (*call)(void*, int), void* fn) { runOnPoolAlternative(parts, call, fn); }
+#else
 void runOnPool(int parts, void (*call)(void*, int), void* fn) { pool().run(std::min(parts, 0xffff), call, fn); }
+#endif
 
 }  // namespace theanode

@@ -73,4 +73,30 @@ describe.runIf(native.available)('native backend, concurrent calls', () => {
       setBlasThreads(before);
     }
   });
+
+  it('splits elementwise work over threads with the bits of one thread', () => {
+    const before = backendInfo().blasThreads ?? 1;
+    const rng = new random.RandomState(9);
+    try {
+      for (const dtype of ['float64', 'float32'] as const) {
+        // Full, bias-row, column, scalar and strided (neither row nor column) inputs, 3-d.
+        const x = T.tensor3('x', dtype), row = T.vector('row', dtype), col = T.tensor(dtype, [false, false, true], 'col'), mid = T.tensor(dtype, [false, true, false], 'mid');
+        const out = T.tanh(x.mul(row).add(col)).sub(T.exp(mid.mul(0.5))).mul(3);
+        const args = [rng.randn(41, 30, 57), rng.randn(57), rng.randn(41, 30, 1), rng.randn(41, 1, 57)].map((a) => (a as NDArray).astype(dtype));
+        const f = fn([x, row, col, mid], out, { backend: 'native' });
+        setBlasThreads(1);
+        const one = f(...args);
+        setBlasThreads(2);
+        const two = f(...args);
+        const at = firstDifference(two.data, one.data);
+        if (at >= 0) expect.fail(`${dtype}[${at}]: ${two.data[at]} on 2 threads, ${one.data[at]} on 1`);
+        const js = fn([x, row, col, mid], out, { backend: 'js' })(...args);
+        const tol = dtype === 'float32' ? 1e-4 : 1e-10;
+        const bad = Array.from(js.data).findIndex((v, i) => !(Math.abs(v - two.data[i]) <= tol * (1 + Math.abs(v))));
+        if (bad >= 0) expect.fail(`${dtype}[${bad}]: native ${two.data[bad]}, js ${js.data[bad]}`);
+      }
+    } finally {
+      setBlasThreads(before);
+    }
+  });
 });
