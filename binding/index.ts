@@ -14,8 +14,20 @@ export interface NativeAddon {
     run(inputs: unknown[], shared: unknown[], outputs: unknown[], updates: unknown[]): void;
     runAsync(inputs: unknown[], shared: unknown[], outputs: unknown[], updates: unknown[]): Promise<void>;
   };
-  info(): { corename: string; config: string; threads: number };
+  info(): { corename: string; config: string; threads: number; cores?: number; pool?: PoolStats };
   setThreads(n: number): void;
+}
+
+/** The thread pool's counts since the start (native/src/pool.h). */
+export interface PoolStats {
+  /** Jobs run on several threads. */
+  parallel: number;
+  /** Jobs run on their caller alone because parallel work had been losing time. */
+  paused: number;
+  /** Jobs whose caller waited for a chunk far longer than chunks take. */
+  stalls: number;
+  /** Times parallel jobs had lost more than they saved (each pauses parallel work a while). */
+  losses: number;
 }
 
 export interface LoadResult {

@@ -280,6 +280,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   pool.Set("parallel", static_cast<double>(ps.parallel));
   pool.Set("paused", static_cast<double>(ps.paused));
   pool.Set("stalls", static_cast<double>(ps.stalls));
+  pool.Set("losses", static_cast<double>(ps.losses));
   o.Set("pool", pool);
   return o;
 }

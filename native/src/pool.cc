@@ -1,13 +1,28 @@
 // The pool behind parallelRun (pool.h).
 //
-// Why a pool of our own rather than OpenMP or oneTBB: measured on 2 cores with a second
-// process keeping one core busy (bench/pool-contention.ts, the same run for all three), the
-// contention cost comes from a thread that holds a chunk while the OS has descheduled it, and
-// neither runtime notices that: OpenMP (dynamic schedule) and oneTBB both keep handing chunks to
-// the descheduled thread's turn and spin for it afterwards. This pool measures its own stalls
-// (the caller waiting for a chunk much longer than a chunk takes) and then runs its jobs on the
-// caller alone for a while, a pause that doubles while stalls recur and halves after a second
-// without one. See the figures in bench/README.md.
+// Why a pool of our own rather than OpenMP or oneTBB, by measurement: bench/contention.ts with
+// a second process keeping one core busy, on 2 cores, the default 2 threads against 1 thread in
+// alternating rounds (ratios below, lower is better); the other runtimes built with
+// cmake -DTHEANODE_POOL=openmp|tbb (pool_alt.cc); each line's runs back to back, while other
+// builds on the machine kept its load average at 10-14 (so the spread is wide):
+//
+//                                   seed f64       seed f32       product 400x300·300x200
+//   the previous pool               15.4 12.5 10.1 17.0 20.4 2.8  2.8 2.7 2.9
+//   OpenMP, libgomp's defaults      19.2 23.0      29.6 8.9       4.3 4.8
+//   OpenMP, OMP_WAIT_POLICY=passive 0.31 0.44 0.29 1.27 0.26 0.24 0.45 0.62 0.62
+//   oneTBB                          1.31 1.05 1.37 1.10 1.59 1.00 1.03 1.04 1.03
+//   this pool                       0.22           0.25           0.67
+//   (its drafts: polling workers    0.61 0.66 0.23 0.63 1.16 0.50 0.81 0.98 0.64;
+//    workers sleeping at once       0.46 0.56      0.26 1.36      0.86 0.65)
+//
+// Polling is what hurts: the previous pool and libgomp by default poll after each job, and a
+// thread that polls is the one the OS preempts, holding its chunk, while a thread that sleeps
+// gets its core back as soon as it is woken. Passive OpenMP does about as well, but it needs an
+// environment variable read when libgomp loads, and makes a team per calling thread, so
+// concurrent executors would oversubscribe the cores; this pool serves one job at a time and
+// runs the others on their callers. It also caps its threads at the usable cores (cores.cc), and
+// stops using threads while they lose time: each parallel job adds what it saved or lost to a
+// balance, and a negative balance pauses parallel work (judge()).
 #include "pool.h"
 
 #include <algorithm>
@@ -15,7 +30,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <cstdlib>
 #include <exception>
 #include <mutex>
 #include <thread>
@@ -38,15 +52,16 @@ using Ns = std::chrono::nanoseconds;
 constexpr double kMinWorkPerPart = 32 * 1024;
 // Chunks per thread: enough that a descheduled thread holds up a small share of a job, few
 // enough that each stays a fair-sized BLAS call.
-int chunksPerThread() {
-  static const int n = std::getenv("THEANODE_CHUNKS") ? std::atoi(std::getenv("THEANODE_CHUNKS")) : 4;
-  return n;
-}
+constexpr int kChunksPerThread = 4;
 // A worker polls for the next job at most this long, and only while jobs have been coming that
 // quickly: a futex wake-up costs more than a small step, but polling takes a core from others.
-constexpr Ns kMaxSpin{100'000};
+constexpr Ns kMaxSpin{50'000};
+// The caller polls this many times for the last chunks before it sleeps until they are done: a
+// sleeping thread gets its core back at once when woken, a polling one waits its turn.
+constexpr int kCallerPolls = 500;
 // The caller waiting this much longer than twice its own chunk time is a stall.
 constexpr Ns kStallSlack{20'000};
+constexpr Ns kMaxCredit{2'000'000};
 constexpr Ns kMinPause{1'000'000}, kMaxPause{1'000'000'000}, kCleanRun{1'000'000'000};
 
 std::atomic<int> gThreads{1};
@@ -94,15 +109,12 @@ class WorkerPool {
     const int mine = drain(gen);
     tInsideJob = false;
     const auto drained = Clock::now();
-    for (int k = 0; remaining_.load(std::memory_order_acquire) != 0; k++) {
-      if (k < 2000) THEANODE_PAUSE();
-      else std::this_thread::yield();
-    }
-    judge(start, drained, mine);
+    waitForChunks();
+    judge(start, drained, mine, parts);
     if (error_) std::rethrow_exception(error_);
   }
 
- PoolStats stats() const { return {parallel_.load(), paused_.load(), stalls_.load()}; }
+ PoolStats stats() const { return {parallel_.load(), paused_.load(), stalls_.load(), losses_.load()}; }
 
  private:
   // All chunks on the calling thread, in order.
@@ -132,27 +144,47 @@ class WorkerPool {
         if (!error_) error_ = std::current_exception();
       }
       ran++;
-      remaining_.fetch_sub(1, std::memory_order_acq_rel);
+      if (remaining_.fetch_sub(1) == 1 && callerWaiting_.load()) {
+        std::lock_guard<std::mutex> lock(doneMu_);
+        done_.notify_one();
+      }
       t = ticket_.load(std::memory_order_acquire);
     }
   }
 
-  // A stall (a chunk held far longer than chunks take) starts or lengthens a pause of parallel
-  // work; a second of clean parallel jobs halves it.
-  void judge(Clock::time_point start, Clock::time_point drained, int mine) {
+  // Whether parallel jobs pay: each adds to a balance the time it saved (the caller's time per
+  // chunk times the chunks, less the job's wall time) or lost (a chunk held by a descheduled
+  // thread). The balance is capped, so old gains cannot hide new losses for long; when it goes
+  // below zero, jobs run on the caller alone for a pause that doubles while that recurs and
+  // halves after a second without it.
+  void judge(Clock::time_point start, Clock::time_point drained, int mine, int parts) {
     const auto end = Clock::now();
     if (mine == 0) return;  // the caller itself was away: nothing to compare with
     const Ns perChunk = std::chrono::duration_cast<Ns>(drained - start) / mine;
-    if (end - drained > 2 * perChunk + kStallSlack) {
-      stalls_.fetch_add(1, std::memory_order_relaxed);
+    if (end - drained > 2 * perChunk + kStallSlack) stalls_.fetch_add(1, std::memory_order_relaxed);
+    balance_ = std::min(kMaxCredit, balance_ + perChunk * parts - std::chrono::duration_cast<Ns>(end - start));
+    if (balance_.count() < 0) {
+      losses_.fetch_add(1, std::memory_order_relaxed);
       pause_ = std::clamp(2 * pause_, kMinPause, kMaxPause);
       pauseUntil_ = end + pause_;
       lastChange_ = end;
+      balance_ = kMaxCredit / 2;
     } else if (pause_.count() > 0 && end - lastChange_ > kCleanRun) {
       pause_ /= 2;
       if (pause_ < kMinPause) pause_ = Ns{0};
       lastChange_ = end;
     }
+  }
+
+  // Until every chunk is done: polled briefly, then slept for (the last worker wakes us).
+  void waitForChunks() {
+    for (int k = 0; k < kCallerPolls; k++)
+      if (remaining_.load(std::memory_order_acquire) == 0) return;
+      else THEANODE_PAUSE();
+    std::unique_lock<std::mutex> lock(doneMu_);
+    callerWaiting_.store(true);
+    done_.wait(lock, [&] { return remaining_.load() == 0; });
+    callerWaiting_.store(false);
   }
 
   void wakeHelpers(int helpers) {
@@ -214,10 +246,13 @@ class WorkerPool {
   uint32_t gen_ = 0;
   std::atomic<uint64_t> ticket_{0};
   std::atomic<int> remaining_{0};
+  std::mutex doneMu_;
+  std::condition_variable done_;
+  std::atomic<bool> callerWaiting_{false};
   std::mutex errorMu_;
   std::exception_ptr error_;
   // Stall pauses (touched only under jobMu_).
-  Ns pause_{0};
+  Ns pause_{0}, balance_{kMaxCredit};
   Clock::time_point pauseUntil_{}, lastChange_{};
   // Sleeping workers.
   std::mutex sleepMu_;
@@ -225,7 +260,7 @@ class WorkerPool {
   int sleepers_ = 0;
   std::atomic<int> spinners_{0};
   bool stop_ = false;
-  std::atomic<uint64_t> parallel_{0}, paused_{0}, stalls_{0};
+  std::atomic<uint64_t> parallel_{0}, paused_{0}, stalls_{0}, losses_{0};
 };
 
 WorkerPool& pool() {
@@ -243,7 +278,7 @@ int parallelParts(double work) {
   const int threads = activeThreads();
   if (threads <= 1) return 1;
   const double byWork = work / kMinWorkPerPart;
-  return byWork < 2 ? 1 : static_cast<int>(std::min<double>(threads * chunksPerThread(), byWork));
+  return byWork < 2 ? 1 : static_cast<int>(std::min<double>(threads * kChunksPerThread, byWork));
 }
 
 PoolStats poolStats() { return pool().stats(); }
@@ -252,7 +287,13 @@ PoolStats poolStats() { return pool().stats(); }
 void runOnPoolAlternative(int parts, void (*call)(void*, int), void* fn);
 void runOnPool(int parts, void (*call)(void*, int), void* fn) { runOnPoolAlternative(parts, call, fn); }
 #else
-void runOnPool(int parts, void (*call)(void*, int), void* fn) { pool().run(std::min(parts, 0xffff), call, fn); }
+void runOnPool(int parts, void (*call)(void*, int), void* fn) {
+  if (parts > 0xffff) {  // more than a ticket counts (never from parallelParts): one thread
+    for (int p = 0; p < parts; p++) call(fn, p);
+    return;
+  }
+  pool().run(parts, call, fn);
+}
 #endif
 
 }  // namespace theanode

@@ -25,9 +25,10 @@ int activeThreads();
 int parallelParts(double work);
 
 // Counts since the start: jobs run on several threads, jobs run on the caller during a pause,
-// and stalls (each starts or lengthens a pause).
+// stalls (the caller waiting for a chunk far longer than chunks take), and the times parallel
+// jobs had lost more than they saved (each starts or lengthens a pause).
 struct PoolStats {
-  uint64_t parallel, paused, stalls;
+  uint64_t parallel, paused, stalls, losses;
 };
 PoolStats poolStats();
 

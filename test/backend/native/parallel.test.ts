@@ -1,7 +1,10 @@
 /** Async calls of unrelated functions run at the same time, and BLAS called from several threads stays right. */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { T, fn, shared, random, NDArray, backendInfo, setBlasThreads } from 'theanode';
 import { nativeStatus } from '../../../lib/backend/native/index.js';
+import { loadAddon } from '../../../binding/index.js';
 
 const native = nativeStatus();
 
@@ -98,5 +101,19 @@ describe.runIf(native.available)('native backend, concurrent calls', () => {
     } finally {
       setBlasThreads(before);
     }
+  });
+
+  it.runIf(existsSync('/usr/bin/taskset'))('caps its threads at the cores of the affinity mask', () => {
+    const { root } = loadAddon();
+    const script = `const a = require(${JSON.stringify(root + '/node_modules/node-gyp-build')})(${JSON.stringify(root)}); a.setThreads(8); console.log(JSON.stringify(a.info()))`;
+    const run = (cpus: string) => {
+      const r = spawnSync('/usr/bin/taskset', ['-c', cpus, process.execPath, '-e', script], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      return JSON.parse(r.stdout) as { threads: number; cores: number };
+    };
+    const one = run('0');
+    expect(one.threads).toBe(8);
+    expect(one.cores).toBe(1);
+    expect(backendInfo().cores).toBeGreaterThanOrEqual(1);
   });
 });
