@@ -50,9 +50,6 @@ using Ns = std::chrono::nanoseconds;
 
 // Below this much work (multiply-adds) a chunk, waking another thread costs more than it saves.
 constexpr double kMinWorkPerPart = 32 * 1024;
-// Chunks per thread: enough that a descheduled thread holds up a small share of a job, few
-// enough that each stays a fair-sized BLAS call.
-constexpr int kChunksPerThread = 4;
 // A worker polls for the next job at most this long, and only while jobs have been coming that
 // quickly: a futex wake-up costs more than a small step, but polling takes a core from others.
 constexpr Ns kMaxSpin{50'000};
@@ -274,11 +271,11 @@ void setKernelThreads(int n) { gThreads.store(std::max(1, n)); }
 int kernelThreads() { return gThreads.load(); }
 int activeThreads() { return std::min(kernelThreads(), usableCores()); }
 
-int parallelParts(double work) {
+int parallelParts(double work, int perThread) {
   const int threads = activeThreads();
   if (threads <= 1) return 1;
   const double byWork = work / kMinWorkPerPart;
-  return byWork < 2 ? 1 : static_cast<int>(std::min<double>(threads * kChunksPerThread, byWork));
+  return byWork < 2 ? 1 : static_cast<int>(std::min<double>(threads * std::max(1, perThread), byWork));
 }
 
 PoolStats poolStats() { return pool().stats(); }

@@ -21,8 +21,9 @@ int usableCores();
 // The threads a job may use: the count set, capped at usableCores().
 int activeThreads();
 
-// How many chunks a job of `work` units may be cut into (1 when small or single-threaded).
-int parallelParts(double work);
+// How many chunks a job of `work` multiply-adds may be cut into: 1 when small or on one thread,
+// else up to `perThread` chunks per thread.
+int parallelParts(double work, int perThread = 4);
 
 // Counts since the start: jobs run on several threads, jobs run on the caller during a pause,
 // stalls (the caller waiting for a chunk far longer than chunks take), and the times parallel
