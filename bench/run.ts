@@ -5,7 +5,11 @@
  * Peer rows (numpy, PyTorch) are added when python3 has them.
  *
  *   STEPS=n       timed steps per cell (default 3000)
- *   SKIP_LARGE=1  only the N=400 and scalar rows
+ *   SKIP_LARGE=1  only the N=400, scalar and serving rows (and no MLP under contention)
+ *   SKIP_CONTENTION=1  no contention section
+ *
+ * Every row is measured on 1 and 2 threads where threads apply (the js backend runs a call on
+ * one thread); the js rows say '-'.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,6 +18,8 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { T, shared, fn, grad, random, NDArray, backendInfo, setBlasThreads } from 'theanode';
 import { fashionAvailable, mlpEpochSeconds } from './mlp-epoch.js';
+import { contentionRows, printContention } from './contention.js';
+import { servingMs } from './serving.js';
 
 const STEPS = Number(process.env.STEPS ?? 3000);
 const FEATS = 784;
@@ -88,6 +94,30 @@ function writeData(path: string): string {
 }
 const dataPath = writeData(join(dir, 'seed.bin'));
 
+// Optional peers, measured by their own scripts on the same data (the first interpreter that has the package).
+function peerScript(script: string, args: string[], threads = 1): string | null {
+  for (const python of ['python3', '/usr/bin/python3']) {
+    try {
+      const env = { ...process.env, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads), THREADS: String(threads) };
+      return execFileSync(python, [join(root, 'peers', script), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], env });
+    } catch {
+      // No python3, or this one lacks the package: try the next.
+    }
+  }
+  return null;
+}
+/** A peer's microseconds per seed step by dtype, or undefined when it cannot run here. */
+const peerRuns = new Map<string, Record<string, number> | undefined>();
+function peer(name: string, threads: number): Record<string, number> | undefined {
+  const key = `${name} ${threads}`;
+  if (peerRuns.has(key)) return peerRuns.get(key);
+  const out = peerScript(`seed_${name}.py`, [dataPath, String(Math.min(STEPS, 2000))], threads);
+  const times = out ? Object.fromEntries(out.trim().split('\n').map((line) => [line.split(' ')[0], Number(line.split(' ')[1])])) : undefined;
+  peerRuns.set(key, times);
+  return times;
+}
+
+
 const info = backendInfo();
 const native = info.backend === 'native';
 for (const dtype of ['float64', 'float32'] as const) {
@@ -99,6 +129,10 @@ for (const dtype of ['float64', 'float32'] as const) {
       rows.push({ workload: 'seed step', backend: 'theanode native', dtype, threads, us: time(seedStep('native', dtype), STEPS), baseline: base });
     }
     if (threads === 1) rows.push({ workload: 'seed step', backend: 'theanode js', dtype, threads: '-', us: time(seedStep('js', dtype), Math.min(STEPS, 1000)), baseline: base });
+    const numpy = peer('numpy', threads)?.[dtype];
+    if (numpy !== undefined) rows.push({ workload: 'seed step', backend: 'numpy (hand gradient)', dtype, threads, us: numpy, baseline: base });
+    const torch = peer('torch', threads)?.[dtype];
+    if (torch !== undefined) rows.push({ workload: 'seed step', backend: 'PyTorch autograd', dtype, threads, us: torch, baseline: base });
   }
 }
 
@@ -118,11 +152,14 @@ if (native && !process.env.SKIP_LARGE) {
 }
 
 // One epoch of the Fashion-MNIST MLP, against PyTorch on the same epoch when it is installed.
-const MLP = 'MLP epoch (Fashion-MNIST)';
-if (native && !process.env.SKIP_LARGE && fashionAvailable()) {
-  const torchEpoch = torchMlpEpoch();
-  for (const threads of [1, 2]) rows.push({ workload: MLP, backend: 'theanode native', dtype: 'float32', threads, us: mlpEpochSeconds(threads) * 1e6, baseline: threads === 1 ? torchEpoch : undefined });
-  if (torchEpoch) rows.push({ workload: MLP, backend: 'PyTorch', dtype: 'float32', threads: 1, us: torchEpoch, baseline: torchEpoch });
+// (Random data of the same size where the data set is not installed: the time does not depend on it.)
+const MLP = `MLP epoch (Fashion-MNIST${fashionAvailable() ? '' : ' size, synthetic data'})`;
+if (native && !process.env.SKIP_LARGE) {
+  for (const threads of [1, 2]) {
+    const torchEpoch = fashionAvailable() ? torchMlpEpoch(threads) : undefined;
+    rows.push({ workload: MLP, backend: 'theanode native', dtype: 'float32', threads, us: mlpEpochSeconds(threads) * 1e6, baseline: torchEpoch });
+    if (torchEpoch) rows.push({ workload: MLP, backend: 'PyTorch', dtype: 'float32', threads, us: torchEpoch, baseline: torchEpoch });
+  }
 }
 if (native) setBlasThreads(info.blasThreads ?? 1);
 
@@ -131,34 +168,27 @@ for (const backend of native ? (['native', 'js'] as const) : (['js'] as const)) 
   const s = T.scalar('s');
   const f = fn([s], s.add(1), { backend });
   const arg = new NDArray(new Float64Array([1]), []);
-  rows.push({ workload: 'x + 1 (scalar)', backend: `theanode ${backend}`, dtype: 'float64', threads: '-', us: time(() => void f(arg), 200000) });
-}
-
-// Optional peers, measured by their own scripts on the same data (the first interpreter that has the package).
-function peerScript(script: string, args: string[]): string | null {
-  for (const python of ['python3', '/usr/bin/python3']) {
-    try {
-      const env = { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' };
-      return execFileSync(python, [join(root, 'peers', script), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], env });
-    } catch {
-      // No python3, or this one lacks the package: try the next.
-    }
-  }
-  return null;
-}
-const peer = (name: string) => peerScript(`seed_${name}.py`, [dataPath, String(Math.min(STEPS, 2000))]);
-for (const [name, label] of [['numpy', 'numpy (hand gradient)'], ['torch', 'PyTorch autograd']]) {
-  const out = peer(name);
-  for (const line of out ? out.trim().split('\n') : []) {
-    const [dtype, us] = line.split(' ');
-    const base = rows.find((r) => r.backend === 'C + OpenBLAS' && r.dtype === dtype && r.threads === 1)?.baseline;
-    rows.push({ workload: 'seed step', backend: label, dtype, threads: 1, us: Number(us), baseline: base });
+  for (const threads of backend === 'native' ? [1, 2] : ['-' as const]) {
+    if (threads !== '-') setBlasThreads(threads);
+    rows.push({ workload: 'x + 1 (scalar)', backend: `theanode ${backend}`, dtype: 'float64', threads, us: time(() => void f(arg), 200000) });
   }
 }
 
-/** PyTorch's time for the MLP epoch (one thread, the last of two epochs), in microseconds. */
-function torchMlpEpoch(): number | undefined {
-  const out = peerScript('fashion_mlp_torch.py', ['0', '2']);
+// Parallel serving: two models' f.async predictions, one model after the other vs both at once
+// (per 1000 requests of each; "us/step" is milliseconds here, the ratio concurrent / sequential).
+for (const backend of native ? (['native', 'js'] as const) : (['js'] as const)) {
+  for (const threads of backend === 'native' ? [1, 2] : ['-' as const]) {
+    if (threads !== '-') setBlasThreads(threads);
+    const { sequential, concurrent } = await servingMs(backend);
+    rows.push({ workload: 'two models, sequential (ms)', backend: `theanode ${backend}`, dtype: 'float32', threads, us: sequential, baseline: sequential });
+    rows.push({ workload: 'two models, concurrent (ms)', backend: `theanode ${backend}`, dtype: 'float32', threads, us: concurrent, baseline: sequential });
+  }
+}
+if (native) setBlasThreads(info.blasThreads ?? 1);
+
+/** PyTorch's time for the MLP epoch (the last of two epochs), in microseconds. */
+function torchMlpEpoch(threads: number): number | undefined {
+  const out = peerScript('fashion_mlp_torch.py', ['0', '2'], threads);
   const m = out?.match(/last epoch ([\d.]+) s/);
   return m ? Number(m[1]) * 1e6 : undefined;
 }
@@ -171,4 +201,5 @@ const line = (cells: string[]) => '| ' + cells.map((c, i) => c.padEnd(widths[i])
 console.log(line(header));
 console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
 for (const t of table) console.log(line(t));
-console.log('us/step: per training step (per epoch for the MLP); ratio: to the C program with the same threads (to PyTorch for the MLP).');
+console.log('us/step: per training step (per epoch for the MLP); ratio: to the C program with the same threads (to PyTorch for the MLP; to sequential for serving).');
+if (native && !process.env.SKIP_CONTENTION) printContention(contentionRows(info.blasThreads ?? 1));

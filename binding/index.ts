@@ -15,10 +15,22 @@ export interface NativeAddon {
     runAsync(inputs: unknown[], shared: unknown[], outputs: unknown[], updates: unknown[]): Promise<void>;
     free(): void;
   };
-  info(): { corename: string; config: string; threads: number };
+  info(): { corename: string; config: string; threads: number; cores?: number; pool?: PoolStats };
   /** The opcodes and scalar ops the build implements (absent in builds older than this check). */
   tables?(): { opcodes: string[]; scalarOps: string[] };
   setThreads(n: number): void;
+}
+
+/** The thread pool's counts since the start (native/src/pool.h). */
+export interface PoolStats {
+  /** Jobs run on several threads. */
+  parallel: number;
+  /** Jobs run on their caller alone because parallel work had been losing time. */
+  paused: number;
+  /** Jobs whose caller waited for a chunk far longer than chunks take. */
+  stalls: number;
+  /** Times parallel jobs had lost more than they saved (each pauses parallel work a while). */
+  losses: number;
 }
 
 export interface LoadResult {

@@ -1,13 +1,14 @@
 """The Fashion-MNIST MLP of examples/fashion-mnist.ts in PyTorch (same data, model, SGD, batch,
 epochs, float32), for comparing accuracy and time per epoch. Usage: fashion_mlp_torch.py [SEED [EPOCHS]]"""
 import gzip
+import os
 import sys
 import time
 
 import numpy as np
 import torch
 
-torch.set_num_threads(1)
+torch.set_num_threads(int(os.environ.get("THREADS", "1")))
 seed = int(sys.argv[1]) if len(sys.argv) > 1 else 0
 epochs = int(sys.argv[2]) if len(sys.argv) > 2 else 10
 torch.manual_seed(seed)

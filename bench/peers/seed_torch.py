@@ -1,11 +1,12 @@
 """The seed training step with PyTorch autograd. Prints '<dtype> <us per step>'."""
+import os
 import sys
 import time
 
 from seed_data import load
 import torch
 
-torch.set_num_threads(1)
+torch.set_num_threads(int(os.environ.get("THREADS", "1")))
 
 
 def run(x, y, w0, steps, dtype):

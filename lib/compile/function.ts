@@ -8,7 +8,7 @@ import { FunctionGraph } from '../graph/fgraph.js';
 import { TensorLike, asVariable } from '../graph/as_variable.js';
 import { NDArray } from '../ndarray/ndarray.js';
 import type { ArrayLike } from '../ndarray/ndarray.js';
-import { allocate, canCastSafely } from '../ndarray/dtype.js';
+import { TypedArray, allocate, canCastSafely } from '../ndarray/dtype.js';
 import { formatShape, shapesEqual, sizeOf } from '../ndarray/shape.js';
 import { applyElemwise as ew } from '../ops/elemwise.js';
 import { rewriteGraph } from '../rewrite/index.js';
@@ -23,6 +23,7 @@ import { ResolvedBackend, createExecutor, resolveBackend } from '../backend/sele
 import type { CallBuffers, Executor } from '../backend/executor.js';
 import { assertNoPendingCalls, serialize } from './queue.js';
 import { UnusedInputMode, checkGivenDType, checkUnusedInputs, entriesOf, keywordArguments } from './fn_args.js';
+import { shareStorage, sharedCopy } from '../backend/js/workers.js';
 
 /** Updates for {@link fn}: pairs `[shared, newValue]` or a Map. */
 export type UpdatesLike = readonly (readonly [SharedVariable, TensorLike])[] | Map<SharedVariable, TensorLike>;
@@ -167,18 +168,18 @@ export function fn(inputs: readonly Variable[], outputs?: Variable | readonly Va
 
   /**
    * Pick the plan and allocate the results; nothing is written to shared storage here. With
-   * `privateUpdates` (a call running off the event loop), updated variables are computed in
+   * `privateCopy` (a call running off the event loop), updated variables are computed in
    * copies of their storage that finish() publishes: getValue() meanwhile reads the old value
    * whole, never a half-written one.
    */
-  const begin = (conv: ReturnType<typeof prepare>, privateUpdates = false) => {
+  const begin = (conv: ReturnType<typeof prepare>, privateCopy?: (a: TypedArray) => TypedArray) => {
     const values = sharedVars.map((s) => s.container.value);
     const inShapes = conv.map((c) => c.shape);
     const inData = conv.map((c) => c.data);
     const shShapes = values.map((v) => v.shape as number[]);
     const shData = values.map((v) => v.data);
     const holds = (e: Entry) => !byValue || planHolds(program, e.plan, inData, shData);
-    if (privateUpdates) for (const u of program.updates) if (shData[u.shared] === values[u.shared].data) shData[u.shared] = shData[u.shared].slice();
+    if (privateCopy) for (const u of program.updates) if (shData[u.shared] === values[u.shared].data) shData[u.shared] = privateCopy(shData[u.shared]);
     // Training loops call with the same shapes every time: compare them before building a key.
     const repeat = last !== null && sameShapes(inShapes, last.inShapes) && sameShapes(shShapes, last.shShapes) && holds(last.entry);
     let entry = repeat ? last!.entry : undefined;
@@ -249,7 +250,10 @@ export function fn(inputs: readonly Variable[], outputs?: Variable | readonly Va
   };
 
   const executeAsync = async (conv: ReturnType<typeof prepare>): Promise<NDArray | NDArray[]> => {
-    const b = begin(conv, backend === 'native');
+    // js: a worker thread runs the call on shared memory (lib/backend/js/workers.ts); updated
+    // variables are computed in private copies on both backends, published when the call ends.
+    if (backend === 'js') sharedVars.forEach(shareStorage);
+    const b = begin(conv, backend === 'js' ? sharedCopy : (a) => a.slice());
     const ex = b.entry.executor;
     if (!ex.runAsync) return runNow(b);
     try {
@@ -286,7 +290,7 @@ export function fn(inputs: readonly Variable[], outputs?: Variable | readonly Va
         let conv: ReturnType<typeof prepare>;
         try {
           // Inputs are checked and copied now, so the caller may reuse its arrays at once.
-          conv = prepare(args).map((c) => ({ data: c.data.slice(), shape: c.shape }));
+          conv = prepare(args).map((c) => ({ data: backend === 'js' ? sharedCopy(c.data) : c.data.slice(), shape: c.shape }));
         } catch (e) {
           return Promise.reject(e);
         }

@@ -40,6 +40,9 @@ double __wrap_log2(double x) { return theanode_old_log2(x); }
 int theanode_old_pthread_once(pthread_once_t*, void (*)());
 __asm__(".symver theanode_old_pthread_once,pthread_once@" THEANODE_GLIBC_BASE);
 int __wrap_pthread_once(pthread_once_t* once, void (*init)()) { return theanode_old_pthread_once(once, init); }
+int theanode_old_pthread_mutex_trylock(pthread_mutex_t*);
+__asm__(".symver theanode_old_pthread_mutex_trylock,pthread_mutex_trylock@" THEANODE_GLIBC_BASE);
+int __wrap_pthread_mutex_trylock(pthread_mutex_t* m) { return theanode_old_pthread_mutex_trylock(m); }
 
 // GCC 12's libstdc++ re-exported condition_variable::wait at GLIBCXX_3.4.30; 3.4.11 is the same.
 void theanode_old_cv_wait(std::condition_variable*, std::unique_lock<std::mutex>&);

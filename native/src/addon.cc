@@ -16,9 +16,6 @@
 namespace theanode {
 namespace {
 
-// One program runs at a time: executors own their arenas, and concurrent calls into the
-// pthread OpenBLAS have a history of wrong results.
-std::mutex runMutex;
 
 [[noreturn]] void fail(const std::string& msg) { throw std::runtime_error(msg); }
 
@@ -92,6 +89,11 @@ class Executor : public Napi::ObjectWrap<Executor> {
   }
 
   Program program;
+  // One call at a time per executor (it owns its arena and scratch); executors run in parallel.
+  // OpenBLAS stays correct so: it is pinned to one thread (Init), and a single-threaded call
+  // shares no state with a concurrent one (test/backend/native/parallel.test.ts checks the bits).
+  std::mutex runMutex;
+
   // Calls queued on the thread pool and not yet completed; free() waits for them.
   int inFlight = 0;
   bool freePending = false;
@@ -295,7 +297,7 @@ class RunWorker : public Napi::AsyncWorker {
 
   void Execute() override {
     try {
-      std::lock_guard<std::mutex> lock(runMutex);
+      std::lock_guard<std::mutex> lock(ex_->runMutex);
       execute(ex_->program, call_);
     } catch (const std::exception& e) {
       error_ = e.what();
@@ -370,6 +372,14 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   o.Set("corename", openblas_get_corename());
   o.Set("config", openblas_get_config());
   o.Set("threads", kernelThreads());
+  o.Set("cores", usableCores());
+  const PoolStats ps = poolStats();
+  auto pool = Napi::Object::New(info.Env());
+  pool.Set("parallel", static_cast<double>(ps.parallel));
+  pool.Set("paused", static_cast<double>(ps.paused));
+  pool.Set("stalls", static_cast<double>(ps.stalls));
+  pool.Set("losses", static_cast<double>(ps.losses));
+  o.Set("pool", pool);
   return o;
 }
 
@@ -383,7 +393,7 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
     Napi::RangeError::New(info.Env(), "setBlasThreads: expected a positive integer").ThrowAsJavaScriptException();
     return info.Env().Undefined();
   }
-  std::lock_guard<std::mutex> lock(runMutex);
+  // Read once per kernel call, so a change between two kernels of a running call is safe.
   setKernelThreads(n);
   return info.Env().Undefined();
 }

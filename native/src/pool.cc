@@ -1,9 +1,35 @@
+// The pool behind parallelRun (pool.h).
+//
+// Why a pool of our own rather than OpenMP or oneTBB, by measurement: bench/contention.ts with
+// a second process keeping one core busy, on 2 cores, the default 2 threads against 1 thread in
+// alternating rounds (ratios below, lower is better); the other runtimes built with
+// cmake -DTHEANODE_POOL=openmp|tbb (pool_alt.cc); each line's runs back to back, while other
+// builds on the machine kept its load average at 10-14 (so the spread is wide):
+//
+//                                   seed f64       seed f32       product 400x300·300x200
+//   the previous pool               15.4 12.5 10.1 17.0 20.4 2.8  2.8 2.7 2.9
+//   OpenMP, libgomp's defaults      19.2 23.0      29.6 8.9       4.3 4.8
+//   OpenMP, OMP_WAIT_POLICY=passive 0.31 0.44 0.29 1.27 0.26 0.24 0.45 0.62 0.62
+//   oneTBB                          1.31 1.05 1.37 1.10 1.59 1.00 1.03 1.04 1.03
+//   this pool                       0.22           0.25           0.67
+//   (its drafts: polling workers    0.61 0.66 0.23 0.63 1.16 0.50 0.81 0.98 0.64;
+//    workers sleeping at once       0.46 0.56      0.26 1.36      0.86 0.65)
+//
+// Polling is what hurts: the previous pool and libgomp by default poll after each job, and a
+// thread that polls is the one the OS preempts, holding its chunk, while a thread that sleeps
+// gets its core back as soon as it is woken. Passive OpenMP does about as well, but it needs an
+// environment variable read when libgomp loads, and makes a team per calling thread, so
+// concurrent executors would oversubscribe the cores; this pool serves one job at a time and
+// runs the others on their callers. It also caps its threads at the usable cores (cores.cc), and
+// stops using threads while they lose time: each parallel job adds what it saved or lost to a
+// balance, and a negative balance pauses parallel work (judge()).
 #include "pool.h"
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <exception>
 #include <mutex>
 #include <thread>
@@ -19,19 +45,37 @@
 namespace theanode {
 namespace {
 
-// Below this much work (multiply-adds) a part, waking another thread costs more than it saves.
+using Clock = std::chrono::steady_clock;
+using Ns = std::chrono::nanoseconds;
+
+// Below this much work (multiply-adds) a chunk, waking another thread costs more than it saves.
 constexpr double kMinWorkPerPart = 32 * 1024;
-// A worker keeps polling this long after a job before it sleeps: training loops call again
-// within microseconds, and a futex wake-up costs more than the work of a small step.
-constexpr auto kSpin = std::chrono::microseconds(2000);
+// A worker polls for the next job at most this long, and only while jobs have been coming that
+// quickly: a futex wake-up costs more than a small step, but polling takes a core from others.
+constexpr Ns kMaxSpin{50'000};
+// The caller polls this many times for the last chunks before it sleeps until they are done: a
+// sleeping thread gets its core back at once when woken, a polling one waits its turn.
+constexpr int kCallerPolls = 500;
+// The caller waiting this much longer than twice its own chunk time is a stall.
+constexpr Ns kStallSlack{20'000};
+constexpr Ns kMaxCredit{2'000'000};
+constexpr Ns kMinPause{1'000'000}, kMaxPause{1'000'000'000}, kCleanRun{1'000'000'000};
 
 std::atomic<int> gThreads{1};
+thread_local bool tInsideJob = false;
+
+// The job ticket: generation (32 bits), chunk count (16) and next chunk (16) in one word, so a
+// worker claims a chunk of the job it saw or fails, never one of a later job.
+constexpr uint64_t pack(uint32_t gen, int parts, int next) { return (uint64_t{gen} << 32) | (uint64_t(parts) << 16) | uint64_t(next); }
+constexpr uint32_t genOf(uint64_t t) { return static_cast<uint32_t>(t >> 32); }
+constexpr int partsOf(uint64_t t) { return static_cast<int>((t >> 16) & 0xffff); }
+constexpr int nextOf(uint64_t t) { return static_cast<int>(t & 0xffff); }
 
 class WorkerPool {
  public:
   ~WorkerPool() {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      std::lock_guard<std::mutex> lock(sleepMu_);
       stop_ = true;
     }
     wake_.notify_all();
@@ -39,78 +83,181 @@ class WorkerPool {
   }
 
   void run(int parts, void (*call)(void*, int), void* fn) {
-    std::lock_guard<std::mutex> serial(runMu_);  // one job at a time
-    // A new worker waits for the next generation: the current one may belong to an earlier job.
-    while (static_cast<int>(threads_.size()) < parts - 1)
-      threads_.emplace_back([this, id = static_cast<int>(threads_.size()) + 1, seen = generation_.load()] { loop(id, seen); });
+    std::unique_lock<std::mutex> job(jobMu_, std::defer_lock);
+    const int helpers = std::min(parts, activeThreads()) - 1;
+    const auto start = Clock::now();
+    if (tInsideJob || helpers <= 0 || !job.try_lock()) return inline_(parts, call, fn);
+    if (start < pauseUntil_) {
+      paused_.fetch_add(1, std::memory_order_relaxed);
+      job.unlock();
+      return inline_(parts, call, fn);
+    }
+    while (static_cast<int>(threads_.size()) < helpers)
+      threads_.emplace_back([this, seen = genOf(ticket_.load())] { loop(seen); });
     call_ = call;
     fn_ = fn;
     error_ = nullptr;
-    parts_.store(parts, std::memory_order_relaxed);
-    pending_.store(parts - 1, std::memory_order_relaxed);
-    int sleepers;
-    {
-      // Under the lock, so that a worker about to sleep sees the new generation.
-      std::lock_guard<std::mutex> lock(mu_);
-      generation_.fetch_add(1, std::memory_order_release);
-      sleepers = sleepers_;
-    }
-    if (sleepers) wake_.notify_all();
-    std::exception_ptr mine;
-    try {
-      call(fn, 0);
-    } catch (...) {
-      mine = std::current_exception();
-    }
-    while (pending_.load(std::memory_order_acquire) != 0) THEANODE_PAUSE();
-    call_ = nullptr;
-    if (mine) std::rethrow_exception(mine);
+    remaining_.store(parts, std::memory_order_relaxed);
+    const uint32_t gen = ++gen_;
+    ticket_.store(pack(gen, parts, 0), std::memory_order_release);
+    parallel_.fetch_add(1, std::memory_order_relaxed);
+    wakeHelpers(helpers);
+    tInsideJob = true;
+    const int mine = drain(gen);
+    tInsideJob = false;
+    const auto drained = Clock::now();
+    waitForChunks();
+    judge(start, drained, mine, parts);
     if (error_) std::rethrow_exception(error_);
   }
 
+ PoolStats stats() const { return {parallel_.load(), paused_.load(), stalls_.load(), losses_.load()}; }
+
  private:
-  void loop(int id, uint64_t seen) {
+  // All chunks on the calling thread, in order.
+  static void inline_(int parts, void (*call)(void*, int), void* fn) {
+    const bool outer = !tInsideJob;
+    tInsideJob = true;
+    try {
+      for (int p = 0; p < parts; p++) call(fn, p);
+    } catch (...) {
+      if (outer) tInsideJob = false;
+      throw;
+    }
+    if (outer) tInsideJob = false;
+  }
+
+  // Claims and runs chunks of job `gen` until none is left; returns how many it ran.
+  int drain(uint32_t gen) {
+    int ran = 0;
+    uint64_t t = ticket_.load(std::memory_order_acquire);
     for (;;) {
-      uint64_t g = waitForJob(seen);
-      if (g == seen) return;  // stopping
-      seen = g;
-      if (id >= parts_.load(std::memory_order_relaxed)) continue;
+      if (genOf(t) != gen || nextOf(t) >= partsOf(t)) return ran;
+      if (!ticket_.compare_exchange_weak(t, t + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
       try {
-        call_(fn_, id);
+        call_(fn_, nextOf(t));
       } catch (...) {
-        std::lock_guard<std::mutex> lock(mu_);
+        std::lock_guard<std::mutex> lock(errorMu_);
         if (!error_) error_ = std::current_exception();
       }
-      pending_.fetch_sub(1, std::memory_order_acq_rel);
+      ran++;
+      if (remaining_.fetch_sub(1) == 1 && callerWaiting_.load()) {
+        std::lock_guard<std::mutex> lock(doneMu_);
+        done_.notify_one();
+      }
+      t = ticket_.load(std::memory_order_acquire);
     }
   }
 
-  // The next generation after `seen`: polled for a while, then slept for; `seen` when stopping.
-  uint64_t waitForJob(uint64_t seen) {
-    const auto until = std::chrono::steady_clock::now() + kSpin;
-    for (int k = 0;; k++) {
-      const uint64_t g = generation_.load(std::memory_order_acquire);
-      if (g != seen) return g;
-      if ((k & 255) == 255 && std::chrono::steady_clock::now() > until) break;
-      THEANODE_PAUSE();
+  // Whether parallel jobs pay: each adds to a balance the time it saved (the caller's time per
+  // chunk times the chunks, less the job's wall time) or lost (a chunk held by a descheduled
+  // thread). The balance is capped, so old gains cannot hide new losses for long; when it goes
+  // below zero, jobs run on the caller alone for a pause that doubles while that recurs and
+  // halves after a second without it.
+  void judge(Clock::time_point start, Clock::time_point drained, int mine, int parts) {
+    const auto end = Clock::now();
+    if (mine == 0) return;  // the caller itself was away: nothing to compare with
+    const Ns perChunk = std::chrono::duration_cast<Ns>(drained - start) / mine;
+    if (end - drained > 2 * perChunk + kStallSlack) stalls_.fetch_add(1, std::memory_order_relaxed);
+    balance_ = std::min(kMaxCredit, balance_ + perChunk * parts - std::chrono::duration_cast<Ns>(end - start));
+    if (balance_.count() < 0) {
+      losses_.fetch_add(1, std::memory_order_relaxed);
+      pause_ = std::clamp(2 * pause_, kMinPause, kMaxPause);
+      pauseUntil_ = end + pause_;
+      lastChange_ = end;
+      balance_ = kMaxCredit / 2;
+    } else if (pause_.count() > 0 && end - lastChange_ > kCleanRun) {
+      pause_ /= 2;
+      if (pause_ < kMinPause) pause_ = Ns{0};
+      lastChange_ = end;
     }
-    std::unique_lock<std::mutex> lock(mu_);
+  }
+
+  // Until every chunk is done: polled briefly, then slept for (the last worker wakes us).
+  void waitForChunks() {
+    for (int k = 0; k < kCallerPolls; k++)
+      if (remaining_.load(std::memory_order_acquire) == 0) return;
+      else THEANODE_PAUSE();
+    std::unique_lock<std::mutex> lock(doneMu_);
+    callerWaiting_.store(true);
+    done_.wait(lock, [&] { return remaining_.load() == 0; });
+    callerWaiting_.store(false);
+  }
+
+  void wakeHelpers(int helpers) {
+    int sleepers;
+    {
+      // Under the lock, so that a worker about to sleep sees the new ticket.
+      std::lock_guard<std::mutex> lock(sleepMu_);
+      sleepers = sleepers_;
+    }
+    const int wanted = std::min(sleepers, helpers - spinners_.load(std::memory_order_relaxed));
+    for (int i = 0; i < wanted; i++) wake_.notify_one();
+  }
+
+  void loop(uint32_t seen) {
+    Ns spin{0};
+    auto idleSince = Clock::now();
+    for (;;) {
+      if (!waitForJob(seen, spin)) return;
+      const auto now = Clock::now();
+      // Poll next time about twice the gap just seen, if jobs come that fast; else less.
+      const Ns gap = std::chrono::duration_cast<Ns>(now - idleSince);
+      spin = gap < kMaxSpin ? std::min(kMaxSpin, 2 * gap) : spin / 2;
+      seen = genOf(ticket_.load(std::memory_order_acquire));
+      tInsideJob = true;
+      drain(seen);
+      tInsideJob = false;
+      idleSince = Clock::now();
+    }
+  }
+
+  // Polls up to `spin` for a job after `seen`, then sleeps for one; false when stopping.
+  bool waitForJob(uint32_t seen, Ns spin) {
+    if (spin.count() > 0) {
+      spinners_.fetch_add(1, std::memory_order_relaxed);
+      const auto until = Clock::now() + spin;
+      bool got = false;
+      for (int k = 0;; k++) {
+        if (genOf(ticket_.load(std::memory_order_acquire)) != seen) {
+          got = true;
+          break;
+        }
+        if ((k & 63) == 63 && Clock::now() > until) break;
+        THEANODE_PAUSE();
+      }
+      spinners_.fetch_sub(1, std::memory_order_relaxed);
+      if (got) return true;
+    }
+    std::unique_lock<std::mutex> lock(sleepMu_);
     sleepers_++;
-    wake_.wait(lock, [&] { return stop_ || generation_.load(std::memory_order_acquire) != seen; });
+    wake_.wait(lock, [&] { return stop_ || genOf(ticket_.load(std::memory_order_acquire)) != seen; });
     sleepers_--;
-    return stop_ ? seen : generation_.load(std::memory_order_acquire);
+    return !stop_;
   }
 
-  std::mutex runMu_, mu_;
-  std::condition_variable wake_;
+  std::mutex jobMu_;  // held by the caller whose job the workers serve
   std::vector<std::thread> threads_;
   void (*call_)(void*, int) = nullptr;
   void* fn_ = nullptr;
-  std::atomic<int> parts_{0}, pending_{0};
-  std::atomic<uint64_t> generation_{0};
-  int sleepers_ = 0;
-  bool stop_ = false;
+  uint32_t gen_ = 0;
+  std::atomic<uint64_t> ticket_{0};
+  std::atomic<int> remaining_{0};
+  std::mutex doneMu_;
+  std::condition_variable done_;
+  std::atomic<bool> callerWaiting_{false};
+  std::mutex errorMu_;
   std::exception_ptr error_;
+  // Stall pauses (touched only under jobMu_).
+  Ns pause_{0}, balance_{kMaxCredit};
+  Clock::time_point pauseUntil_{}, lastChange_{};
+  // Sleeping workers.
+  std::mutex sleepMu_;
+  std::condition_variable wake_;
+  int sleepers_ = 0;
+  std::atomic<int> spinners_{0};
+  bool stop_ = false;
+  std::atomic<uint64_t> parallel_{0}, paused_{0}, stalls_{0}, losses_{0};
 };
 
 WorkerPool& pool() {
@@ -122,14 +269,28 @@ WorkerPool& pool() {
 
 void setKernelThreads(int n) { gThreads.store(std::max(1, n)); }
 int kernelThreads() { return gThreads.load(); }
+int activeThreads() { return std::min(kernelThreads(), usableCores()); }
 
-int parallelParts(double work) {
-  const int threads = kernelThreads();
+int parallelParts(double work, int perThread) {
+  const int threads = activeThreads();
   if (threads <= 1) return 1;
-  const int byWork = static_cast<int>(work / kMinWorkPerPart);
-  return std::max(1, std::min(threads, byWork));
+  const double byWork = work / kMinWorkPerPart;
+  return byWork < 2 ? 1 : static_cast<int>(std::min<double>(threads * std::max(1, perThread), byWork));
 }
 
-void runOnPool(int parts, void (*call)(void*, int), void* fn) { pool().run(parts, call, fn); }
+PoolStats poolStats() { return pool().stats(); }
+
+#if defined(THEANODE_POOL_OPENMP) || defined(THEANODE_POOL_TBB)
+void runOnPoolAlternative(int parts, void (*call)(void*, int), void* fn);
+void runOnPool(int parts, void (*call)(void*, int), void* fn) { runOnPoolAlternative(parts, call, fn); }
+#else
+void runOnPool(int parts, void (*call)(void*, int), void* fn) {
+  if (parts > 0xffff) {  // more than a ticket counts (never from parallelParts): one thread
+    for (int p = 0; p < parts; p++) call(fn, p);
+    return;
+  }
+  pool().run(parts, call, fn);
+}
+#endif
 
 }  // namespace theanode

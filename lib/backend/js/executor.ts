@@ -5,6 +5,7 @@ import { sizeOf } from '../../ndarray/shape.js';
 import { JsKernel, kernelFor } from '../../ops/kernel.js';
 import type { Plan, Program } from '../../compile/program.js';
 import type { Executor, CallBuffers } from '../executor.js';
+import { WorkerJob, runInWorker, workerJob } from './workers.js';
 
 interface Step {
   kernel: JsKernel;
@@ -23,6 +24,7 @@ export class JsExecutor implements Executor {
   private readonly steps: Step[] = [];
   /** Buffers bound per call: inputs, shared storage, and views of them. */
   private readonly perCall: { id: number; kind: 'input' | 'shared'; ref: number; size: number }[] = [];
+  private job?: WorkerJob;
 
   constructor(private readonly program: Program, private readonly plan: Plan) {
     const p = program;
@@ -52,6 +54,19 @@ export class JsExecutor implements Executor {
       }
       this.steps.push(step);
     });
+  }
+
+  /** On a worker thread (workers.ts); on this thread when no worker can be used. */
+  runAsync(call: CallBuffers): Promise<void> {
+    try {
+      this.job ??= workerJob(this, this.program, this.plan);
+      const p = runInWorker(this.job, call);
+      if (p) return p;
+      this.run(call);
+      return Promise.resolve();
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   run(call: CallBuffers): void {

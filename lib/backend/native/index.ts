@@ -1,7 +1,7 @@
 /** The native backend: hands a Program and its Plan to the addon once, then one addon call per run. */
 import type { Plan, Program } from '../../compile/program.js';
 import type { CallBuffers, Executor } from '../executor.js';
-import { loadAddon, NativeAddon } from '../../../binding/index.js';
+import { loadAddon, NativeAddon, PoolStats } from '../../../binding/index.js';
 import { tableMismatch } from './tables.js';
 
 export interface NativeStatus {
@@ -90,6 +90,10 @@ export interface BackendInfo {
   blasCore?: string;
   blasConfig?: string;
   blasThreads?: number;
+  /** The cores this process may use (affinity mask, cgroup quota): the native threads are capped there. */
+  cores?: number;
+  /** The native thread pool's counts since the start. */
+  pool?: PoolStats;
   /** The OPENBLAS_CORETYPE chosen from the CPU flags, when the environment did not set one. */
   coretypeChosen?: string;
 }
@@ -105,14 +109,15 @@ export function backendInfo(): BackendInfo {
   const s = nativeStatus();
   if (!r.addon || !s.available) return { backend: 'js', reason: s.reason };
   const i = r.addon.info();
-  return { backend: 'native', blasCore: i.corename.trim(), blasConfig: i.config.trim(), blasThreads: i.threads, coretypeChosen: r.coretype };
+  return { backend: 'native', blasCore: i.corename.trim(), blasConfig: i.config.trim(), blasThreads: i.threads, cores: i.cores, pool: i.pool, coretypeChosen: r.coretype };
 }
 
 /**
  * Set how many threads the native backend uses: products big enough to share are split into
  * bands (each a single-threaded OpenBLAS call), and the fused one-pass kernel into row ranges.
  * OpenBLAS's own threading stays off, so its workers never compete with these. The initial
- * count is OPENBLAS_NUM_THREADS, or the number of cores.
+ * count is OPENBLAS_NUM_THREADS, or the number of cores; no more threads run than the cores
+ * this process may use (`backendInfo().cores`: affinity mask and cgroup CPU quota).
   * @example setBlasThreads(1)  // one thread per process, e.g. under a process pool
  */
 export function setBlasThreads(n: number): void {

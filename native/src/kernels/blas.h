@@ -33,12 +33,17 @@ inline void band(int64_t total, int parts, int p, int64_t grain, int64_t& begin,
   end = std::min(total, units * (p + 1) / parts * grain);
 }
 
+// Bands per thread of a product: each band's BLAS call packs the whole other operand again (at
+// 8 bands of the MLP's 128x784 · 784x256, copying A costs an estimated third of the band's
+// multiply-adds), so fewer than the pool's default, which is for work that costs nothing to cut.
+constexpr int kBandsPerThread = 2;
+
 // C (m x n, row stride ldc) = alpha op(A) op(B) + beta C, split by rows of C (or by columns when
 // C is wide and short).
 template <typename T>
 void gemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, double alpha, const T* a, int64_t lda, const T* b, int64_t ldb, double beta, T* c, int64_t ldc) {
   const CBLAS_TRANSPOSE ta = transA ? CblasTrans : CblasNoTrans, tb = transB ? CblasTrans : CblasNoTrans;
-  const int parts = std::min<int64_t>(parallelParts(static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k)), std::max(m, n) / 8 + 1);
+  const int parts = std::min<int64_t>(parallelParts(static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k), kBandsPerThread), std::max(m, n) / 8 + 1);
   const bool byRows = m >= n;
   parallelRun(parts, [&](int p) {
     int64_t lo, hi;
@@ -54,7 +59,7 @@ template <typename T>
 void gemv(bool trans, int64_t rows, int64_t cols, double alpha, const T* a, int64_t lda, const T* x, double beta, T* y) {
   const CBLAS_TRANSPOSE t = trans ? CblasTrans : CblasNoTrans;
   const int64_t len = trans ? cols : rows;
-  const int parts = std::min<int64_t>(parallelParts(static_cast<double>(rows) * static_cast<double>(cols)), len / 16 + 1);
+  const int parts = std::min<int64_t>(parallelParts(static_cast<double>(rows) * static_cast<double>(cols), kBandsPerThread), len / 16 + 1);
   parallelRun(parts, [&](int p) {
     int64_t lo, hi;
     band(len, parts, p, 16, lo, hi);

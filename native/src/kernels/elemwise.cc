@@ -10,6 +10,7 @@
 #include <limits>
 
 #include "../cpu.h"
+#include "../pool.h"
 #include "registry.h"
 #include "special.h"
 #include "vmath.h"
@@ -285,8 +286,6 @@ class Elemwise : public Kernel {
       }
       inputs_.push_back(std::move(in));
     }
-    vals_.assign((steps_.size() + inputs_.size() + consts_.size()) * B, 0.0);
-    inputAt_.assign(inputs_.size(), nullptr);
     if (a.attrs.has("colsum") && !a.attrs["colsum"].isNull()) {
       const Json& cs = a.attrs["colsum"];
       if (outShape_.size() != 2 || a.out.size() != 2 || (outType_ != DType::F64 && outType_ != DType::F32)) throw std::runtime_error("elemwise: column sums need a float matrix result and a second output");
@@ -296,41 +295,70 @@ class Elemwise : public Kernel {
       sumType_ = a.outTypes[1];
       sums_.assign(static_cast<size_t>(outShape_[1]), 0.0);
     }
-    for (size_t k = 0; k < consts_.size(); k++) std::fill_n(constBlock(k), B, consts_[k]);
+    lanes_.push_back(newLane());
   }
 
   void run(Frame& f) override {
     if (colsum_) std::fill(sums_.begin(), sums_.end(), 0.0);
     if (n_ == 0) return finishColumnSums(f);
+    // Ranges of whole blocks on the pool's threads (column sums keep one thread: their order).
+    const int64_t blocks = (n_ + B - 1) / B;
+    const int parts = colsum_ ? 1 : static_cast<int>(std::min<int64_t>(parallelParts(2.0 * static_cast<double>(n_) * static_cast<double>(steps_.size())), blocks));
+    while (static_cast<int>(lanes_.size()) < parts) lanes_.push_back(newLane());
+    parallelRun(parts, [&](int p) { runBlocks(f, lanes_[p], blocks * p / parts * B, std::min(n_, blocks * (p + 1) / parts * B)); });
+    finishColumnSums(f);
+  }
+
+ private:
+  // What one thread owns: the blocks of values, and where each input is read for the block.
+  struct Lane {
+    std::vector<double> vals;
+    std::vector<const double*> inputAt;
+    std::vector<int64_t> idx, offs;  // odometer over the output shape, for strided inputs
+  };
+
+  Lane newLane() const {
+    Lane l;
+    l.vals.assign((steps_.size() + inputs_.size() + consts_.size()) * B, 0.0);
+    l.inputAt.assign(inputs_.size(), nullptr);
+    for (size_t k = 0; k < consts_.size(); k++) std::fill_n(l.vals.data() + (steps_.size() + inputs_.size() + k) * B, B, consts_[k]);
+    return l;
+  }
+
+  // Output elements [from, to), block by block.
+  void runBlocks(Frame& f, Lane& l, int64_t from, int64_t to) {
     const int nd = static_cast<int>(outShape_.size());
-    // Odometer over the output shape, for strided inputs.
-    auto& idx = odometer_;
-    auto& offs = offsets_;
-    idx.assign(nd, 0);
-    offs.assign(inputs_.size(), 0);
+    l.idx.assign(nd, 0);
+    l.offs.assign(inputs_.size(), 0);
+    for (int64_t rest = from, ax = nd - 1; ax >= 0 && rest > 0; ax--) {
+      l.idx[ax] = rest % outShape_[ax];
+      rest /= outShape_[ax];
+      for (size_t i = 0; i < inputs_.size(); i++)
+        if (inputs_[i].mode == Input::Strided) l.offs[i] += l.idx[ax] * inputs_[i].strides[ax];
+    }
     void* outp = f.ptr[out_];
-    for (int64_t start = 0; start < n_; start += B) {
-      const int64_t len = std::min(B, n_ - start);
+    for (int64_t start = from; start < to; start += B) {
+      const int64_t len = std::min(B, to - start);
       for (size_t i = 0; i < inputs_.size(); i++) {
         const Input& in = inputs_[i];
         const void* p = f.ptr[in.buffer];
         if (in.mode == Input::Full && in.dtype == DType::F64) {
-          inputAt_[i] = static_cast<const double*>(p) + start;  // read in place: no copy needed
+          l.inputAt[i] = static_cast<const double*>(p) + start;  // read in place: no copy needed
           continue;
         }
-        double* v = inputBlock(i);
-        inputAt_[i] = v;
+        double* v = inputBlock(l, i);
+        l.inputAt[i] = v;
         if (in.mode == Input::Full) {
           loadBlock(in.dtype, p, start, len, v);
         } else if (in.mode == Input::Scalar) {
-          if (start == 0) std::fill_n(v, len, load(in.dtype, p, 0));  // the same in every block
+          if (start == from) std::fill_n(v, B, load(in.dtype, p, 0));  // the same in every block
         } else if (in.mode == Input::Tail || in.mode == Input::Head) {
           loadRepeated(in, p, start, len, v);
         }
       }
-      if (hasStrided()) fillStrided(f, idx, offs, len, nd);
-      for (size_t j = 0; j < steps_.size(); j++) evalStep(j, len);
-      const double* r = stepBlock(steps_.size() - 1);
+      if (hasStrided()) fillStrided(f, l, len, nd);
+      for (size_t j = 0; j < steps_.size(); j++) evalStep(l, j, len);
+      const double* r = stepBlock(l, steps_.size() - 1);
       storeBlock(outType_, outp, start, len, r);
       if (colsum_) {
         // The stored values, read back while in L1, into their columns' sums (row after row).
@@ -338,15 +366,13 @@ class Elemwise : public Kernel {
         else addToColumns(static_cast<const float*>(outp), start, len);
       }
     }
-    finishColumnSums(f);
   }
 
- private:
-  double* stepBlock(size_t j) { return vals_.data() + j * B; }
-  double* inputBlock(size_t i) { return vals_.data() + (steps_.size() + i) * B; }
-  double* constBlock(size_t k) { return vals_.data() + (steps_.size() + inputs_.size() + k) * B; }
-  const double* argBlock(const Arg& a) {
-    return a.kind == 0 ? inputAt_[a.idx] : a.kind == 1 ? stepBlock(a.idx) : constBlock(a.idx);
+  double* stepBlock(Lane& l, size_t j) const { return l.vals.data() + j * B; }
+  double* inputBlock(Lane& l, size_t i) const { return l.vals.data() + (steps_.size() + i) * B; }
+  double* constBlock(Lane& l, size_t k) const { return l.vals.data() + (steps_.size() + inputs_.size() + k) * B; }
+  const double* argBlock(Lane& l, const Arg& a) const {
+    return a.kind == 0 ? l.inputAt[a.idx] : a.kind == 1 ? stepBlock(l, a.idx) : constBlock(l, a.idx);
   }
   // A broadcast input that is one contiguous block repeated: as a bias row (Tail) or a column (Head).
   void classify(Input& in, int64_t size) {
@@ -403,10 +429,12 @@ class Elemwise : public Kernel {
     return false;
   }
 
-  void fillStrided(Frame& f, std::vector<int64_t>& idx, std::vector<int64_t>& offs, int64_t len, int nd) {
+  void fillStrided(Frame& f, Lane& l, int64_t len, int nd) {
+    auto& idx = l.idx;
+    auto& offs = l.offs;
     for (int64_t k = 0; k < len; k++) {
       for (size_t i = 0; i < inputs_.size(); i++)
-        if (inputs_[i].mode == Input::Strided) inputBlock(i)[k] = load(inputs_[i].dtype, f.ptr[inputs_[i].buffer], offs[i]);
+        if (inputs_[i].mode == Input::Strided) inputBlock(l, i)[k] = load(inputs_[i].dtype, f.ptr[inputs_[i].buffer], offs[i]);
       for (int ax = nd - 1; ax >= 0; ax--) {
         idx[ax]++;
         for (size_t i = 0; i < inputs_.size(); i++)
@@ -419,12 +447,12 @@ class Elemwise : public Kernel {
     }
   }
 
-  void evalStep(size_t j, int64_t len) {
+  void evalStep(Lane& l, size_t j, int64_t len) {
     const Step& s = steps_[j];
-    double* r = stepBlock(j);
-    const double* a = s.args.size() > 0 ? argBlock(s.args[0]) : nullptr;
-    const double* b = s.args.size() > 1 ? argBlock(s.args[1]) : nullptr;
-    const double* c = s.args.size() > 2 ? argBlock(s.args[2]) : nullptr;
+    double* r = stepBlock(l, j);
+    const double* a = s.args.size() > 0 ? argBlock(l, s.args[0]) : nullptr;
+    const double* b = s.args.size() > 1 ? argBlock(l, s.args[1]) : nullptr;
+    const double* c = s.args.size() > 2 ? argBlock(l, s.args[2]) : nullptr;
     if (s.dtype == DType::F64) stepF64(s.op, s.dtype, r, a, b, c, len);
     else if (s.dtype == DType::F32) stepF32(s.op, s.dtype, r, a, b, c, len);
     else if (s.dtype == DType::BOOL) {
@@ -443,9 +471,7 @@ class Elemwise : public Kernel {
   DType outType_;
   std::vector<int64_t> outShape_;
   int64_t n_ = 0;
-  std::vector<double> vals_;
-  std::vector<const double*> inputAt_;  // each input's values for the current block
-  std::vector<int64_t> odometer_, offsets_;
+  std::vector<Lane> lanes_;
   // The column sums output (lib/ops/elemwise.ts, ColumnSums).
   bool colsum_ = false, mean_ = false;
   int sumOut_ = -1;
