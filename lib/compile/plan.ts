@@ -193,6 +193,9 @@ function updateInPlace(p: Program, shapes: number[][], alias: number[], skip: bo
   p.instructions.forEach((ins, k) => ins.outputs.forEach((b) => producer.set(b, k)));
   const lastFailing = p.instructions.reduce((last, ins, k) => (!skip[k] && kernelMayFail(ins.opcode, ins.attrs) ? k : last), -1);
   const sources = p.updates.map((u) => u.buffer);
+  // The last instruction that reads each storage (one pass, not one scan per update).
+  const lastRead = new Map<number, number>();
+  p.instructions.forEach((ins, j) => ins.inputs.forEach((b) => lastRead.set(root(b), j)));
   p.updates.forEach((u) => {
     const target = p.shared[u.shared];
     const k = producer.get(u.buffer);
@@ -205,7 +208,7 @@ function updateInPlace(p: Program, shapes: number[][], alias: number[], skip: bo
     const overwritable = new Set(kernelInPlace(ins.opcode, ins.attrs, ins.inputs.length));
     const readsSafely = ins.inputs.every((b, i) => root(b) !== target || (overwritable.has(i) && ins.outputs[0] === u.buffer && alias[b] < 0 && shapes[b].length === shapes[target].length));
     if (!readsSafely) return;
-    for (let j = k + 1; j < p.instructions.length; j++) if (p.instructions[j].inputs.some((b) => root(b) === target)) return;
+    if ((lastRead.get(target) ?? -1) > k) return;
     if (p.outputs.some((b) => root(b) === target || b === u.buffer)) return;
     if (sources.some((b) => b !== u.buffer && root(b) === target)) return;
     alias[u.buffer] = target;
@@ -214,6 +217,8 @@ function updateInPlace(p: Program, shapes: number[][], alias: number[], skip: bo
 
 /** Liveness-based placement of temps in one arena per dtype. */
 function placeTemps(p: Program, shapes: number[][], alias: number[]) {
+  // Buffers that views read: their storage must not be overwritten in place.
+  const viewed = new Set(alias.filter((a) => a >= 0));
   const root = (b: number) => (alias[b] >= 0 ? alias[b] : b);
   const lastUse = new Map<number, number>();
   const END = p.instructions.length;
@@ -244,21 +249,29 @@ function placeTemps(p: Program, shapes: number[][], alias: number[]) {
   };
   const release = (dtype: DType, off: number, size: number) => {
     const list = free[dtype];
-    list.push({ off, size });
-    list.sort((a, b) => a.off - b.off);
-    // Coalesce neighbours so large blocks can be reused.
-    for (let i = list.length - 2; i >= 0; i--) {
-      if (list[i].off + list[i].size === list[i + 1].off) {
-        list[i].size += list[i + 1].size;
-        list.splice(i + 1, 1);
-      }
+    // Kept sorted by offset: insert at the place a binary search finds.
+    let lo = 0;
+    for (let hi = list.length; lo < hi; ) {
+      const mid = (lo + hi) >> 1;
+      if (list[mid].off < off) lo = mid + 1;
+      else hi = mid;
+    }
+    list.splice(lo, 0, { off, size });
+    // Coalesce with the neighbours (the rest of the list is coalesced already), so large blocks can be reused.
+    if (lo + 1 < list.length && list[lo].off + list[lo].size === list[lo + 1].off) {
+      list[lo].size += list[lo + 1].size;
+      list.splice(lo + 1, 1);
+    }
+    if (lo > 0 && list[lo - 1].off + list[lo - 1].size === list[lo].off) {
+      list[lo - 1].size += list[lo].size;
+      list.splice(lo, 1);
     }
   };
 
   p.instructions.forEach((ins, k) => {
     // A result may take the storage of a dead same-shape input its kernel can overwrite.
     const candidates = kernelInPlace(ins.opcode, ins.attrs, ins.inputs.length).map((i) => ins.inputs[i]);
-    const donors = inPlaceDonors(p, candidates, ins.inputs, k, shapes, alias, lastUse);
+    const donors = inPlaceDonors(p, candidates, ins.inputs, k, shapes, alias, lastUse, viewed);
     for (const b of ins.outputs) {
       if (alias[b] >= 0 || p.buffers[b].kind !== 'temp') continue;
       const size = sizeOf(shapes[b]);
@@ -281,7 +294,7 @@ function placeTemps(p: Program, shapes: number[][], alias: number[]) {
 }
 
 /** Temps read by instruction k, read by nothing later, owning their storage and not broadcast: safe to overwrite. */
-function inPlaceDonors(p: Program, candidates: number[], inputs: number[], k: number, shapes: number[][], alias: number[], lastUse: Map<number, number>): number[] {
+function inPlaceDonors(p: Program, candidates: number[], inputs: number[], k: number, shapes: number[][], alias: number[], lastUse: Map<number, number>, viewed: ReadonlySet<number>): number[] {
   if (candidates.length === 0) return [];
   const outShape = shapes[p.instructions[k].outputs[0]];
   const uses = (b: number) => inputs.filter((x) => x === b).length;
@@ -292,15 +305,12 @@ function inPlaceDonors(p: Program, candidates: number[], inputs: number[], k: nu
       p.buffers[b].kind === 'temp' &&
       alias[b] < 0 &&
       lastUse.get(b) === k &&
-      !hasViews(b, alias) &&
+      !viewed.has(b) &&
       shapes[b].length === outShape.length &&
       shapes[b].every((d, ax) => d === outShape[ax]),
   );
 }
 
-function hasViews(b: number, alias: number[]): boolean {
-  return alias.includes(b);
-}
 
 /** The key that selects a group of plans: input and shared shapes (values are checked by planHolds). */
 export function signatureOf(inputShapes: readonly (readonly number[])[], sharedShapes: readonly (readonly number[])[]): string {
