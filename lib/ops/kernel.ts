@@ -46,6 +46,12 @@ export interface KernelSpec {
    * rank, so the instruction can run on a block of rows inside a row-blocked pass.
    */
   rowLocal?: boolean | ((attrs: Attrs) => boolean);
+  /**
+   * Attributes that depend on the shapes (resolved padding, output sizes, workspace sizes),
+   * computed once per plan and added to the instruction's attributes for the native kernel, so
+   * that the C++ receives these decisions instead of repeating them.
+   */
+  planAttrs?(attrs: Attrs, inShapes: number[][], outShapes: number[][]): Attrs;
   /** Build the kernel for fixed shapes. */
   js(attrs: Attrs, inShapes: number[][], outShapes: number[][], types: KernelTypes): JsKernel;
 }
@@ -71,6 +77,12 @@ function flag(v: boolean | ((attrs: Attrs) => boolean) | undefined, attrs: Attrs
 export const kernelMayFail = (opcode: string, attrs: Attrs): boolean => flag(kernelFor(opcode).mayFail, attrs);
 export const kernelRowLocal = (opcode: string, attrs: Attrs): boolean => flag(kernelFor(opcode).rowLocal, attrs);
 export const kernelInPlace = (opcode: string, attrs: Attrs, nInputs: number): number[] => kernelFor(opcode).inPlace?.(attrs, nInputs) ?? [];
+
+/** The instruction's attributes with those its kernel derives from this plan's shapes. */
+export function attrsForPlan(opcode: string, attrs: Attrs, inShapes: number[][], outShapes: number[][]): Attrs {
+  const extra = kernelFor(opcode).planAttrs;
+  return extra ? { ...attrs, ...extra(attrs, inShapes, outShapes) } : attrs;
+}
 
 /** Every registered opcode, for the check that the native addon implements the same set. */
 export function registeredOpcodes(): string[] {

@@ -10,4 +10,5 @@ export { arange } from '../ops/arange.js';
 export { slice } from '../ops/index.js';
 export { var_ as var } from './basic.js';
 export * as nnet from './nnet.js';
+export * as signal from './signal.js';
 export { grad } from '../grad.js';

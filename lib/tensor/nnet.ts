@@ -7,12 +7,16 @@ import { get } from '../ops/index.js';
 import { arange } from '../ops/arange.js';
 import { shapeOf } from '../ops/reshape.js';
 import { isDiscrete } from '../ndarray/dtype.js';
+import { conv2d as conv2dOp, Conv2dOptions } from '../ops/conv.js';
 
 export const sigmoid = (x: TensorLike) => ew('sigmoid', [x]);
 export const softplus = (x: TensorLike) => ew('softplus', [x]);
 export const relu = (x: TensorLike) => ew('relu', [x]);
 export const softmax = (x: TensorLike) => softmaxOp(asVariable(x, 'softmax'));
 export const logSoftmax = (x: TensorLike) => logSoftmaxOp(asVariable(x, 'logSoftmax'));
+/** Theano's conv2d: input (batch, channels, rows, cols), filters (outChannels, channels, fRows, fCols). */
+export const conv2d = (input: TensorLike, filters: TensorLike, opts?: Conv2dOptions) => conv2dOp(asVariable(input, 'conv2d input'), asVariable(filters, 'conv2d filters'), opts);
+export type { Conv2dOptions };
 
 /** Elementwise -(t log p + (1 - t) log(1 - p)); stable when p is a sigmoid. */
 export function binaryCrossentropy(output: TensorLike, target: TensorLike) {

@@ -2,6 +2,7 @@
 import type { Plan, Program } from '../../compile/program.js';
 import type { CallBuffers, Executor } from '../executor.js';
 import { loadAddon, NativeAddon } from '../../../binding/index.js';
+import { attrsForPlan, kernelFor } from '../../ops/kernel.js';
 
 export interface NativeStatus {
   available: boolean;
@@ -45,12 +46,24 @@ function describe(p: Program): object {
   return d;
 }
 
+/** The descriptor with the attributes some kernels derive from this plan's shapes (see KernelSpec.planAttrs). */
+function describeForPlan(p: Program, plan: Plan): object {
+  const d = describe(p) as { instructions: { attrs: string }[] };
+  if (!p.instructions.some((ins) => kernelFor(ins.opcode).planAttrs)) return d;
+  const instructions = p.instructions.map((ins, k) => {
+    if (!kernelFor(ins.opcode).planAttrs) return d.instructions[k];
+    const shapesOf = (ids: number[]) => ids.map((b) => plan.shapes[b]);
+    return { ...d.instructions[k], attrs: attrsJson(attrsForPlan(ins.opcode, ins.attrs, shapesOf(ins.inputs), shapesOf(ins.outputs))) };
+  });
+  return { ...d, instructions };
+}
+
 class NativeExecutor implements Executor {
   readonly backend = 'native' as const;
   private readonly handle: InstanceType<NativeAddon['Executor']>;
 
   constructor(program: Program, plan: Plan) {
-    this.handle = new (addon().Executor)(describe(program), plan);
+    this.handle = new (addon().Executor)(describeForPlan(program, plan), plan);
   }
 
   run(call: CallBuffers): void {

@@ -25,6 +25,8 @@ std::unique_ptr<Kernel> makeKernel(const std::string& opcode, const KernelArgs& 
     registerRowPass();
     registerGemm();
     registerXent();
+    registerConv();
+    registerPool2d();
   });
   auto it = table().find(opcode);
   if (it == table().end()) throw std::runtime_error("the native backend has no kernel for opcode '" + opcode + "'");

@@ -32,6 +32,8 @@ void registerSoftmax();
 void registerRowPass();
 void registerGemm();
 void registerXent();
+void registerConv();
+void registerPool2d();
 void registerKernel(const std::string& opcode, KernelFactory f);
 
 inline int64_t sizeOf(const std::vector<int64_t>& s) {

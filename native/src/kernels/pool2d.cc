@@ -1,0 +1,146 @@
+// The pool2d family: `pool2d`, `pool2d_max_grad` and `pool2d_sum_grad` (lib/ops/pool.ts), over
+// the last two axes of any number of planes, split over the planes by the addon's pool. The
+// windows of each axis (input range and divisor) come from the plan as attributes: padding is
+// never read, and the divisor already says whether it counts.
+#include <algorithm>
+#include <vector>
+
+#include "../pool.h"
+#include "registry.h"
+
+namespace theanode {
+namespace {
+
+struct PoolGeometry {
+  int64_t planes, rows, cols, outRows, outCols;
+  std::vector<int64_t> rowLo, rowHi, colLo, colHi;
+  std::vector<double> rowDiv, colDiv;
+
+  explicit PoolGeometry(const Json& a) {
+    auto n = [&](const char* k) { return static_cast<int64_t>(a[k].number()); };
+    planes = n("planes"), rows = n("rows"), cols = n("cols"), outRows = n("outRows"), outCols = n("outCols");
+    auto list = [&](const char* k, size_t len, int64_t limit, auto& out) {
+      const Json& v = a[k];
+      if (v.size() != len) throw std::runtime_error(std::string("pool2d: attribute ") + k + " has the wrong length");
+      for (size_t i = 0; i < len; i++) {
+        double d = v[i].number();
+        if (d < 0 || d > static_cast<double>(limit)) throw std::runtime_error(std::string("pool2d: attribute ") + k + " is out of range");
+        out.push_back(static_cast<typename std::decay_t<decltype(out)>::value_type>(d));
+      }
+    };
+    const double big = 1e18;
+    list("rowLo", static_cast<size_t>(outRows), rows, rowLo), list("rowHi", static_cast<size_t>(outRows), rows, rowHi);
+    list("colLo", static_cast<size_t>(outCols), cols, colLo), list("colHi", static_cast<size_t>(outCols), cols, colHi);
+    list("rowDiv", static_cast<size_t>(outRows), static_cast<int64_t>(big), rowDiv), list("colDiv", static_cast<size_t>(outCols), static_cast<int64_t>(big), colDiv);
+  }
+  int64_t plane() const { return rows * cols; }
+  int64_t outPlane() const { return outRows * outCols; }
+};
+
+class PoolKernel : public Kernel {
+ public:
+  enum Role { Forward, MaxGrad, SumGrad };
+
+  PoolKernel(const KernelArgs& a, Role role) : g_(a.attrs), role_(role), max_(a.attrs["mode"].str == "max"), out_(a.out[0]), f32_(a.outTypes[0] == DType::F32) {
+    for (int b : a.in) in_.push_back(b);
+    const size_t floats = role == SumGrad ? 1 : a.in.size();
+    for (size_t i = 0; i < floats; i++)
+      if (a.inTypes[i] != a.outTypes[0] || (a.outTypes[0] != DType::F64 && a.outTypes[0] != DType::F32)) throw std::runtime_error("pool2d: operands must share one float dtype");
+    const auto& x = role == SumGrad ? a.outShapes[0] : a.inShapes[0];
+    if (x.size() < 2 || sizeOf(x) != g_.planes * g_.plane() || x[x.size() - 2] != g_.rows || x.back() != g_.cols) throw std::runtime_error("pool2d: the geometry does not match the plan's shapes");
+    const auto& y = role == Forward ? a.outShapes[0] : a.inShapes[role == MaxGrad ? 2 : 0];
+    if (sizeOf(y) != g_.planes * g_.outPlane()) throw std::runtime_error("pool2d: the output gradient does not match the geometry");
+  }
+
+  void run(Frame& f) override {
+    if (f32_) run<float>(f);
+    else run<double>(f);
+  }
+
+ private:
+  template <typename T>
+  void run(Frame& f) {
+    const double work = static_cast<double>(g_.planes) * static_cast<double>(g_.plane() + g_.outPlane());
+    const int parts = static_cast<int>(std::min<int64_t>(parallelParts(work), g_.planes));
+    T* out = static_cast<T*>(f.ptr[out_]);
+    const T* in0 = static_cast<const T*>(f.ptr[in_[0]]);
+    const T* in1 = in_.size() > 2 ? static_cast<const T*>(f.ptr[in_[1]]) : nullptr;
+    const T* in2 = in_.size() > 2 ? static_cast<const T*>(f.ptr[in_[2]]) : nullptr;
+    parallelRun(std::max(parts, 1), [&](int p) {
+      const int64_t lo = g_.planes * p / std::max(parts, 1), hi = g_.planes * (p + 1) / std::max(parts, 1);
+      for (int64_t k = lo; k < hi; k++) {
+        if (role_ == Forward) pool(in0 + k * g_.plane(), out + k * g_.outPlane());
+        else if (role_ == MaxGrad) maxGrad(in0 + k * g_.plane(), in1 + k * g_.outPlane(), in2 + k * g_.outPlane(), out + k * g_.plane());
+        else sumGrad(in0 + k * g_.outPlane(), out + k * g_.plane());
+      }
+    });
+  }
+
+  template <typename T>
+  void pool(const T* x, T* y) const {
+    for (int64_t i = 0; i < g_.outRows; i++) {
+      for (int64_t j = 0; j < g_.outCols; j++) {
+        const int64_t c0 = g_.colLo[j], c1 = g_.colHi[j];
+        if (max_) {
+          // The first element starts the running maximum (NaN elsewhere is skipped, as in Theano).
+          T m = x[g_.rowLo[i] * g_.cols + c0];
+          for (int64_t r = g_.rowLo[i]; r < g_.rowHi[i]; r++) {
+            const T* row = x + r * g_.cols;
+            for (int64_t c = c0; c < c1; c++) m = row[c] > m ? row[c] : m;
+          }
+          y[i * g_.outCols + j] = m;
+        } else {
+          double s = 0;
+          for (int64_t r = g_.rowLo[i]; r < g_.rowHi[i]; r++) {
+            const T* row = x + r * g_.cols;
+            for (int64_t c = c0; c < c1; c++) s += row[c];
+          }
+          y[i * g_.outCols + j] = static_cast<T>(s / (g_.rowDiv[i] * g_.colDiv[j]));
+        }
+      }
+    }
+  }
+
+  // Every input equal to its window's maximum receives the window's whole gradient.
+  template <typename T>
+  void maxGrad(const T* x, const T* z, const T* gz, T* gx) const {
+    std::fill(gx, gx + g_.plane(), T(0));
+    for (int64_t i = 0; i < g_.outRows; i++) {
+      for (int64_t j = 0; j < g_.outCols; j++) {
+        const T m = z[i * g_.outCols + j], gv = gz[i * g_.outCols + j];
+        for (int64_t r = g_.rowLo[i]; r < g_.rowHi[i]; r++)
+          for (int64_t c = g_.colLo[j]; c < g_.colHi[j]; c++)
+            if (x[r * g_.cols + c] == m) gx[r * g_.cols + c] += gv;
+      }
+    }
+  }
+
+  template <typename T>
+  void sumGrad(const T* gz, T* gx) const {
+    std::fill(gx, gx + g_.plane(), T(0));
+    for (int64_t i = 0; i < g_.outRows; i++) {
+      for (int64_t j = 0; j < g_.outCols; j++) {
+        const T v = static_cast<T>(gz[i * g_.outCols + j] / (g_.rowDiv[i] * g_.colDiv[j]));
+        for (int64_t r = g_.rowLo[i]; r < g_.rowHi[i]; r++)
+          for (int64_t c = g_.colLo[j]; c < g_.colHi[j]; c++) gx[r * g_.cols + c] += v;
+      }
+    }
+  }
+
+  PoolGeometry g_;
+  Role role_;
+  bool max_;
+  std::vector<int> in_;
+  int out_;
+  bool f32_;
+};
+
+}  // namespace
+
+void registerPool2d() {
+  registerKernel("pool2d", [](const KernelArgs& a) { return std::make_unique<PoolKernel>(a, PoolKernel::Forward); });
+  registerKernel("pool2d_max_grad", [](const KernelArgs& a) { return std::make_unique<PoolKernel>(a, PoolKernel::MaxGrad); });
+  registerKernel("pool2d_sum_grad", [](const KernelArgs& a) { return std::make_unique<PoolKernel>(a, PoolKernel::SumGrad); });
+}
+
+}  // namespace theanode

@@ -1,0 +1,150 @@
+/**
+ * conv2d against numpy/PyTorch fixtures (gen_conv.py): values and both gradients for every
+ * option, on the js and native backends, float64 and float32; finite differences (first and
+ * second order); empty batches; shapes that change between calls; errors.
+ */
+import { describe, expect, it } from 'vitest';
+import fixture from '../fixtures/conv.json';
+import { T, fn, grad, gradient, NDArray, random } from 'theanode';
+import type { Variable } from 'theanode';
+import type { Conv2dOptions } from '../../lib/ops/conv.js';
+import { nativeStatus } from '../../lib/backend/native/index.js';
+
+type Arr = { shape: number[]; data: number[] };
+type Case = { opts: Conv2dOptions; x: Arr; w: Arr; out: Arr; r: Arr; gx: Arr; gw: Arr };
+const cases = (fixture as unknown as { conv: Record<string, Case> }).conv;
+const backends = nativeStatus().available ? (['js', 'native'] as const) : (['js'] as const);
+
+const toArray = (a: Arr, dtype: 'float64' | 'float32' = 'float64') => new NDArray(Float64Array.from(a.data), a.shape).astype(dtype);
+
+/** One assertion per array: the first element off by more than rtol (relative to the array's scale for float32). */
+export function expectClose(actual: NDArray, expected: Arr, label: string, rtol: number) {
+  expect(actual.shape, label).toEqual(expected.shape);
+  let scale = 0;
+  for (const v of expected.data) scale = Math.max(scale, Math.abs(v));
+  for (let i = 0; i < expected.data.length; i++) {
+    const a = actual.data[i];
+    const e = expected.data[i];
+    if (!(Math.abs(a - e) <= rtol * (Math.abs(e) + scale) + 1e-300)) expect.fail(`${label}[${i}]: got ${a}, expected ${e}`);
+  }
+}
+
+function convAndGrads(c: Case, dtype: 'float64' | 'float32', backend: 'js' | 'native') {
+  const x = T.tensor4('x', dtype);
+  const w = T.tensor4('w', dtype);
+  const out = T.nnet.conv2d(x, w, c.opts);
+  const cost = out.mul(toArray(c.r, dtype)).sum();
+  const [gx, gw] = grad(cost, [x, w]);
+  const f = fn([x, w], [out, gx, gw], { backend });
+  expect(f.backend).toBe(backend);
+  return f(toArray(c.x, dtype), toArray(c.w, dtype));
+}
+
+describe('conv2d against the fixtures', () => {
+  for (const [name, c] of Object.entries(cases)) {
+    for (const backend of backends) {
+      it(`${name} (${backend}, float64 and float32)`, () => {
+        for (const dtype of ['float64', 'float32'] as const) {
+          const rtol = dtype === 'float64' ? 1e-10 : 1e-5;
+          const [out, gx, gw] = convAndGrads(c, dtype, backend);
+          expect(out.dtype).toBe(dtype);
+          expectClose(out, c.out, `${name} ${dtype} value`, rtol);
+          expectClose(gx, c.gx, `${name} ${dtype} gradient of the input`, rtol);
+          expectClose(gw, c.gw, `${name} ${dtype} gradient of the filters`, rtol);
+        }
+      });
+    }
+  }
+});
+
+describe('conv2d gradients against finite differences', () => {
+  const rng = new random.RandomState(3);
+  const pt = (...s: number[]) => rng.randn(...(s as [number])) as NDArray;
+  const options: Conv2dOptions[] = [
+    {},
+    { borderMode: 'full', filterFlip: false },
+    { borderMode: 'half', subsample: [2, 1] },
+    { borderMode: [1, 2], filterDilation: [2, 1] },
+  ];
+  for (const opts of options) {
+    it(`first order ${JSON.stringify(opts)}`, () => {
+      gradient.verifyGrad((x, w) => T.nnet.conv2d(x, w, opts), [pt(2, 2, 5, 4), pt(3, 2, 2, 3)]);
+    });
+    it(`second order ${JSON.stringify(opts)}`, () => {
+      // The gradient ops are differentiated again: d/dx and d/dw of ||d cost/dx||² and ||d cost/dw||².
+      gradient.verifyGrad((x, w) => {
+        const out = T.nnet.conv2d(x, w, opts);
+        const cost = out.mul(out).mul(out).sum();
+        const [gx, gw] = grad(cost, [x, w]);
+        return gx.sqr().sum().add(gw.sqr().sum());
+        // A larger step: the quantity is a quartic in values of order 10, so 1e-7 drowns in rounding.
+      }, [pt(2, 2, 5, 4), pt(3, 2, 2, 3)], { eps: 1e-5 });
+    });
+  }
+
+  it('batch of one, one channel, broadcastable axes (verifyGrad marks length-1 axes)', () => {
+    gradient.verifyGrad((x, w) => T.nnet.conv2d(x, w, { borderMode: 'half' }), [pt(1, 1, 4, 5), pt(1, 1, 3, 3)]);
+  });
+});
+
+describe('conv2d edge cases', () => {
+  for (const backend of backends) {
+    it(`an empty batch gives an empty output and zero filter gradients (${backend})`, () => {
+      const x = T.tensor4('x');
+      const w = T.tensor4('w');
+      const out = T.nnet.conv2d(x, w, { borderMode: 'full' });
+      const gw = grad(out.sum(), w);
+      const f = fn([x, w], [out, gw], { backend });
+      const [o, g] = f(new NDArray(new Float64Array(0), [0, 2, 5, 5]), new NDArray(Float64Array.from({ length: 24 }, (_, i) => i), [3, 2, 2, 2]));
+      expect(o.shape).toEqual([0, 3, 6, 6]);
+      expect(g.shape).toEqual([3, 2, 2, 2]);
+      expect(Array.from(g.data)).toEqual(new Array(24).fill(0));
+    });
+
+    it(`one compiled function serves several shapes (${backend})`, () => {
+      const c = cases.valid;
+      const x = T.tensor4('x');
+      const w = T.tensor4('w');
+      const f = fn([x, w], T.nnet.conv2d(x, w), { backend });
+      const xs = toArray(c.x);
+      const ws = toArray(c.w);
+      const full = f(xs, ws);
+      // The second image alone, then both again: each plan matches the fixture.
+      const one = f(new NDArray(xs.data.slice(xs.size / 2), [1, ...xs.shape.slice(1)]), ws);
+      expectClose(one, { shape: [1, ...c.out.shape.slice(1)], data: c.out.data.slice(c.out.data.length / 2) }, 'second image', 1e-12);
+      expectClose(f(xs, ws), c.out, 'both again', 1e-12);
+      expectClose(full, c.out, 'both', 1e-12);
+    });
+  }
+
+  it('hand-computed: a 2x2 true convolution flips the filter', () => {
+    const x = new NDArray(Float64Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9]), [1, 1, 3, 3]);
+    const w = new NDArray(Float64Array.from([1, 0, 0, 2]), [1, 1, 2, 2]);
+    const xv = T.tensor4('x');
+    const wv = T.tensor4('w');
+    const conv = fn([xv, wv], T.nnet.conv2d(xv, wv), { backend: 'js' });
+    const corr = fn([xv, wv], T.nnet.conv2d(xv, wv, { filterFlip: false }), { backend: 'js' });
+    // convolution: out[i,j] = 2 x[i,j] + x[i+1,j+1]; correlation: x[i,j] + 2 x[i+1,j+1].
+    expect(Array.from(conv(x, w).data)).toEqual([7, 10, 16, 19]);
+    expect(Array.from(corr(x, w).data)).toEqual([11, 14, 20, 23]);
+  });
+
+  it('rejects bad options and shapes with clear errors', () => {
+    const x = T.tensor4('x');
+    const w = T.tensor4('w');
+    expect(() => T.nnet.conv2d(T.tensor3('x3'), w)).toThrow(/conv2d: input must be 4-d \(batch, channels, rows, cols\), got 3-d/);
+    expect(() => T.nnet.conv2d(x, w, { borderMode: 'same' as never })).toThrow(/borderMode must be 'valid', 'full', 'half'/);
+    expect(() => T.nnet.conv2d(x, w, { subsample: [0, 1] })).toThrow(/subsample must be two integers >= 1/);
+    expect(() => T.nnet.conv2d(x, w, { filterDilation: [1] })).toThrow(/filterDilation must be two integers >= 1/);
+    const f = fn([x, w], T.nnet.conv2d(x, w), { backend: 'js' });
+    expect(() => f(new NDArray(new Float64Array(2 * 3 * 4 * 4), [2, 3, 4, 4]), new NDArray(new Float64Array(2 * 2 * 3 * 3), [2, 2, 3, 3]))).toThrow(/the input \(2, 3, 4, 4\) has 3 channels but the filters \(2, 2, 3, 3\) expect 2/);
+    expect(() => f(new NDArray(new Float64Array(3 * 4 * 4), [1, 3, 4, 4]), new NDArray(new Float64Array(3 * 5 * 3), [1, 3, 5, 3]))).toThrow(/do not fit in the input/);
+  });
+
+  it('mixed dtypes are upcast; integer inputs become floatX', () => {
+    const x = T.tensor4('x', 'float32');
+    const w = T.tensor4('w', 'float64');
+    expect(T.nnet.conv2d(x, w).dtype).toBe('float64');
+    expect(T.nnet.conv2d(T.tensor('int32', [false, false, false, false]), T.tensor('int32', [false, false, false, false])).dtype).toMatch(/float/);
+  });
+});
