@@ -5,29 +5,17 @@
  */
 import { describe, expect, it } from 'vitest';
 import fixture from '../fixtures/conv.json';
-import { T, fn, grad, gradient, NDArray, random } from 'theanode';
-import type { Variable } from 'theanode';
+import { T, fn, grad, gradient, NDArray, random, backendInfo, setBlasThreads } from 'theanode';
 import type { Conv2dOptions } from '../../lib/ops/conv.js';
 import { nativeStatus } from '../../lib/backend/native/index.js';
+import { expectClose } from './close.js';
 
-type Arr = { shape: number[]; data: number[] };
+import type { Arr } from './close.js';
 type Case = { opts: Conv2dOptions; x: Arr; w: Arr; out: Arr; r: Arr; gx: Arr; gw: Arr };
 const cases = (fixture as unknown as { conv: Record<string, Case> }).conv;
 const backends = nativeStatus().available ? (['js', 'native'] as const) : (['js'] as const);
 
 const toArray = (a: Arr, dtype: 'float64' | 'float32' = 'float64') => new NDArray(Float64Array.from(a.data), a.shape).astype(dtype);
-
-/** One assertion per array: the first element off by more than rtol (relative to the array's scale for float32). */
-export function expectClose(actual: NDArray, expected: Arr, label: string, rtol: number) {
-  expect(actual.shape, label).toEqual(expected.shape);
-  let scale = 0;
-  for (const v of expected.data) scale = Math.max(scale, Math.abs(v));
-  for (let i = 0; i < expected.data.length; i++) {
-    const a = actual.data[i];
-    const e = expected.data[i];
-    if (!(Math.abs(a - e) <= rtol * (Math.abs(e) + scale) + 1e-300)) expect.fail(`${label}[${i}]: got ${a}, expected ${e}`);
-  }
-}
 
 function convAndGrads(c: Case, dtype: 'float64' | 'float32', backend: 'js' | 'native') {
   const x = T.tensor4('x', dtype);
@@ -72,12 +60,12 @@ describe('conv2d gradients against finite differences', () => {
     });
     it(`second order ${JSON.stringify(opts)}`, () => {
       // The gradient ops are differentiated again: d/dx and d/dw of ||d cost/dx||² and ||d cost/dw||².
+      // A step of 1e-5: the checked quantity is a quartic in values of order 10, and 1e-7 drowns in rounding.
       gradient.verifyGrad((x, w) => {
         const out = T.nnet.conv2d(x, w, opts);
         const cost = out.mul(out).mul(out).sum();
         const [gx, gw] = grad(cost, [x, w]);
         return gx.sqr().sum().add(gw.sqr().sum());
-        // A larger step: the quantity is a quartic in values of order 10, so 1e-7 drowns in rounding.
       }, [pt(2, 2, 5, 4), pt(3, 2, 2, 3)], { eps: 1e-5 });
     });
   }
@@ -146,5 +134,31 @@ describe('conv2d edge cases', () => {
     const w = T.tensor4('w', 'float64');
     expect(T.nnet.conv2d(x, w).dtype).toBe('float64');
     expect(T.nnet.conv2d(T.tensor('int32', [false, false, false, false]), T.tensor('int32', [false, false, false, false])).dtype).toMatch(/float/);
+  });
+});
+
+describe.runIf(nativeStatus().available)('native conv2d and pool2d agree with js', () => {
+  it('a LeNet-like step on two threads: batch and filter-gradient bands split, float64 and float32', () => {
+    const before = backendInfo().blasThreads ?? 1;
+    setBlasThreads(2);
+    try {
+      const rng = new random.RandomState(4);
+      for (const dtype of ['float64', 'float32'] as const) {
+        const x = T.tensor4('x', dtype);
+        const w1 = T.tensor4('w1', dtype);
+        const w2 = T.tensor4('w2', dtype);
+        const h = T.tanh(T.signal.pool2d(T.nnet.conv2d(x, w1), { ws: [2, 2] }));
+        const out = T.signal.pool2d(T.nnet.conv2d(h, w2, { borderMode: 'half' }), { ws: [2, 2], mode: 'average_exc_pad', ignoreBorder: false });
+        const cost = out.sqr().sum();
+        const outs = [out, ...grad(cost, [x, w1, w2])];
+        const args = [rng.randn(9, 2, 16, 15), rng.randn(6, 2, 5, 5), rng.randn(5, 6, 3, 3)].map((a) => (a as NDArray).astype(dtype));
+        const js = fn([x, w1, w2], outs, { backend: 'js' })(...args);
+        const nat = fn([x, w1, w2], outs, { backend: 'native' })(...args);
+        const rtol = dtype === 'float64' ? 1e-10 : 1e-4;
+        js.forEach((r, i) => expectClose(nat[i], { shape: r.shape, data: Array.from(r.data) }, `${dtype} output ${i}`, rtol));
+      }
+    } finally {
+      setBlasThreads(before);
+    }
   });
 });
