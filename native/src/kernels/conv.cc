@@ -66,7 +66,9 @@ void im2col(const ConvGeometry& g, const T* x, T* cols, int64_t k0, int64_t k1) 
       const T* src = x + c * plane + (r0 + i * g.strideRows) * g.cols + c0;
       T* dst = out + i * g.outCols;
       std::fill(dst, dst + jlo, T(0));
-      if (g.strideCols == 1) std::memcpy(dst + jlo, src + jlo, static_cast<size_t>(jhi - jlo) * sizeof(T));
+      // Rows are short (an output row): a plain loop, not memcpy's call per row.
+      if (g.strideCols == 1)
+        for (int64_t j = jlo; j < jhi; j++) dst[j] = src[j];
       else
         for (int64_t j = jlo; j < jhi; j++) dst[j] = src[j * g.strideCols];
       std::fill(dst + jhi, dst + g.outCols, T(0));
