@@ -14,6 +14,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { T, shared, fn, grad, random, NDArray, backendInfo, setBlasThreads } from 'theanode';
 import { fashionAvailable, mlpEpochSeconds } from './mlp-epoch.js';
+import { lenetEpochSeconds, EPOCH_BATCHES } from './lenet-epoch.js';
 
 const STEPS = Number(process.env.STEPS ?? 3000);
 const FEATS = 784;
@@ -124,6 +125,18 @@ if (native && !process.env.SKIP_LARGE && fashionAvailable()) {
   for (const threads of [1, 2]) rows.push({ workload: MLP, backend: 'theanode native', dtype: 'float32', threads, us: mlpEpochSeconds(threads) * 1e6, baseline: threads === 1 ? torchEpoch : undefined });
   if (torchEpoch) rows.push({ workload: MLP, backend: 'PyTorch', dtype: 'float32', threads: 1, us: torchEpoch, baseline: torchEpoch });
 }
+
+// One epoch of LeNet (examples/lenet-model.ts), from a slice of LENET_BATCHES batches (default
+// 100) scaled to the epoch's 469, against PyTorch's best of 1 and 2 threads on the same slice;
+// the js backend from 3 batches.
+const LENET = 'LeNet epoch (Fashion-MNIST)';
+if (native && !process.env.SKIP_LARGE && fashionAvailable()) {
+  const batches = Number(process.env.LENET_BATCHES ?? 100);
+  const torch = torchLenetEpoch(batches);
+  for (const threads of [1, 2]) rows.push({ workload: LENET, backend: 'theanode native', dtype: 'float32', threads, us: lenetEpochSeconds(threads, batches).wall * 1e6, baseline: torch?.us });
+  if (torch) rows.push({ workload: LENET, backend: 'PyTorch', dtype: 'float32', threads: torch.threads, us: torch.us, baseline: torch.us });
+  rows.push({ workload: LENET, backend: 'theanode js', dtype: 'float32', threads: '-', us: lenetEpochSeconds(1, 3, 'js').wall * 1e6, baseline: torch?.us });
+}
 if (native) setBlasThreads(info.blasThreads ?? 1);
 
 // Per-call overhead: x + 1 on a scalar.
@@ -163,6 +176,18 @@ function torchMlpEpoch(): number | undefined {
   return m ? Number(m[1]) * 1e6 : undefined;
 }
 
+/** PyTorch's LeNet epoch (best of 1 and 2 threads, on `batches` batches scaled to an epoch), in microseconds. */
+function torchLenetEpoch(batches: number): { us: number; threads: number } | undefined {
+  let best: { us: number; threads: number } | undefined;
+  for (const threads of [1, 2]) {
+    const out = peerScript('lenet_torch.py', ['0', '1', String(threads), String(batches * 128)]);
+    const m = out?.match(/, ([\d.]+) s, /);
+    const us = m ? (Number(m[1]) * 1e6 * EPOCH_BATCHES) / batches : undefined;
+    if (us !== undefined && (!best || us < best.us)) best = { us, threads };
+  }
+  return best;
+}
+
 console.log(`backend: ${info.backend}${info.blasCore ? `, OpenBLAS core ${info.blasCore}` : ''}${info.reason ? ` (${info.reason})` : ''}; ${STEPS} steps per cell`);
 const header = ['workload', 'backend', 'dtype', 'threads', 'us/step', 'ratio'];
 const table = rows.map((r) => [r.workload, r.backend, r.dtype, String(r.threads), Number.isNaN(r.us) ? 'n/a' : r.us.toFixed(1), r.baseline && !Number.isNaN(r.us) ? (r.us / r.baseline).toFixed(2) : '']);
@@ -171,4 +196,4 @@ const line = (cells: string[]) => '| ' + cells.map((c, i) => c.padEnd(widths[i])
 console.log(line(header));
 console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
 for (const t of table) console.log(line(t));
-console.log('us/step: per training step (per epoch for the MLP); ratio: to the C program with the same threads (to PyTorch for the MLP).');
+console.log('us/step: per training step (per epoch for the MLP and LeNet); ratio: to the C program with the same threads (to PyTorch for the MLP and LeNet).');

@@ -11,4 +11,5 @@ export { slice } from '../ops/index.js';
 export { var_ as var } from './basic.js';
 export * as nnet from './nnet.js';
 export * as signal from './signal.js';
+export { tensordot, batchedDot } from './tensordot.js';
 export { grad } from '../grad.js';

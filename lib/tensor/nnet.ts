@@ -17,6 +17,7 @@ export const logSoftmax = (x: TensorLike) => logSoftmaxOp(asVariable(x, 'logSoft
 /** Theano's conv2d: input (batch, channels, rows, cols), filters (outChannels, channels, fRows, fCols). */
 export const conv2d = (input: TensorLike, filters: TensorLike, opts?: Conv2dOptions) => conv2dOp(asVariable(input, 'conv2d input'), asVariable(filters, 'conv2d filters'), opts);
 export type { Conv2dOptions };
+export * as bn from './bn.js';
 
 /** Elementwise -(t log p + (1 - t) log(1 - p)); stable when p is a sigmoid. */
 export function binaryCrossentropy(output: TensorLike, target: TensorLike) {
