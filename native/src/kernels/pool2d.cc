@@ -50,6 +50,9 @@ class PoolKernel : public Kernel {
     if (x.size() < 2 || sizeOf(x) != g_.planes * g_.plane() || x[x.size() - 2] != g_.rows || x.back() != g_.cols) throw std::runtime_error("pool2d: the geometry does not match the plan's shapes");
     const auto& y = role == Forward ? a.outShapes[0] : a.inShapes[role == MaxGrad ? 2 : 0];
     if (sizeOf(y) != g_.planes * g_.outPlane()) throw std::runtime_error("pool2d: the output gradient does not match the geometry");
+    // One row of sums (or of gradient shares) per part: allocated with the plan, not per call.
+    scratchParts_ = std::max(1, kernelThreads());
+    scratch_.assign(static_cast<size_t>(scratchParts_ * std::max<int64_t>(g_.outCols, 1)), 0.0);
   }
 
   void run(Frame& f) override {
@@ -61,7 +64,7 @@ class PoolKernel : public Kernel {
   template <typename T>
   void run(Frame& f) {
     const double work = static_cast<double>(g_.planes) * static_cast<double>(g_.plane() + g_.outPlane());
-    const int parts = static_cast<int>(std::min<int64_t>(parallelParts(work), g_.planes));
+    const int parts = static_cast<int>(std::min<int64_t>({parallelParts(work), g_.planes, scratchParts_}));
     T* out = static_cast<T*>(f.ptr[out_]);
     const T* in0 = static_cast<const T*>(f.ptr[in_[0]]);
     const T* in1 = in_.size() > 2 ? static_cast<const T*>(f.ptr[in_[1]]) : nullptr;
@@ -69,60 +72,87 @@ class PoolKernel : public Kernel {
     parallelRun(std::max(parts, 1), [&](int p) {
       const int64_t lo = g_.planes * p / std::max(parts, 1), hi = g_.planes * (p + 1) / std::max(parts, 1);
       for (int64_t k = lo; k < hi; k++) {
-        if (role_ == Forward) pool(in0 + k * g_.plane(), out + k * g_.outPlane());
+        double* row = scratch_.data() + static_cast<size_t>(p) * static_cast<size_t>(g_.outCols);
+        if (role_ == Forward) pool(in0 + k * g_.plane(), out + k * g_.outPlane(), row);
         else if (role_ == MaxGrad) maxGrad(in0 + k * g_.plane(), in1 + k * g_.outPlane(), in2 + k * g_.outPlane(), out + k * g_.plane());
-        else sumGrad(in0 + k * g_.outPlane(), out + k * g_.plane());
+        else sumGrad(in0 + k * g_.outPlane(), out + k * g_.plane(), row);
       }
     });
   }
 
+  // Loops run window row by input row (i, r, j, c), so each input row is read once per window
+  // row and the innermost loop is a short run of contiguous elements; per element, windows
+  // still contribute in (i, j) order, as in the TypeScript kernel.
   template <typename T>
-  void pool(const T* x, T* y) const {
+  void pool(const T* x, T* y, double* acc) const {
+    const int64_t OW = g_.outCols, W = g_.cols;
+    const int64_t* colLo = g_.colLo.data();
+    const int64_t* colHi = g_.colHi.data();
     for (int64_t i = 0; i < g_.outRows; i++) {
-      for (int64_t j = 0; j < g_.outCols; j++) {
-        const int64_t c0 = g_.colLo[j], c1 = g_.colHi[j];
+      T* yr = y + i * OW;
+      const int64_t r0 = g_.rowLo[i], r1 = g_.rowHi[i];
+      // max: the first element starts the running maximum (a NaN elsewhere is skipped, as in Theano).
+      if (max_)
+        for (int64_t j = 0; j < OW; j++) yr[j] = x[r0 * W + colLo[j]];
+      else
+        std::fill(acc, acc + OW, 0.0);
+      for (int64_t r = r0; r < r1; r++) {
+        const T* xr = x + r * W;
         if (max_) {
-          // The first element starts the running maximum (NaN elsewhere is skipped, as in Theano).
-          T m = x[g_.rowLo[i] * g_.cols + c0];
-          for (int64_t r = g_.rowLo[i]; r < g_.rowHi[i]; r++) {
-            const T* row = x + r * g_.cols;
-            for (int64_t c = c0; c < c1; c++) m = row[c] > m ? row[c] : m;
+          for (int64_t j = 0; j < OW; j++) {
+            T m = yr[j];
+            for (int64_t c = colLo[j]; c < colHi[j]; c++) m = xr[c] > m ? xr[c] : m;
+            yr[j] = m;
           }
-          y[i * g_.outCols + j] = m;
         } else {
-          double s = 0;
-          for (int64_t r = g_.rowLo[i]; r < g_.rowHi[i]; r++) {
-            const T* row = x + r * g_.cols;
-            for (int64_t c = c0; c < c1; c++) s += row[c];
+          for (int64_t j = 0; j < OW; j++) {
+            double s = acc[j];
+            for (int64_t c = colLo[j]; c < colHi[j]; c++) s += xr[c];
+            acc[j] = s;
           }
-          y[i * g_.outCols + j] = static_cast<T>(s / (g_.rowDiv[i] * g_.colDiv[j]));
         }
       }
+      if (!max_)
+        for (int64_t j = 0; j < OW; j++) yr[j] = static_cast<T>(acc[j] / (g_.rowDiv[i] * g_.colDiv[j]));
     }
   }
 
   // Every input equal to its window's maximum receives the window's whole gradient.
   template <typename T>
   void maxGrad(const T* x, const T* z, const T* gz, T* gx) const {
+    const int64_t OW = g_.outCols, W = g_.cols;
+    const int64_t* colLo = g_.colLo.data();
+    const int64_t* colHi = g_.colHi.data();
     std::fill(gx, gx + g_.plane(), T(0));
     for (int64_t i = 0; i < g_.outRows; i++) {
-      for (int64_t j = 0; j < g_.outCols; j++) {
-        const T m = z[i * g_.outCols + j], gv = gz[i * g_.outCols + j];
-        for (int64_t r = g_.rowLo[i]; r < g_.rowHi[i]; r++)
-          for (int64_t c = g_.colLo[j]; c < g_.colHi[j]; c++)
-            if (x[r * g_.cols + c] == m) gx[r * g_.cols + c] += gv;
+      const T* zr = z + i * OW;
+      const T* gr = gz + i * OW;
+      for (int64_t r = g_.rowLo[i]; r < g_.rowHi[i]; r++) {
+        const T* xr = x + r * W;
+        T* gxr = gx + r * W;
+        for (int64_t j = 0; j < OW; j++) {
+          const T m = zr[j], gv = gr[j];
+          // A select, not a branch: which inputs hit the maximum is data, and mispredicts cost most here.
+          for (int64_t c = colLo[j]; c < colHi[j]; c++) gxr[c] += xr[c] == m ? gv : T(0);
+        }
       }
     }
   }
 
   template <typename T>
-  void sumGrad(const T* gz, T* gx) const {
+  void sumGrad(const T* gz, T* gx, double* share) const {
+    const int64_t OW = g_.outCols, W = g_.cols;
+    const int64_t* colLo = g_.colLo.data();
+    const int64_t* colHi = g_.colHi.data();
     std::fill(gx, gx + g_.plane(), T(0));
     for (int64_t i = 0; i < g_.outRows; i++) {
-      for (int64_t j = 0; j < g_.outCols; j++) {
-        const T v = static_cast<T>(gz[i * g_.outCols + j] / (g_.rowDiv[i] * g_.colDiv[j]));
-        for (int64_t r = g_.rowLo[i]; r < g_.rowHi[i]; r++)
-          for (int64_t c = g_.colLo[j]; c < g_.colHi[j]; c++) gx[r * g_.cols + c] += v;
+      for (int64_t j = 0; j < OW; j++) share[j] = gz[i * OW + j] / (g_.rowDiv[i] * g_.colDiv[j]);
+      for (int64_t r = g_.rowLo[i]; r < g_.rowHi[i]; r++) {
+        T* gxr = gx + r * W;
+        for (int64_t j = 0; j < OW; j++) {
+          const T v = static_cast<T>(share[j]);
+          for (int64_t c = colLo[j]; c < colHi[j]; c++) gxr[c] += v;
+        }
       }
     }
   }
@@ -133,6 +163,8 @@ class PoolKernel : public Kernel {
   std::vector<int> in_;
   int out_;
   bool f32_;
+  int64_t scratchParts_ = 1;
+  std::vector<double> scratch_;
 };
 
 }  // namespace
