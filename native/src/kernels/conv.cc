@@ -8,6 +8,7 @@
 // as attributes; nothing is decided here. The column matrices live in a workspace owned by the
 // kernel: allocated once when the plan's executor is made, never per call.
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <vector>
 
@@ -96,6 +97,17 @@ void col2im(const ConvGeometry& g, const T* cols, T* gx) {
 
 inline int ld(int64_t n) { return static_cast<int>(std::max<int64_t>(n, 1)); }
 
+// item(part, i) for i in [0, count) on `parts` threads, items claimed one at a time: on a busy
+// machine a part whose thread starts late leaves its share to the others instead of making the
+// call wait for it.
+template <class F>
+void claimEach(int parts, int64_t count, F&& item) {
+  std::atomic<int64_t> next{0};
+  parallelRun(parts, [&](int p) {
+    for (int64_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) < count;) item(p, i);
+  });
+}
+
 class ConvKernel : public Kernel {
  public:
   enum Role { Forward, GradInputs, GradWeights };
@@ -150,16 +162,11 @@ class ConvKernel : public Kernel {
     const int64_t O = g_.outChannels, K = g_.colRows, N = g_.colCols;
     if (g_.batch == 0 || O == 0) return;
     if (K == 0) return std::fill(y, y + g_.batch * g_.output(), T(0));
-    const int parts = batchParts();
-    parallelRun(parts, [&](int p) {
-      int64_t lo, hi;
-      blas::band(g_.batch, parts, p, 1, lo, hi);
+    claimEach(batchParts(), g_.batch, [&](int p, int64_t n) {
       T* cols = g_.direct ? nullptr : columns<T>(p);
-      for (int64_t n = lo; n < hi; n++) {
-        const T* xb = x + n * g_.image();
-        if (!g_.direct) im2col(g_, xb, cols, 0, K);
-        blas::gemmCall(CblasNoTrans, CblasNoTrans, static_cast<int>(O), static_cast<int>(N), static_cast<int>(K), 1.0, w, ld(K), g_.direct ? xb : cols, ld(N), 0.0, y + n * g_.output(), ld(N));
-      }
+      const T* xb = x + n * g_.image();
+      if (!g_.direct) im2col(g_, xb, cols, 0, K);
+      blas::gemmCall(CblasNoTrans, CblasNoTrans, static_cast<int>(O), static_cast<int>(N), static_cast<int>(K), 1.0, w, ld(K), g_.direct ? xb : cols, ld(N), 0.0, y + n * g_.output(), ld(N));
     });
   }
 
@@ -168,17 +175,12 @@ class ConvKernel : public Kernel {
     const int64_t O = g_.outChannels, K = g_.colRows, N = g_.colCols;
     if (g_.batch == 0 || g_.image() == 0) return;
     if (O == 0) return std::fill(gx, gx + g_.batch * g_.image(), T(0));
-    const int parts = batchParts();
-    parallelRun(parts, [&](int p) {
-      int64_t lo, hi;
-      blas::band(g_.batch, parts, p, 1, lo, hi);
+    claimEach(batchParts(), g_.batch, [&](int p, int64_t n) {
+      // Columns of the gradient, W^T gy, then each added back where it was read.
       T* cols = columns<T>(p);
-      for (int64_t n = lo; n < hi; n++) {
-        // Columns of the gradient, W^T gy, then each added back where it was read.
-        T* dst = g_.direct ? gx + n * g_.image() : cols;
-        blas::gemmCall(CblasTrans, CblasNoTrans, static_cast<int>(K), static_cast<int>(N), static_cast<int>(O), 1.0, w, ld(K), gy + n * g_.output(), ld(N), 0.0, dst, ld(N));
-        if (!g_.direct) col2im(g_, cols, gx + n * g_.image());
-      }
+      T* dst = g_.direct ? gx + n * g_.image() : cols;
+      blas::gemmCall(CblasTrans, CblasNoTrans, static_cast<int>(K), static_cast<int>(N), static_cast<int>(O), 1.0, w, ld(K), gy + n * g_.output(), ld(N), 0.0, dst, ld(N));
+      if (!g_.direct) col2im(g_, cols, gx + n * g_.image());
     });
   }
 
@@ -187,13 +189,15 @@ class ConvKernel : public Kernel {
     const int64_t O = g_.outChannels, K = g_.colRows, N = g_.colCols;
     if (O == 0 || K == 0) return;
     if (g_.batch == 0) return std::fill(gw, gw + O * K, T(0));
-    // Bands of filter-gradient columns (column-matrix rows): each part sums its band over the batch.
+    // Bands of filter-gradient columns (column-matrix rows), a few per part: each band is summed
+    // over the batch by whichever part claims it.
     const double work = static_cast<double>(g_.batch) * static_cast<double>(g_.output()) * static_cast<double>(K);
     const int parts = static_cast<int>(std::min<int64_t>(parallelParts(work), K));
+    const int bands = static_cast<int>(std::min<int64_t>(K, parts == 1 ? 1 : 4 * parts));
     T* cols = g_.direct ? nullptr : columns<T>(0);
-    parallelRun(parts, [&](int p) {
+    claimEach(parts, bands, [&](int, int64_t b) {
       int64_t lo, hi;
-      blas::band(K, parts, p, 1, lo, hi);
+      blas::band(K, bands, static_cast<int>(b), 1, lo, hi);
       if (lo >= hi) return;
       for (int64_t n = 0; n < g_.batch; n++) {
         const T* xb = x + n * g_.image();

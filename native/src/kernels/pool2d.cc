@@ -3,6 +3,7 @@
 // windows of each axis (input range and divisor) come from the plan as attributes: padding is
 // never read, and the divisor already says whether it counts.
 #include <algorithm>
+#include <atomic>
 #include <vector>
 
 #include "../pool.h"
@@ -69,13 +70,18 @@ class PoolKernel : public Kernel {
     const T* in0 = static_cast<const T*>(f.ptr[in_[0]]);
     const T* in1 = in_.size() > 2 ? static_cast<const T*>(f.ptr[in_[1]]) : nullptr;
     const T* in2 = in_.size() > 2 ? static_cast<const T*>(f.ptr[in_[2]]) : nullptr;
+    // Planes in small runs claimed one at a time: a part whose thread starts late on a busy
+    // machine leaves its share to the others.
+    const int64_t run = std::max<int64_t>(1, g_.planes / (8 * std::max(parts, 1)));
+    std::atomic<int64_t> next{0};
     parallelRun(std::max(parts, 1), [&](int p) {
-      const int64_t lo = g_.planes * p / std::max(parts, 1), hi = g_.planes * (p + 1) / std::max(parts, 1);
-      for (int64_t k = lo; k < hi; k++) {
-        double* row = scratch_.data() + static_cast<size_t>(p) * static_cast<size_t>(g_.outCols);
-        if (role_ == Forward) pool(in0 + k * g_.plane(), out + k * g_.outPlane(), row);
-        else if (role_ == MaxGrad) maxGrad(in0 + k * g_.plane(), in1 + k * g_.outPlane(), in2 + k * g_.outPlane(), out + k * g_.plane());
-        else sumGrad(in0 + k * g_.outPlane(), out + k * g_.plane(), row);
+      double* row = scratch_.data() + static_cast<size_t>(p) * static_cast<size_t>(std::max<int64_t>(g_.outCols, 1));
+      for (int64_t lo; (lo = next.fetch_add(run, std::memory_order_relaxed)) < g_.planes;) {
+        for (int64_t k = lo, hi = std::min(lo + run, g_.planes); k < hi; k++) {
+          if (role_ == Forward) pool(in0 + k * g_.plane(), out + k * g_.outPlane(), row);
+          else if (role_ == MaxGrad) maxGrad(in0 + k * g_.plane(), in1 + k * g_.outPlane(), in2 + k * g_.outPlane(), out + k * g_.plane());
+          else sumGrad(in0 + k * g_.outPlane(), out + k * g_.plane(), row);
+        }
       }
     });
   }
