@@ -5,9 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import fixture from '../fixtures/conv.json';
-import { T, fn, grad, gradient, NDArray, random, backendInfo, setBlasThreads } from 'theanode';
+import { T, fn, grad, gradient, shared, printing, NDArray, random, backendInfo, setBlasThreads } from 'theanode';
 import type { Conv2dOptions } from '../../lib/ops/conv.js';
 import { nativeStatus } from '../../lib/backend/native/index.js';
+import { loadAddon } from '../../binding/index.js';
 import { expectClose } from './close.js';
 
 import type { Arr } from './close.js';
@@ -160,5 +161,40 @@ describe.runIf(nativeStatus().available)('native conv2d and pool2d agree with js
     } finally {
       setBlasThreads(before);
     }
+  });
+});
+
+describe.runIf(nativeStatus().available)('the debug backend runs conv2d and pool2d programs', () => {
+  it('both backends, compared instruction by instruction, on a step with updates', () => {
+    const rng = new random.RandomState(8);
+    const x = T.tensor4('x');
+    const w = shared(rng.randn(4, 2, 3, 3) as NDArray, 'w');
+    const out = T.signal.pool2d(T.nnet.conv2d(x, w, { borderMode: 'half', subsample: [1, 2] }), { ws: [2, 2], ignoreBorder: false });
+    const cost = out.sqr().mean();
+    const step = fn([x], cost, { updates: [[w, w.sub(grad(cost, w).mul(0.1))]], backend: 'debug' });
+    const before = w.getValue();
+    expect(() => step(rng.randn(3, 2, 7, 6) as NDArray)).not.toThrow();
+    expect(w.getValue().data.some((v, i) => v !== before.data[i])).toBe(true);
+    expect(printing.debugprint(step)).toMatch(/conv2d_grad_weights\{half,subsample=1x2\}/);
+  });
+});
+
+describe.runIf(nativeStatus().available)('native conv2d and pool2d kernels check the attributes they are given', () => {
+  it('a forged geometry is an error when the executor is made, not a read out of bounds', () => {
+    const Ex = loadAddon().addon!.Executor;
+    const buffers = [0, 1, 2].map((ref) => ({ dtype: 'float64', kind: 'input', ref }));
+    const prog = (opcode: string, attrs: object, n = 3) => ({ buffers: buffers.slice(0, n), instructions: [{ opcode, inputs: n === 3 ? [0, 1] : [0], outputs: [n - 1], attrs: JSON.stringify(attrs) }], constants: [], inputs: [0, 1, 2].slice(0, n), shared: [], outputs: [], updates: [] });
+    const plan = (shapes: number[][]) => ({ shapes, offsets: shapes.map(() => -1), alias: shapes.map(() => -1), skip: [false], snapshot: [], arena: { float64: 0, float32: 0, int32: 0, bool: 0 } });
+    const g = { batch: 1, channels: 1, rows: 4, cols: 4, outChannels: 1, fRows: 2, fCols: 2, outRows: 3, outCols: 3, padRows: 0, padCols: 0, strideRows: 1, strideCols: 1, dilRows: 1, dilCols: 1, flip: true, colRows: 4, colCols: 9, direct: false };
+    const shapes = [[1, 1, 4, 4], [1, 1, 2, 2], [1, 1, 3, 3]];
+    expect(() => new Ex(prog('conv2d', g), plan(shapes))).not.toThrow();
+    expect(() => new Ex(prog('conv2d', { ...g, padRows: 9 }), plan(shapes))).toThrow(/conv2d: the geometry does not match the plan's shapes/);
+    expect(() => new Ex(prog('conv2d', { ...g, strideRows: 0 }), plan(shapes))).toThrow(/geometry does not match/);
+    expect(() => new Ex(prog('conv2d', g), plan([[1, 1, 5, 4], [1, 1, 2, 2], [1, 1, 3, 3]]))).toThrow(/geometry does not match/);
+    const p = { planes: 1, rows: 4, cols: 4, outRows: 2, outCols: 2, rowLo: [0, 2], rowHi: [2, 4], rowDiv: [1, 1], colLo: [0, 2], colHi: [2, 4], colDiv: [1, 1], mode: 'max' };
+    const pshapes = [[1, 1, 4, 4], [1, 1, 2, 2]];
+    expect(() => new Ex(prog('pool2d', p, 2), plan(pshapes))).not.toThrow();
+    expect(() => new Ex(prog('pool2d', { ...p, rowLo: [0, 4], rowHi: [2, 4] }, 2), plan(pshapes))).toThrow(/pool2d: an empty window/);
+    expect(() => new Ex(prog('pool2d', { ...p, colHi: [2, 9] }, 2), plan(pshapes))).toThrow(/pool2d: attribute colHi is out of range/);
   });
 });

@@ -121,7 +121,12 @@ class ConvKernel : public Kernel {
     const bool fits = role == Forward ? a.inShapes[0] == x && a.inShapes[1] == w && a.outShapes[0] == y
                     : role == GradInputs ? a.inShapes[0] == w && a.inShapes[1] == y && a.outShapes[0] == x
                                          : a.inShapes[0] == x && a.inShapes[1] == y && a.outShapes[0] == w;
-    if (!fits || g_.colRows != g_.channels * g_.fRows * g_.fCols || g_.colCols != g_.outRows * g_.outCols) throw std::runtime_error("conv2d: the geometry does not match the plan's shapes");
+    // Checked, not decided: an executor made from other attributes must fail here, not read out of bounds.
+    const bool steps = g_.strideRows >= 1 && g_.strideCols >= 1 && g_.dilRows >= 1 && g_.dilCols >= 1 && g_.padRows >= 0 && g_.padCols >= 0 && g_.fRows >= 1 && g_.fCols >= 1;
+    const bool sizes = steps && g_.outRows == (g_.rows + 2 * g_.padRows - (g_.fRows - 1) * g_.dilRows - 1) / g_.strideRows + 1 &&
+                       g_.outCols == (g_.cols + 2 * g_.padCols - (g_.fCols - 1) * g_.dilCols - 1) / g_.strideCols + 1 && g_.outRows >= 1 && g_.outCols >= 1;
+    const bool direct = !g_.direct || (g_.fRows == 1 && g_.fCols == 1 && g_.strideRows == 1 && g_.strideCols == 1 && g_.padRows == 0 && g_.padCols == 0);
+    if (!fits || !sizes || !direct || g_.colRows != g_.channels * g_.fRows * g_.fCols || g_.colCols != g_.outRows * g_.outCols) throw std::runtime_error("conv2d: the geometry does not match the plan's shapes");
     // Forward and input gradient: one column matrix per part (the 1x1 shortcut needs none);
     // filter gradient: one matrix whose row bands belong to different parts.
     parts_ = role == GradWeights ? 1 : std::max(1, kernelThreads());

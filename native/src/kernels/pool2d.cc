@@ -33,6 +33,11 @@ struct PoolGeometry {
     list("rowLo", static_cast<size_t>(outRows), rows, rowLo), list("rowHi", static_cast<size_t>(outRows), rows, rowHi);
     list("colLo", static_cast<size_t>(outCols), cols, colLo), list("colHi", static_cast<size_t>(outCols), cols, colHi);
     list("rowDiv", static_cast<size_t>(outRows), static_cast<int64_t>(big), rowDiv), list("colDiv", static_cast<size_t>(outCols), static_cast<int64_t>(big), colDiv);
+    // Every window holds at least one element of the image (the max kernel starts from its first).
+    for (size_t i = 0; i < rowLo.size(); i++)
+      if (rowLo[i] >= rowHi[i]) throw std::runtime_error("pool2d: an empty window in the plan");
+    for (size_t j = 0; j < colLo.size(); j++)
+      if (colLo[j] >= colHi[j]) throw std::runtime_error("pool2d: an empty window in the plan");
   }
   int64_t plane() const { return rows * cols; }
   int64_t outPlane() const { return outRows * outCols; }
