@@ -18,9 +18,16 @@
 namespace theanode {
 namespace {
 
+// One filter tap along one axis: the input index read by output 0, and the outputs [lo, hi)
+// whose input index falls inside the image (the others read padding).
+struct Tap {
+  int64_t start, lo, hi;
+};
+
 struct ConvGeometry {
   int64_t batch, channels, rows, cols, outChannels, fRows, fCols, outRows, outCols, padRows, padCols, strideRows, strideCols, dilRows, dilCols, colRows, colCols;
   bool flip, direct;
+  std::vector<Tap> rowTaps, colTaps;  // by column-matrix tap index (flipped for a true convolution)
 
   explicit ConvGeometry(const Json& a) {
     auto n = [&](const char* k) { return static_cast<int64_t>(a[k].number()); };
@@ -32,24 +39,36 @@ struct ConvGeometry {
   }
   int64_t image() const { return channels * rows * cols; }
   int64_t output() const { return outChannels * colCols; }
+
+  // Once the numbers are checked: the loop bounds of every tap, so that the per-row loops of
+  // im2col and col2im divide nothing.
+  void prepareTaps() {
+    auto taps = [&](int64_t k, int64_t dil, int64_t pad, int64_t stride, int64_t size, int64_t n) {
+      std::vector<Tap> t(static_cast<size_t>(k));
+      for (int64_t u = 0; u < k; u++) {
+        const int64_t start = (flip ? k - 1 - u : u) * dil - pad;
+        int64_t lo = start >= 0 ? 0 : (-start + stride - 1) / stride;
+        const int64_t hi = start >= size ? 0 : std::min(n, (size - 1 - start) / stride + 1);
+        t[static_cast<size_t>(u)] = {start, std::min(lo, hi), hi};
+      }
+      return t;
+    };
+    rowTaps = taps(fRows, dilRows, padRows, strideRows, rows, outRows);
+    colTaps = taps(fCols, dilCols, padCols, strideCols, cols, outCols);
+  }
 };
 
-// Output indices [lo, hi) whose input position start + i * stride lies in [0, size).
-inline void validRange(int64_t start, int64_t stride, int64_t size, int64_t n, int64_t& lo, int64_t& hi) {
-  lo = start >= 0 ? 0 : (-start + stride - 1) / stride;
-  hi = start >= size ? 0 : std::min(n, (size - 1 - start) / stride + 1);
-  lo = std::min(lo, hi);
-}
-
-// Calls row(k, channel, r0, c0) for column-matrix rows [k0, k1): the input position read by
-// output (0, 0) for that filter tap (flipped for a true convolution).
+// Calls row(k, channel, rowTap, colTap) for column-matrix rows [k0, k1).
 template <class F>
 void forEachColRow(const ConvGeometry& g, int64_t k0, int64_t k1, F&& row) {
-  const int64_t taps = g.fRows * g.fCols;
+  if (k0 >= k1) return;
+  int64_t c = k0 / (g.fRows * g.fCols), u = (k0 / g.fCols) % g.fRows, v = k0 % g.fCols;
   for (int64_t k = k0; k < k1; k++) {
-    const int64_t c = k / taps, u = (k / g.fCols) % g.fRows, v = k % g.fCols;
-    const int64_t tu = g.flip ? g.fRows - 1 - u : u, tv = g.flip ? g.fCols - 1 - v : v;
-    row(k, c, tu * g.dilRows - g.padRows, tv * g.dilCols - g.padCols);
+    row(k, c, g.rowTaps[static_cast<size_t>(u)], g.colTaps[static_cast<size_t>(v)]);
+    if (++v == g.fCols) {
+      v = 0;
+      if (++u == g.fRows) u = 0, c++;
+    }
   }
 }
 
@@ -57,11 +76,9 @@ void forEachColRow(const ConvGeometry& g, int64_t k0, int64_t k1, F&& row) {
 template <typename T>
 void im2col(const ConvGeometry& g, const T* x, T* cols, int64_t k0, int64_t k1) {
   const int64_t N = g.colCols, plane = g.rows * g.cols;
-  forEachColRow(g, k0, k1, [&](int64_t k, int64_t c, int64_t r0, int64_t c0) {
+  forEachColRow(g, k0, k1, [&](int64_t k, int64_t c, const Tap& tr, const Tap& tc) {
     T* out = cols + k * N;
-    int64_t ilo, ihi, jlo, jhi;
-    validRange(r0, g.strideRows, g.rows, g.outRows, ilo, ihi);
-    validRange(c0, g.strideCols, g.cols, g.outCols, jlo, jhi);
+    const int64_t r0 = tr.start, c0 = tc.start, ilo = tr.lo, ihi = tr.hi, jlo = tc.lo, jhi = tc.hi;
     if (ilo > 0) std::fill(out, out + ilo * g.outCols, T(0));
     for (int64_t i = ilo; i < ihi; i++) {
       const T* src = x + c * plane + (r0 + i * g.strideRows) * g.cols + c0;
@@ -83,10 +100,8 @@ template <typename T>
 void col2im(const ConvGeometry& g, const T* cols, T* gx) {
   const int64_t N = g.colCols, plane = g.rows * g.cols;
   std::fill(gx, gx + g.image(), T(0));
-  forEachColRow(g, 0, g.colRows, [&](int64_t k, int64_t c, int64_t r0, int64_t c0) {
-    int64_t ilo, ihi, jlo, jhi;
-    validRange(r0, g.strideRows, g.rows, g.outRows, ilo, ihi);
-    validRange(c0, g.strideCols, g.cols, g.outCols, jlo, jhi);
+  forEachColRow(g, 0, g.colRows, [&](int64_t k, int64_t c, const Tap& tr, const Tap& tc) {
+    const int64_t r0 = tr.start, c0 = tc.start, ilo = tr.lo, ihi = tr.hi, jlo = tc.lo, jhi = tc.hi;
     for (int64_t i = ilo; i < ihi; i++) {
       T* dst = gx + c * plane + (r0 + i * g.strideRows) * g.cols + c0;
       const T* src = cols + k * N + i * g.outCols;
@@ -127,6 +142,7 @@ class ConvKernel : public Kernel {
                        g_.outCols == (g_.cols + 2 * g_.padCols - (g_.fCols - 1) * g_.dilCols - 1) / g_.strideCols + 1 && g_.outRows >= 1 && g_.outCols >= 1;
     const bool direct = !g_.direct || (g_.fRows == 1 && g_.fCols == 1 && g_.strideRows == 1 && g_.strideCols == 1 && g_.padRows == 0 && g_.padCols == 0);
     if (!fits || !sizes || !direct || g_.colRows != g_.channels * g_.fRows * g_.fCols || g_.colCols != g_.outRows * g_.outCols) throw std::runtime_error("conv2d: the geometry does not match the plan's shapes");
+    g_.prepareTaps();
     // Forward and input gradient: one column matrix per part (the 1x1 shortcut needs none);
     // filter gradient: one matrix whose row bands belong to different parts.
     parts_ = role == GradWeights ? 1 : std::max(1, kernelThreads());
@@ -143,6 +159,7 @@ class ConvKernel : public Kernel {
  private:
   template <typename T>
   T* columns(int part) {
+    if (g_.direct) return nullptr;
     return reinterpret_cast<T*>(workspace_.data()) + static_cast<size_t>(part) * static_cast<size_t>(g_.colRows * g_.colCols);
   }
 
