@@ -2,7 +2,8 @@
  * pool2d over the last two axes (Theano's pool_2d): max, sum, average_inc_pad and
  * average_exc_pad; ignoreBorder, strides other than the window, zero padding. And its
  * gradients: for max, every input equal to its window's maximum receives that window's whole
- * gradient (ties included, as Theano's MaxPoolGrad); for sum and the averages, each input
+ * gradient (ties included, as Theano's MaxPoolGrad), and that map's adjoint sums each window's
+ * maximal inputs (Theano's DownsampleFactorMaxGradGrad); for sum and the averages, each input
  * receives the gradient of every window that counts it, divided by that window's divisor.
  *
  * The windows of each axis (first and last input index, divisor) are worked out here once per
@@ -17,6 +18,7 @@ import { isDiscrete, isFloat } from '../ndarray/dtype.js';
 import type { TypedArray } from '../ndarray/dtype.js';
 import { formatShape, sizeOf } from '../ndarray/shape.js';
 import { shape } from './reshape.js';
+import { applyElemwise as ew } from './elemwise.js';
 
 export type PoolMode = 'max' | 'sum' | 'average_inc_pad' | 'average_exc_pad';
 const MODES: readonly PoolMode[] = ['max', 'sum', 'average_inc_pad', 'average_exc_pad'];
@@ -112,8 +114,8 @@ export function poolGeometry(p: PoolParams, xs: readonly number[]): PoolGeometry
 
 const outShapeOf = (xs: readonly number[], g: PoolGeometry) => [...xs.slice(0, -2), g.outRows, g.outCols];
 
-export type PoolRole = 'forward' | 'maxGrad' | 'sumGrad';
-const OPCODE: Record<PoolRole, string> = { forward: 'pool2d', maxGrad: 'pool2d_max_grad', sumGrad: 'pool2d_sum_grad' };
+export type PoolRole = 'forward' | 'maxGrad' | 'maxGradGrad' | 'sumGrad';
+const OPCODE: Record<PoolRole, string> = { forward: 'pool2d', maxGrad: 'pool2d_max_grad', maxGradGrad: 'pool2d_max_grad_grad', sumGrad: 'pool2d_sum_grad' };
 
 export class Pool2d extends Op {
   readonly name: string;
@@ -124,15 +126,15 @@ export class Pool2d extends Op {
   override key(): string {
     return `Pool2d{${this.role},${JSON.stringify(this.params)}}`;
   }
-  /** forward (x); maxGrad (x, maxOut, gz); sumGrad (gz, x.shape): sum and both averages. */
+  /** forward (x); maxGrad (x, maxOut, gz); maxGradGrad (x, maxOut, ggx); sumGrad (gz, x.shape): sum and both averages. */
   makeNode(...ins: Variable[]): Apply {
     const x = ins[0];
     if (x.ndim < 2) throw new Error(`${this.name}: the input must have at least 2 dimensions, got ${x.ndim}-d (${x.type.describe()})`);
     if (!isFloat(x.dtype)) throw new Error(`${this.name}: the input must be float32 or float64, got ${x.dtype} (cast it first)`);
     if (this.role === 'forward') return new Apply(this, [x], [new TensorType(x.dtype, [...x.broadcastable.slice(0, -2), false, false])]);
-    if (this.role === 'maxGrad') {
-      if (ins.length !== 3 || ins.some((v) => v.ndim !== x.ndim || v.dtype !== x.dtype)) throw new Error(`${this.name}: needs x, the pooled output and its gradient, of one ndim and dtype`);
-      return new Apply(this, ins, [x.type]);
+    if (this.role === 'maxGrad' || this.role === 'maxGradGrad') {
+      if (ins.length !== 3 || ins.some((v) => v.ndim !== x.ndim || v.dtype !== x.dtype)) throw new Error(`${this.name}: needs x, the pooled output and a gradient, of one ndim and dtype`);
+      return new Apply(this, ins, [this.role === 'maxGrad' ? x.type : ins[1].type]);
     }
     const [gz, xshape] = ins;
     if (!xshape || xshape.ndim !== 1 || !isDiscrete(xshape.dtype)) throw new Error(`${this.name}: needs the input's shape as an int vector`);
@@ -148,7 +150,12 @@ export class Pool2d extends Op {
     }
     // sum/average gradients are linear in gz: their adjoint is the pooling itself.
     if (this.role === 'sumGrad') return [new Pool2d('forward', p).makeNode(gz).outputs[0], null];
-    throw new Error('grad: the gradient of max pooling is not differentiable again');
+    // Which inputs are maximal is piecewise constant in x (zero gradients, as Theano); in the
+    // gradient both maps are linear, each the other's adjoint.
+    const [x, z] = node.inputs;
+    const zeros = (v: Variable) => ew('second', [v, 0], v.dtype);
+    const adjoint = new Pool2d(this.role === 'maxGrad' ? 'maxGradGrad' : 'maxGrad', p).makeNode(x, z, gz).outputs[0];
+    return [zeros(x), zeros(z), adjoint];
   }
   lower(): { opcode: string; attrs: Attrs } {
     const p = this.params;
@@ -240,6 +247,32 @@ registerKernel({
         }
       });
       out.set(gx64);
+    };
+  },
+});
+
+registerKernel({
+  opcode: 'pool2d_max_grad_grad',
+  inferShape(attrs, [xs, zs, ggs]) {
+    const want = outShapeOf(xs, poolGeometry(paramsOf(attrs), xs));
+    checkSameShape(want, zs, 'the pooled output', 'pool2d_max_grad_grad');
+    checkSameShape(xs, ggs, 'the gradient of the input gradient', 'pool2d_max_grad_grad');
+    return [zs];
+  },
+  planAttrs: planAttrs((ins) => ins[0]),
+  js(attrs, [xs]) {
+    const g = poolGeometry(paramsOf(attrs), xs);
+    // Each window sums the values at its maximal inputs (the adjoint of pool2d_max_grad).
+    return ([x, z, gg], [out]) => {
+      forEachWindow(g, (base, i, j, o) => {
+        const m = z[o];
+        let s = 0;
+        for (let r = g.rowLo[i]; r < g.rowHi[i]; r++) {
+          const row = base + r * g.cols;
+          for (let c = g.colLo[j]; c < g.colHi[j]; c++) if (x[row + c] === m) s += gg[row + c];
+        }
+        out[o] = s;
+      });
     };
   },
 });

@@ -87,6 +87,7 @@ for (const threads of [1, 2]) {
     const averaged = T.signal.pool2d(conv, { ws: [3, 2], pad: [1, 1], mode: 'average_exc_pad' });
     const convCost = pooled.sqr().sum().add(averaged.sum());
     agree([img, flt], [pooled, averaged, ...grad(convCost, [img, flt])], [g(3, 2, 7, 6), g(4, 2, 3, 2)], `conv and pool ${dt}`);
+    agree([img], [grad(grad(T.signal.pool2d(img, { ws: [2, 2] }).sqr().sum(), img).sqr().sum(), img)], [g(2, 2, 5, 4)], `max pool second order ${dt}`);
     agree([img, flt], [T.nnet.conv2d(img, flt, { borderMode: 'full' }), grad(T.nnet.conv2d(img, flt).sum(), flt)], [g(2, 3, 4, 4), g(2, 3, 1, 1)], `1x1 and full conv ${dt}`);
     // Errors: shapes that do not align, an index out of bounds; neither may change w.
     const before = Array.from(w.getValue().data);

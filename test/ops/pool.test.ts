@@ -107,6 +107,28 @@ describe('pool2d gradients against finite differences', () => {
       gradient.verifyGrad((x) => T.signal.pool2d(x, o), [rng.randn(2, 2, 5, 6) as NDArray]);
     });
   }
+  for (const backend of backends) {
+    it(`second order for max: the gradient's adjoint sums each window's maximal inputs (${backend})`, () => {
+      // Away from ties the selection is constant, so finite differences see the same second derivative.
+      gradient.verifyGrad((x) => {
+        const p = T.signal.pool2d(x, { ws: [2, 3], stride: [1, 2], ignoreBorder: false });
+        return grad(p.sqr().sum(), x).sqr();
+      }, [rng.randn(1, 2, 5, 4) as NDArray], { eps: 1e-5, backend });
+      // By hand, with a tie: windows 2x2 at stride 1 over [1 3 3; 0 2 1; 0 3 5].
+      const v = T.tensor4('x');
+      const gg = T.tensor4('gg');
+      const z = T.signal.pool2d(v, { ws: [2, 2], stride: [1, 1] });
+      const gz = T.tensor4('gz');
+      const gx = grad(z.mul(gz).sum(), v);
+      // d<gg, gx>/d gz: each window's sum of gg over its maximal inputs.
+      const ggz = grad(gx.mul(gg).sum(), gz);
+      const f = fn([v, gz, gg], ggz, { backend });
+      const x = new NDArray(Float64Array.from([1, 3, 3, 0, 2, 1, 0, 3, 5]), [1, 1, 3, 3]);
+      const ggv = new NDArray(Float64Array.from([1, 10, 100, 1000, 1e4, 1e5, 1e6, 1e7, 1e8]), [1, 1, 3, 3]);
+      expect(Array.from(f(x, new NDArray(new Float64Array(4), [1, 1, 2, 2]), ggv).data)).toEqual([10, 110, 1e7, 1e8]);
+    });
+  }
+
   it('second order for sum and averages (the gradient is pooling again)', () => {
     gradient.verifyGrad((x) => {
       const p = T.signal.pool2d(x, { ws: [3, 2], stride: [2, 1], pad: [1, 1], mode: 'average_exc_pad' });

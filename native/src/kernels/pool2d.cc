@@ -1,4 +1,5 @@
-// The pool2d family: `pool2d`, `pool2d_max_grad` and `pool2d_sum_grad` (lib/ops/pool.ts), over
+// The pool2d family: `pool2d`, `pool2d_max_grad`, `pool2d_max_grad_grad` and `pool2d_sum_grad`
+// (lib/ops/pool.ts), over
 // the last two axes of any number of planes, split over the planes by the addon's pool. The
 // windows of each axis (input range and divisor) come from the plan as attributes: padding is
 // never read, and the divisor already says whether it counts.
@@ -45,7 +46,7 @@ struct PoolGeometry {
 
 class PoolKernel : public Kernel {
  public:
-  enum Role { Forward, MaxGrad, SumGrad };
+  enum Role { Forward, MaxGrad, MaxGradGrad, SumGrad };
 
   PoolKernel(const KernelArgs& a, Role role) : g_(a.attrs), role_(role), max_(a.attrs["mode"].str == "max"), out_(a.out[0]), f32_(a.outTypes[0] == DType::F32) {
     for (int b : a.in) in_.push_back(b);
@@ -54,7 +55,8 @@ class PoolKernel : public Kernel {
       if (a.inTypes[i] != a.outTypes[0] || (a.outTypes[0] != DType::F64 && a.outTypes[0] != DType::F32)) throw std::runtime_error("pool2d: operands must share one float dtype");
     const auto& x = role == SumGrad ? a.outShapes[0] : a.inShapes[0];
     if (x.size() < 2 || sizeOf(x) != g_.planes * g_.plane() || x[x.size() - 2] != g_.rows || x.back() != g_.cols) throw std::runtime_error("pool2d: the geometry does not match the plan's shapes");
-    const auto& y = role == Forward ? a.outShapes[0] : a.inShapes[role == MaxGrad ? 2 : 0];
+    const auto& y = role == Forward || role == MaxGradGrad ? a.outShapes[0] : a.inShapes[role == MaxGrad ? 2 : 0];
+    if (role == MaxGradGrad && (sizeOf(a.inShapes[1]) != sizeOf(y) || sizeOf(a.inShapes[2]) != sizeOf(x))) throw std::runtime_error("pool2d: operands do not match the geometry");
     if (sizeOf(y) != g_.planes * g_.outPlane()) throw std::runtime_error("pool2d: the output gradient does not match the geometry");
     // One row of sums (or of gradient shares) per part: allocated with the plan, not per call.
     scratchParts_ = std::max(1, kernelThreads());
@@ -85,6 +87,7 @@ class PoolKernel : public Kernel {
         for (int64_t k = lo, hi = std::min(lo + run, g_.planes); k < hi; k++) {
           if (role_ == Forward) pool(in0 + k * g_.plane(), out + k * g_.outPlane(), row);
           else if (role_ == MaxGrad) maxGrad(in0 + k * g_.plane(), in1 + k * g_.outPlane(), in2 + k * g_.outPlane(), out + k * g_.plane());
+          else if (role_ == MaxGradGrad) maxGradGrad(in0 + k * g_.plane(), in1 + k * g_.outPlane(), in2 + k * g_.plane(), out + k * g_.outPlane());
           else sumGrad(in0 + k * g_.outPlane(), out + k * g_.plane(), row);
         }
       }
@@ -150,6 +153,20 @@ class PoolKernel : public Kernel {
     }
   }
 
+  // Each window sums the values at its maximal inputs (the adjoint of maxGrad).
+  template <typename T>
+  void maxGradGrad(const T* x, const T* z, const T* gg, T* out) const {
+    for (int64_t i = 0; i < g_.outRows; i++) {
+      for (int64_t j = 0; j < g_.outCols; j++) {
+        const T m = z[i * g_.outCols + j];
+        double s = 0;
+        for (int64_t r = g_.rowLo[i]; r < g_.rowHi[i]; r++)
+          for (int64_t c = g_.colLo[j]; c < g_.colHi[j]; c++) s += x[r * g_.cols + c] == m ? static_cast<double>(gg[r * g_.cols + c]) : 0.0;
+        out[i * g_.outCols + j] = static_cast<T>(s);
+      }
+    }
+  }
+
   template <typename T>
   void sumGrad(const T* gz, T* gx, double* share) const {
     const int64_t OW = g_.outCols, W = g_.cols;
@@ -183,6 +200,7 @@ class PoolKernel : public Kernel {
 void registerPool2d() {
   registerKernel("pool2d", [](const KernelArgs& a) { return std::make_unique<PoolKernel>(a, PoolKernel::Forward); });
   registerKernel("pool2d_max_grad", [](const KernelArgs& a) { return std::make_unique<PoolKernel>(a, PoolKernel::MaxGrad); });
+  registerKernel("pool2d_max_grad_grad", [](const KernelArgs& a) { return std::make_unique<PoolKernel>(a, PoolKernel::MaxGradGrad); });
   registerKernel("pool2d_sum_grad", [](const KernelArgs& a) { return std::make_unique<PoolKernel>(a, PoolKernel::SumGrad); });
 }
 
