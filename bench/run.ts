@@ -20,6 +20,7 @@ import { T, shared, fn, grad, random, NDArray, backendInfo, setBlasThreads } fro
 import { fashionAvailable, mlpEpochSeconds } from './mlp-epoch.js';
 import { contentionRows, printContention } from './contention.js';
 import { servingMs } from './serving.js';
+import { lenetEpochSeconds, EPOCH_BATCHES } from './lenet-epoch.js';
 
 const STEPS = Number(process.env.STEPS ?? 3000);
 const FEATS = 784;
@@ -161,6 +162,18 @@ if (native && !process.env.SKIP_LARGE) {
     if (torchEpoch) rows.push({ workload: MLP, backend: 'PyTorch', dtype: 'float32', threads, us: torchEpoch, baseline: torchEpoch });
   }
 }
+
+// One epoch of LeNet (examples/lenet-model.ts), from a slice of LENET_BATCHES batches (default
+// 100) scaled to the epoch's 469, against PyTorch's best of 1 and 2 threads on the same slice;
+// the js backend from 3 batches.
+const LENET = 'LeNet epoch (Fashion-MNIST)';
+if (native && !process.env.SKIP_LARGE && fashionAvailable()) {
+  const batches = Number(process.env.LENET_BATCHES ?? 100);
+  const torch = torchLenetEpoch(batches);
+  for (const threads of [1, 2]) rows.push({ workload: LENET, backend: 'theanode native', dtype: 'float32', threads, us: lenetEpochSeconds(threads, batches).wall * 1e6, baseline: torch?.us });
+  if (torch) rows.push({ workload: LENET, backend: 'PyTorch', dtype: 'float32', threads: torch.threads, us: torch.us, baseline: torch.us });
+  rows.push({ workload: LENET, backend: 'theanode js', dtype: 'float32', threads: '-', us: lenetEpochSeconds(1, 3, 'js').wall * 1e6, baseline: torch?.us });
+}
 if (native) setBlasThreads(info.blasThreads ?? 1);
 
 // Per-call overhead: x + 1 on a scalar.
@@ -193,6 +206,18 @@ function torchMlpEpoch(threads: number): number | undefined {
   return m ? Number(m[1]) * 1e6 : undefined;
 }
 
+/** PyTorch's LeNet epoch (best of 1 and 2 threads, on `batches` batches scaled to an epoch), in microseconds. */
+function torchLenetEpoch(batches: number): { us: number; threads: number } | undefined {
+  let best: { us: number; threads: number } | undefined;
+  for (const threads of [1, 2]) {
+    const out = peerScript('lenet_torch.py', ['0', '1', String(threads), String(batches * 128)]);
+    const m = out?.match(/, ([\d.]+) s, /);
+    const us = m ? (Number(m[1]) * 1e6 * EPOCH_BATCHES) / batches : undefined;
+    if (us !== undefined && (!best || us < best.us)) best = { us, threads };
+  }
+  return best;
+}
+
 console.log(`backend: ${info.backend}${info.blasCore ? `, OpenBLAS core ${info.blasCore}` : ''}${info.reason ? ` (${info.reason})` : ''}; ${STEPS} steps per cell`);
 const header = ['workload', 'backend', 'dtype', 'threads', 'us/step', 'ratio'];
 const table = rows.map((r) => [r.workload, r.backend, r.dtype, String(r.threads), Number.isNaN(r.us) ? 'n/a' : r.us.toFixed(1), r.baseline && !Number.isNaN(r.us) ? (r.us / r.baseline).toFixed(2) : '']);
@@ -201,5 +226,5 @@ const line = (cells: string[]) => '| ' + cells.map((c, i) => c.padEnd(widths[i])
 console.log(line(header));
 console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
 for (const t of table) console.log(line(t));
-console.log('us/step: per training step (per epoch for the MLP); ratio: to the C program with the same threads (to PyTorch for the MLP; to sequential for serving).');
+console.log('us/step: per training step (per epoch for the MLP and LeNet); ratio: to the C program with the same threads (to PyTorch for the MLP and LeNet; to sequential for serving).');
 if (native && !process.env.SKIP_CONTENTION) printContention(contentionRows(info.blasThreads ?? 1));

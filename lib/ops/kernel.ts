@@ -95,6 +95,7 @@ export const kernelMayFail = (opcode: string, attrs: Attrs): boolean => flag(ker
 export const kernelRowLocal = (opcode: string, attrs: Attrs): boolean => flag(kernelFor(opcode).rowLocal, attrs);
 export const kernelInPlace = (opcode: string, attrs: Attrs, nInputs: number): number[] => kernelFor(opcode).inPlace?.(attrs, nInputs) ?? [];
 
+
 /** Every registered opcode, for the check that the native addon implements the same set. */
 export function registeredOpcodes(): string[] {
   return [...registry.keys()].sort();

@@ -10,6 +10,7 @@ import { get } from '../ops/index.js';
 import { arange } from '../ops/arange.js';
 import { shapeOf } from '../ops/reshape.js';
 import { isDiscrete } from '../ndarray/dtype.js';
+import { conv2d as conv2dOp, Conv2dOptions } from '../ops/conv.js';
 
 /**
  * The logistic function `1 / (1 + exp(-x))`, elementwise.
@@ -36,6 +37,10 @@ export const softmax = (x: TensorLike) => softmaxOp(asVariable(x, 'softmax'));
  * @example const cost = T.nnet.logSoftmax(z).get(T.arange(n), y).mean().neg();
  */
 export const logSoftmax = (x: TensorLike) => logSoftmaxOp(asVariable(x, 'logSoftmax'));
+/** Theano's conv2d: input (batch, channels, rows, cols), filters (outChannels, channels, fRows, fCols). */
+export const conv2d = (input: TensorLike, filters: TensorLike, opts?: Conv2dOptions) => conv2dOp(asVariable(input, 'conv2d input'), asVariable(filters, 'conv2d filters'), opts);
+export type { Conv2dOptions };
+export * as bn from './bn.js';
 
 /**
  * Elementwise -(t log p + (1 - t) log(1 - p)); stable when p is a sigmoid.

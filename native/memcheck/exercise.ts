@@ -90,6 +90,15 @@ for (const threads of [1, 2]) {
     agree([x, lab], [mlpCost, ...grad(mlpCost, [W1, b1, W2, b2])], [g(600, 50), someLabels], `dense ${dt}`);
     agree([x, lab], [smCost, ...grad(smCost, [W1, b1])], [g(600, 50), someLabels], `softmax regression ${dt}`);
     expectError(() => fn([x, lab], smCost, { backend: 'native' })(g(2, 50), array([0, 9], { dtype: 'int32' })), 'label out of range');
+    // Convolution and pooling with their gradients: padding, strides, dilation, partial windows.
+    const img = T.tensor4('img', dt), flt = T.tensor4('flt', dt);
+    const conv = T.nnet.conv2d(img, flt, { borderMode: [1, 2], subsample: [2, 1], filterDilation: [1, 2] });
+    const pooled = T.signal.pool2d(conv, { ws: [2, 3], stride: [1, 2], ignoreBorder: false });
+    const averaged = T.signal.pool2d(conv, { ws: [3, 2], pad: [1, 1], mode: 'average_exc_pad' });
+    const convCost = pooled.sqr().sum().add(averaged.sum());
+    agree([img, flt], [pooled, averaged, ...grad(convCost, [img, flt])], [g(3, 2, 7, 6), g(4, 2, 3, 2)], `conv and pool ${dt}`);
+    agree([img], [grad(grad(T.signal.pool2d(img, { ws: [2, 2] }).sqr().sum(), img).sqr().sum(), img)], [g(2, 2, 5, 4)], `max pool second order ${dt}`);
+    agree([img, flt], [T.nnet.conv2d(img, flt, { borderMode: 'full' }), grad(T.nnet.conv2d(img, flt).sum(), flt)], [g(2, 3, 4, 4), g(2, 3, 1, 1)], `1x1 and full conv ${dt}`);
     // Errors: shapes that do not align, an index out of bounds; neither may change w.
     const before = Array.from(w.getValue().data);
     expectError(() => step(g(300, 49), g(300)), 'misaligned dot');

@@ -28,6 +28,8 @@ static void registerAll() {
     registerCumulative();
     registerSort();
     registerAlloc();
+    registerConv();
+    registerPool2d();
   });
 }
 

@@ -21,6 +21,12 @@ struct KernelArgs {
 
 using KernelFactory = std::function<std::unique_ptr<Kernel>(const KernelArgs&)>;
 
+// The kernel's per-shape decision from the Plan; throws when the plan carries none.
+inline const Json& decisionOf(const KernelArgs& a, const char* kernel) {
+  if (!a.decision) throw std::runtime_error(std::string(kernel) + ": the plan carries no decision");
+  return *a.decision;
+}
+
 // Throws for an unknown opcode (checked when an executor is created).
 std::unique_ptr<Kernel> makeKernel(const std::string& opcode, const KernelArgs& args);
 
@@ -41,6 +47,8 @@ void registerXent();
 void registerCumulative();
 void registerSort();
 void registerAlloc();
+void registerConv();
+void registerPool2d();
 void registerKernel(const std::string& opcode, KernelFactory f);
 
 inline int64_t sizeOf(const std::vector<int64_t>& s) {
