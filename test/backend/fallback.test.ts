@@ -23,6 +23,8 @@ const script = `
 async function run(cwd: string, noNative?: string) {
   const env: NodeJS.ProcessEnv = { ...process.env, THEANODE_BACKEND: '' };
   delete env.THEANODE_NO_NATIVE;
+  // The copy must look for its own addon (not a sanitizer build named by the environment).
+  delete env.THEANODE_ADDON_PATH;
   if (noNative !== undefined) env.THEANODE_NO_NATIVE = noNative;
   const r = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { cwd, encoding: 'utf8', env });
   return { stderr: r.stderr, result: JSON.parse(r.stdout.trim()) };
