@@ -11,8 +11,9 @@
  * a copy of the package loads it, and run this file in each copy back to back.
  */
 import { spawn, ChildProcess } from 'node:child_process';
-import { T, shared, fn, grad, random, NDArray, backendInfo, setBlasThreads } from 'theanode';
+import { T, fn, random, NDArray, backendInfo, setBlasThreads } from 'theanode';
 import { fashionAvailable, mlpEpochSeconds } from './mlp-epoch.js';
+import { seedTrain } from './seed-model.js';
 
 export interface ContentionRow {
   workload: string;
@@ -36,14 +37,7 @@ export function busyCore(): ChildProcess {
 export function seedStepFn(N: number, dtype: 'float64' | 'float32', backend: 'native' | 'js' = 'native'): () => void {
   const rng = new random.RandomState(0);
   const X = (rng.randn(N, 784) as NDArray).astype(dtype), Y = (rng.randint(0, 2, [N]) as NDArray).astype(dtype);
-  const x = T.matrix('x', dtype), y = T.vector('y', dtype);
-  const w = shared(rng.randn(784) as NDArray, 'w', { dtype });
-  const b = shared(0, 'b', { dtype });
-  const p1 = T.div(1, T.add(1, T.exp(T.sub(T.neg(T.dot(x, w)), b))));
-  const xent = T.sub(T.mul(T.neg(y), T.log(p1)), T.mul(T.sub(1, y), T.log(T.sub(1, p1))));
-  const cost = xent.mean().add(w.pow(2).sum().mul(0.01));
-  const [gw, gb] = grad(cost, [w, b]);
-  const train = fn([x, y], [p1.gt(0.5), xent], { updates: [[w, w.sub(gw.mul(0.1))], [b, b.sub(gb.mul(0.1))]], backend });
+  const train = seedTrain(rng.randn(784) as NDArray, dtype, backend);
   return () => void train(X, Y);
 }
 

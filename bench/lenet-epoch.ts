@@ -7,25 +7,15 @@
  * The first batches warm up (plans, V8); the epoch time is the timed batches scaled to the
  * 469 batches of an epoch, with the process's CPU time reported beside the wall time.
  */
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { io, random, NDArray, setBlasThreads } from 'theanode';
+import { random, NDArray, setBlasThreads } from 'theanode';
 import { buildLenet } from '../examples/lenet-model.js';
-import { FASHION_DIR } from './mlp-epoch.js';
+import { fashionTrainingSet } from './fashion.js';
 
 const BATCH = 128;
 export const EPOCH_BATCHES = Math.ceil(60000 / BATCH);
 
-let data: [NDArray, NDArray] | undefined;
-function trainingSet(): [NDArray, NDArray] {
-  if (data) return data;
-  const images = io.loadIdx(join(FASHION_DIR, 'train-images-idx3-ubyte.gz'));
-  const labels = io.loadIdx(join(FASHION_DIR, 'train-labels-idx1-ubyte.gz'));
-  const x = new Float32Array(images.size);
-  for (let i = 0; i < x.length; i++) x[i] = images.data[i] / 255;
-  data = [new NDArray(x, [images.shape[0], 784]), new NDArray(Int32Array.from(labels.data), [labels.shape[0]])];
-  return data;
-}
+const trainingSet = fashionTrainingSet;
 
 export interface EpochTime {
   wall: number;

@@ -9,26 +9,19 @@
  *
  *   BACKEND=js|native (default native)  EPOCHS=n timed epochs (default 2, js: a tenth of one)
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { T, shared, fn, grad, random, io, NDArray } from 'theanode';
+import { T, shared, fn, grad, random, NDArray } from 'theanode';
+import { FASHION_DIR, fashionAvailable, fashionTrainingSet } from './fashion.js';
 import type { SharedVariable, Variable } from 'theanode';
 
-const DIR = process.env.FASHION_MNIST_DIR ?? '/usr/share/datasets/fashion-mnist';
 const backend = (process.env.BACKEND ?? 'native') as 'js' | 'native';
 const epochs = Number(process.env.EPOCHS ?? 2);
 
-if (!existsSync(join(DIR, 'train-images-idx3-ubyte.gz'))) {
-  console.log(`bench:minibatch: no Fashion-MNIST in ${DIR} (Debian package dataset-fashion-mnist); nothing to measure`);
+if (!fashionAvailable()) {
+  console.log(`bench:minibatch: no Fashion-MNIST in ${FASHION_DIR} (Debian package dataset-fashion-mnist); nothing to measure`);
   process.exit(0);
 }
-const images = io.loadIdx(join(DIR, 'train-images-idx3-ubyte.gz'));
-const labels = io.loadIdx(join(DIR, 'train-labels-idx1-ubyte.gz'));
-const n = images.shape[0];
-const pixels = new Float32Array(images.size);
-for (let i = 0; i < pixels.length; i++) pixels[i] = images.data[i] / 255;
-const X = new NDArray(pixels, [n, 784], 'float32');
-const Y = new NDArray(Int32Array.from(labels.data), [n], 'int32');
+const [X, Y] = fashionTrainingSet();
+const n = X.shape[0];
 
 type Model = (x: Variable, y: Variable) => { cost: Variable; params: SharedVariable[] };
 

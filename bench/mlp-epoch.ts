@@ -4,26 +4,14 @@
  * initialisation and data as examples/fashion-mnist.ts; the first epoch warms up, the second is
  * timed.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { T, shared, fn, random, io, updates, training, NDArray, setBlasThreads } from 'theanode';
+import { T, shared, fn, random, updates, training, NDArray, setBlasThreads } from 'theanode';
+import { fashionAvailable, fashionTrainingSet } from './fashion.js';
 
-export const FASHION_DIR = process.env.FASHION_MNIST_DIR ?? '/usr/share/datasets/fashion-mnist';
-
-export function fashionAvailable(): boolean {
-  return existsSync(join(FASHION_DIR, 'train-images-idx3-ubyte.gz'));
-}
+export { FASHION_DIR, fashionAvailable } from './fashion.js';
 
 let data: [NDArray, NDArray] | undefined;
 function trainingSet(): [NDArray, NDArray] {
-  if (data) return data;
-  if (!fashionAvailable()) return (data = syntheticSet());
-  const images = io.loadIdx(join(FASHION_DIR, 'train-images-idx3-ubyte.gz'));
-  const labels = io.loadIdx(join(FASHION_DIR, 'train-labels-idx1-ubyte.gz'));
-  const x = new Float32Array(images.size);
-  for (let i = 0; i < x.length; i++) x[i] = images.data[i] / 255;
-  data = [new NDArray(x, [images.shape[0], 784]), new NDArray(Int32Array.from(labels.data), [labels.shape[0]])];
-  return data;
+  return (data ??= fashionAvailable() ? fashionTrainingSet() : syntheticSet());
 }
 
 /** Where the data set is not installed: 60000 images of its size, pixels in [0, 1), 10 classes

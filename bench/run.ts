@@ -16,8 +16,9 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { T, shared, fn, grad, random, NDArray, backendInfo, setBlasThreads } from 'theanode';
+import { T, fn, random, NDArray, backendInfo, setBlasThreads } from 'theanode';
 import { fashionAvailable, mlpEpochSeconds } from './mlp-epoch.js';
+import { seedTrain } from './seed-model.js';
 import { contentionRows, printContention } from './contention.js';
 import { servingMs } from './serving.js';
 import { lenetEpochSeconds, EPOCH_BATCHES } from './lenet-epoch.js';
@@ -44,14 +45,7 @@ interface Row {
 const rows: Row[] = [];
 
 function seedStep(backend: 'js' | 'native', dtype: 'float64' | 'float32'): () => void {
-  const x = T.matrix('x', dtype), y = T.vector('y', dtype);
-  const w = shared(W0, 'w', { dtype });
-  const b = shared(0, 'b', { dtype });
-  const p1 = T.div(1, T.add(1, T.exp(T.sub(T.neg(T.dot(x, w)), b))));
-  const xent = T.sub(T.mul(T.neg(y), T.log(p1)), T.mul(T.sub(1, y), T.log(T.sub(1, p1))));
-  const cost = xent.mean().add(w.pow(2).sum().mul(0.01));
-  const [gw, gb] = grad(cost, [w, b]);
-  const train = fn([x, y], [p1.gt(0.5), xent], { updates: [[w, w.sub(gw.mul(0.1))], [b, b.sub(gb.mul(0.1))]], backend });
+  const train = seedTrain(W0, dtype, backend);
   const Xd = X.astype(dtype), Yd = Y.astype(dtype);
   return () => void train(Xd, Yd);
 }
