@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export interface NativeAddon {
-  Executor: new (program: object, plan: object) => {
+  Executor: new (program: object, plan: string) => {
     run(inputs: unknown[], shared: unknown[], outputs: unknown[], updates: unknown[]): void;
     runAsync(inputs: unknown[], shared: unknown[], outputs: unknown[], updates: unknown[]): Promise<void>;
     free(): void;

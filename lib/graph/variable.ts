@@ -113,6 +113,8 @@ export class Constant extends Variable {
 export class SharedVariable extends Variable {
   /** The current value. Compiled functions read and replace `container.value` in place. */
   readonly container: { value: NDArray };
+  /** The value `fn` gives this variable after each call when no update for it is given (a random stream's state). */
+  defaultUpdate?: Variable;
 
   constructor(value: NDArray, type: TensorType, name?: string) {
     super(type, null, 0, name);

@@ -9,6 +9,7 @@ import './elemwise.js';
 import './gemm.js';
 import './index.js';
 import './join.js';
+import './loop.js';
 import './pool.js';
 import './reduce.js';
 import './reshape.js';

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "decode.h"
 #include "json.h"
 #include "kernels/registry.h"
 #include "pool.h"
@@ -19,25 +20,6 @@ namespace {
 
 [[noreturn]] void fail(const std::string& msg) { throw std::runtime_error(msg); }
 
-int64_t intOf(const Napi::Value& v, const char* what) {
-  if (!v.IsNumber()) fail(std::string("executor: ") + what + " must be a number");
-  double d = v.As<Napi::Number>().DoubleValue();
-  if (d != static_cast<double>(static_cast<int64_t>(d))) fail(std::string("executor: ") + what + " must be an integer");
-  return static_cast<int64_t>(d);
-}
-
-std::vector<int> intList(const Napi::Value& v, size_t limit, const char* what) {
-  if (!v.IsArray()) fail(std::string("executor: ") + what + " must be an array");
-  auto a = v.As<Napi::Array>();
-  std::vector<int> out;
-  for (uint32_t i = 0; i < a.Length(); i++) {
-    int64_t x = intOf(a.Get(i), what);
-    if (x < 0 || static_cast<size_t>(x) >= limit) fail(std::string("executor: ") + what + " refers to a missing buffer");
-    out.push_back(static_cast<int>(x));
-  }
-  return out;
-}
-
 napi_typedarray_type arrayTypeOf(DType d) {
   switch (d) {
     case DType::F64: return napi_float64_array;
@@ -46,16 +28,6 @@ napi_typedarray_type arrayTypeOf(DType d) {
     case DType::BOOL: return napi_uint8_array;
   }
   return napi_uint8_array;
-}
-
-const char* nameOf(DType d) {
-  switch (d) {
-    case DType::F64: return "float64";
-    case DType::F32: return "float32";
-    case DType::I32: return "int32";
-    case DType::BOOL: return "bool";
-  }
-  return "?";
 }
 
 // The data pointer of a typed array, after checking its element type and length.
@@ -68,7 +40,7 @@ void* checkedData(const Napi::Value& v, DType d, int64_t size, const char* item,
   size_t length = 0;
   void* data = nullptr;
   if (napi_get_typedarray_info(v.Env(), v, &type, &length, &data, nullptr, nullptr) != napi_ok) fail(what() + ": cannot read the typed array");
-  if (type != arrayTypeOf(d)) fail(what() + ": expected " + nameOf(d) + " data");
+  if (type != arrayTypeOf(d)) fail(what() + ": expected " + dtypeName(d) + " data");
   if (static_cast<int64_t>(length) != size) fail(what() + ": expected " + std::to_string(size) + " elements, got " + std::to_string(length));
   return data;
 }
@@ -81,7 +53,7 @@ class Executor : public Napi::ObjectWrap<Executor> {
 
   explicit Executor(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Executor>(info) {
     try {
-      decode(info[0].As<Napi::Object>(), info[1].As<Napi::Object>());
+      decode(info[0].As<Napi::Object>(), info[1]);
       allocateArena(info);
     } catch (const std::exception& e) {
       Napi::Error::New(info.Env(), e.what()).ThrowAsJavaScriptException();
@@ -186,101 +158,23 @@ class Executor : public Napi::ObjectWrap<Executor> {
 
   Napi::Value RunAsync(const Napi::CallbackInfo& info);
 
-  void decode(const Napi::Object& prog, const Napi::Object& plan) {
-    auto bufs = prog.Get("buffers").As<Napi::Array>();
-    auto shapes = plan.Get("shapes").As<Napi::Array>();
-    auto offsets = plan.Get("offsets").As<Napi::Array>();
-    auto alias = plan.Get("alias").As<Napi::Array>();
-    const size_t nb = bufs.Length();
-    if (shapes.Length() != nb || offsets.Length() != nb || alias.Length() != nb) fail("executor: plan does not match the program's buffers");
-    auto consts = prog.Get("constants").As<Napi::Array>();
-    int64_t arenaSize[4] = {0, 0, 0, 0};
-    auto arena = plan.Get("arena").As<Napi::Object>();
-    for (DType d : {DType::F64, DType::F32, DType::I32, DType::BOOL}) arenaSize[static_cast<int>(d)] = intOf(arena.Get(nameOf(d)), "arena size");
-    for (uint32_t i = 0; i < nb; i++) {
-      auto o = bufs.Get(i).As<Napi::Object>();
-      Buffer b{};
-      b.dtype = parseDType(o.Get("dtype").As<Napi::String>().Utf8Value());
-      std::string kind = o.Get("kind").As<Napi::String>().Utf8Value();
-      b.kind = kind == "input" ? Buffer::Input : kind == "shared" ? Buffer::Shared : kind == "const" ? Buffer::Const : kind == "temp" ? Buffer::Temp : (fail("executor: unknown buffer kind " + kind), Buffer::Temp);
-      b.ref = static_cast<int>(intOf(o.Get("ref"), "buffer ref"));
-      b.alias = static_cast<int>(intOf(alias.Get(i), "alias"));
-      b.offset = intOf(offsets.Get(i), "offset");
-      auto s = shapes.Get(i).As<Napi::Array>();
-      b.size = 1;
-      for (uint32_t k = 0; k < s.Length(); k++) {
-        int64_t d = intOf(s.Get(k), "shape");
-        if (d < 0) fail("executor: negative dimension");
-        b.shape.push_back(d);
-        b.size *= d;
-      }
-      program.buffers.push_back(b);
-    }
-    // Views must point at a root of the same dtype that is at least as large; temps must fit their arena.
-    for (size_t i = 0; i < nb; i++) {
-      Buffer& b = program.buffers[i];
-      if (b.alias >= 0) {
-        if (static_cast<size_t>(b.alias) >= nb || program.buffers[b.alias].alias >= 0 || program.buffers[b.alias].dtype != b.dtype || program.buffers[b.alias].size < b.size)
-          fail("executor: invalid view in the plan");
-        continue;
-      }
-      if (b.kind == Buffer::Temp && (b.offset < 0 || b.offset + b.size > arenaSize[static_cast<int>(b.dtype)])) fail("executor: a temporary does not fit its arena");
-      if (b.kind == Buffer::Const) {
-        if (b.ref < 0 || static_cast<uint32_t>(b.ref) >= consts.Length()) fail("executor: missing constant");
-      }
-    }
-    for (uint32_t i = 0; i < consts.Length(); i++) {
-      auto t = consts.Get(i).As<Napi::TypedArray>();
+  // The program and plan come as JSON text (one parse, the same decoder as a loop's body), the
+  // constants as typed arrays.
+  void decode(const Napi::Object& prog, const Napi::Value& planText) {
+    if (!prog.Get("text").IsString() || !planText.IsString()) fail("executor: expected a described program and its plan as JSON text");
+    auto consts = prog.Get("constants");
+    if (!consts.IsArray()) fail("executor: the program's constants must be an array");
+    std::vector<std::vector<uint8_t>> constants;
+    auto list = consts.As<Napi::Array>();
+    for (uint32_t i = 0; i < list.Length(); i++) {
+      if (!list.Get(i).IsTypedArray()) fail("executor: a constant must be a typed array");
+      auto t = list.Get(i).As<Napi::TypedArray>();
       auto p = static_cast<uint8_t*>(t.ArrayBuffer().Data()) + t.ByteOffset();
-      program.constants.emplace_back(p, p + t.ByteLength());
+      constants.emplace_back(p, p + t.ByteLength());
     }
-    for (size_t i = 0; i < nb; i++) {
-      const Buffer& b = program.buffers[i];
-      if (b.alias < 0 && b.kind == Buffer::Const && static_cast<int64_t>(program.constants[b.ref].size()) != b.size * static_cast<int64_t>(bytesOf(b.dtype)))
-        fail("executor: a constant's size does not match its shape");
-    }
-    for (int d = 0; d < 4; d++) {
-      if (arenaSize[d] < 0) fail("executor: negative arena size");
-      arenaBytes_[d] = arenaSize[d] * static_cast<int64_t>(bytesOf(static_cast<DType>(d)));
-    }
-    program.inputs = intList(prog.Get("inputs"), nb, "inputs");
-    program.shared = intList(prog.Get("shared"), nb, "shared");
-    program.outputs = intList(prog.Get("outputs"), nb, "outputs");
-    auto ups = prog.Get("updates").As<Napi::Array>();
-    auto snap = plan.Get("snapshot").As<Napi::Array>();
-    for (uint32_t i = 0; i < ups.Length(); i++) {
-      auto u = ups.Get(i).As<Napi::Object>();
-      int buffer = static_cast<int>(intOf(u.Get("buffer"), "update buffer"));
-      if (buffer < 0 || static_cast<size_t>(buffer) >= nb) fail("executor: update refers to a missing buffer");
-      program.updates.push_back({static_cast<int>(intOf(u.Get("shared"), "update slot")), buffer, snap.Get(i).ToBoolean().Value()});
-      program.updateBuffers.push_back(buffer);
-    }
-    auto instrs = prog.Get("instructions").As<Napi::Array>();
-    auto skip = plan.Get("skip").As<Napi::Array>();
-    if (!plan.Get("skip").IsArray() || !plan.Get("decisions").IsArray()) fail("executor: plan does not match the program's instructions");
-    auto decisions = plan.Get("decisions").As<Napi::Array>();
-    if (skip.Length() != instrs.Length() || decisions.Length() != instrs.Length()) fail("executor: plan does not match the program's instructions");
-    for (uint32_t k = 0; k < instrs.Length(); k++) {
-      auto o = instrs.Get(k).As<Napi::Object>();
-      Instruction ins;
-      ins.opcode = o.Get("opcode").As<Napi::String>().Utf8Value();
-      ins.in = intList(o.Get("inputs"), nb, "instruction inputs");
-      ins.out = intList(o.Get("outputs"), nb, "instruction outputs");
-      ins.skip = skip.Get(k).ToBoolean().Value();
-      Json attrs = Json::parse(o.Get("attrs").As<Napi::String>().Utf8Value());
-      const std::string decisionText = decisions.Get(k).As<Napi::String>().Utf8Value();
-      Json decision = decisionText.empty() ? Json{} : Json::parse(decisionText);
-      KernelArgs args{attrs, ins.in, ins.out, {}, {}, {}, {}, decisionText.empty() ? nullptr : &decision};
-      for (int b : ins.in) { args.inTypes.push_back(program.buffers[b].dtype); args.inShapes.push_back(program.buffers[b].shape); }
-      for (int b : ins.out) { args.outTypes.push_back(program.buffers[b].dtype); args.outShapes.push_back(program.buffers[b].shape); }
-      try {
-        // Views run nothing, but the opcode must still be known.
-        ins.kernel = makeKernel(ins.opcode, args);
-      } catch (const std::exception& e) {
-        fail("instruction " + std::to_string(k) + " (" + ins.opcode + "): " + e.what());
-      }
-      program.instructions.push_back(std::move(ins));
-    }
+    int64_t elements[4];
+    decodeProgram(Json::parse(prog.Get("text").As<Napi::String>().Utf8Value()), Json::parse(planText.As<Napi::String>().Utf8Value()), std::move(constants), program, elements);
+    for (int d = 0; d < 4; d++) arenaBytes_[d] = elements[d] * static_cast<int64_t>(bytesOf(static_cast<DType>(d)));
   }
 };
 

@@ -18,6 +18,16 @@ inline DType parseDType(const std::string& s) {
   throw std::runtime_error("unknown dtype " + s);
 }
 
+inline const char* dtypeName(DType d) {
+  switch (d) {
+    case DType::F64: return "float64";
+    case DType::F32: return "float32";
+    case DType::I32: return "int32";
+    case DType::BOOL: return "bool";
+  }
+  return "?";
+}
+
 inline size_t bytesOf(DType d) {
   switch (d) {
     case DType::F64: return 8;

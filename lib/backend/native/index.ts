@@ -36,19 +36,19 @@ function attrsJson(attrs: object): string {
 
 const descriptors = new WeakMap<Program, object>();
 
-/** The Program in the shape the addon decodes (attributes as JSON text). Made once per program. */
+/** The Program in the shape the addon decodes: JSON text, and the constants' data. Made once per program. */
 function describe(p: Program): object {
   let d = descriptors.get(p);
   if (!d) {
-    d = {
+    const text = attrsJson({
       buffers: p.buffers.map((b) => ({ dtype: b.dtype, kind: b.kind, ref: b.ref })),
-      instructions: p.instructions.map((ins) => ({ opcode: ins.opcode, inputs: ins.inputs, outputs: ins.outputs, attrs: attrsJson(ins.attrs) })),
-      constants: p.constants.map((c) => c.data),
+      instructions: p.instructions.map((ins) => ({ opcode: ins.opcode, inputs: ins.inputs, outputs: ins.outputs, attrs: ins.attrs })),
       inputs: p.inputs,
       shared: p.shared,
       outputs: p.outputs,
       updates: p.updates,
-    };
+    });
+    d = { text, constants: p.constants.map((c) => c.data) };
     descriptors.set(p, d);
   }
   return d;
@@ -59,8 +59,7 @@ class NativeExecutor implements Executor {
   private readonly handle: InstanceType<NativeAddon['Executor']>;
 
   constructor(program: Program, plan: Plan) {
-    // Decisions travel as JSON text, like the attributes ('' where a kernel made none).
-    this.handle = new (addon().Executor)(describe(program), { ...plan, decisions: plan.decisions.map((d) => (d ? attrsJson(d) : '')) });
+    this.handle = new (addon().Executor)(describe(program), attrsJson(plan));
   }
 
   run(call: CallBuffers): void {

@@ -73,10 +73,11 @@ describe.runIf(native.available)('native backend', () => {
     const { addon } = loadAddon();
     const Ex = addon!.Executor;
     const arena = (n: number) => ({ float64: n, float32: 0, int32: 0, bool: 0 });
-    const prog = (buffers: object[], extra: object = {}) => ({ buffers, instructions: [], constants: [], inputs: [], shared: [], outputs: [], updates: [], ...extra });
-    const plan = (shapes: number[][], extra: object = {}) => ({ shapes, offsets: shapes.map(() => -1), alias: shapes.map(() => -1), skip: [], snapshot: [], decisions: [], arena: arena(0), ...extra });
-    expect(() => new Ex(prog([{ dtype: 'float64', kind: 'temp', ref: -1 }], { instructions: [{ opcode: 'nope', inputs: [0], outputs: [0], attrs: '{}' }] }), plan([[2]], { offsets: [0], skip: [false], decisions: [''], arena: arena(2) }))).toThrow(/no kernel for opcode 'nope'/);
-    expect(() => new Ex(prog([{ dtype: 'float64', kind: 'temp', ref: -1 }], { instructions: [{ opcode: 'index', inputs: [0], outputs: [0], attrs: '{}' }] }), plan([[2]], { offsets: [0], skip: [false], decisions: [], arena: arena(2) }))).toThrow(/plan does not match the program's instructions/);
+    // What lib/backend/native hands the addon: the program and plan as JSON text, the constants' data.
+    const prog = (buffers: object[], extra: object = {}) => ({ text: JSON.stringify({ buffers, instructions: [], inputs: [], shared: [], outputs: [], updates: [], ...extra }), constants: [] });
+    const plan = (shapes: number[][], extra: object = {}) => JSON.stringify({ shapes, offsets: shapes.map(() => -1), alias: shapes.map(() => -1), skip: [], snapshot: [], decisions: [], arena: arena(0), ...extra });
+    expect(() => new Ex(prog([{ dtype: 'float64', kind: 'temp', ref: -1 }], { instructions: [{ opcode: 'nope', inputs: [0], outputs: [0], attrs: {} }] }), plan([[2]], { offsets: [0], skip: [false], decisions: [null], arena: arena(2) }))).toThrow(/no kernel for opcode 'nope'/);
+    expect(() => new Ex(prog([{ dtype: 'float64', kind: 'temp', ref: -1 }], { instructions: [{ opcode: 'index', inputs: [0], outputs: [0], attrs: {} }] }), plan([[2]], { offsets: [0], skip: [false], decisions: [], arena: arena(2) }))).toThrow(/plan does not match the program's instructions/);
     expect(() => new Ex(prog([{ dtype: 'float64', kind: 'temp', ref: -1 }], { outputs: [0] }), plan([[5]], { offsets: [0], arena: arena(2) }))).toThrow(/does not fit its arena/);
     expect(() => new Ex(prog([{ dtype: 'float64', kind: 'input', ref: 0 }], { inputs: [3] }), plan([[1]]))).toThrow(/refers to a missing buffer/);
     const ok = new Ex(prog([{ dtype: 'float64', kind: 'input', ref: 0 }], { inputs: [0], outputs: [0] }), plan([[3]]));

@@ -1,0 +1,146 @@
+/**
+ * The gradient of a Scan (backpropagation through time), itself a scan that runs the steps
+ * backwards.
+ *
+ * Backward step for forward step t: the forward step is recomputed from its inputs at t (the
+ * sequences' rows, the states it read, the non-sequences; a random draw recomputes the same
+ * numbers from the same stream state), and its vector-Jacobian product is taken with the
+ * output gradients at t. A state with lag L is read by the L steps after the one that wrote
+ * it, so the backward loop carries, per state, L partial sums: accumulator k holds the gradient
+ * reaching the row written k steps before the current one. Non-sequence gradients are carried
+ * as running sums; sequence gradients are rows of per-step outputs, put back in place.
+ */
+import { Apply, Variable } from '../graph/variable.js';
+import { cloneGraph } from '../graph/clone.js';
+import { applyElemwise as ew } from '../ops/elemwise.js';
+import { reduce } from '../ops/reduce.js';
+import { get, indexUpdate, slice } from '../ops/index.js';
+import { stack } from '../ops/join.js';
+import { isFloat } from '../ndarray/dtype.js';
+import { grad } from '../grad.js';
+import type { ScanOp } from './op.js';
+import { buildScan, maxLag } from './build.js';
+
+const reversed = (v: Variable) => get(v, slice(null, null, -1));
+/** Rows [from, from + n) of v, last first. */
+const rowsBackwards = (v: Variable, from: number | Variable, n: Variable) => reversed(get(v, slice(from, ew('add', [from, n]))));
+const zerosLike = (v: Variable) => ew('second', [v, 0]);
+const plus = (a: Variable | null, b: Variable | null): Variable | null => (a && b ? ew('add', [a, b]) : a ?? b);
+
+export function scanGrad(op: ScanOp, node: Apply, outputGrads: (Variable | null)[]): (Variable | null)[] {
+  const { seqTaps, recTaps, nNitsot, truncateGradient, name } = op.layout;
+  const S = seqTaps.length;
+  const R = recTaps.length;
+  const [n, ...rest] = node.inputs;
+  const seqs = rest.slice(0, S);
+  const inits = rest.slice(S, S + R);
+  const nonseqs = rest.slice(S + R);
+  const gFull = outputGrads.slice(0, R);
+  const gNitsot = outputGrads.slice(R, R + nNitsot);
+
+  const diffSeq = seqs.map((x) => isFloat(x.dtype));
+  const diffRec = inits.map((y) => isFloat(y.dtype));
+  const diffNonseq = nonseqs.map((w) => isFloat(w.dtype));
+  const steps = truncateGradient >= 0 ? ew('minimum', [n, truncateGradient]) : n;
+
+  // The backward scan's sequences, each read at tap 0: per forward tap, the rows it read, last first.
+  const bSeqs: Variable[] = [];
+  seqTaps.forEach((taps, i) => taps.forEach((tap) => bSeqs.push(rowsBackwards(seqs[i], tap - taps[0], n))));
+  recTaps.forEach((taps, j) => taps.forEach((tap) => bSeqs.push(rowsBackwards(node.outputs[j], maxLag(taps) + tap, n))));
+  const gRecSeq = gFull.map((g, j) => (g && diffRec[j] ? bSeqs.push(rowsBackwards(g, maxLag(recTaps[j]), n)) - 1 : -1));
+  const gNitsotSeq = gNitsot.map((g) => (g && isFloat(g.dtype) ? bSeqs.push(reversed(g)) - 1 : -1));
+
+  // Recurrent: L accumulators per differentiable state, one running sum per differentiable non-sequence.
+  const outputsInfo: (Variable | null)[] = [];
+  recTaps.forEach((taps, j) => diffRec[j] && taps.length && Array.from({ length: maxLag(taps) }, () => outputsInfo.push(zerosLike(get(inits[j], 0)))));
+  nonseqs.forEach((w, k) => diffNonseq[k] && outputsInfo.push(zerosLike(w)));
+  const nAcc = outputsInfo.length;
+  seqTaps.forEach((taps, i) => diffSeq[i] && taps.forEach(() => outputsInfo.push(null)));
+
+  const nSeqTaps = op.nSeqTaps;
+  const nRecTaps = op.nRecTaps;
+  const step = (...args: Variable[]) => {
+    const slices = args.slice(0, bSeqs.length);
+    const acc = args.slice(bSeqs.length, bSeqs.length + nAcc);
+    const ws = args.slice(bSeqs.length + nAcc);
+    // The forward step on this step's values.
+    const replace = new Map<Variable, Variable>();
+    op.innerInputs.forEach((v, i) => replace.set(v, i < nSeqTaps + nRecTaps ? slices[i] : ws[i - nSeqTaps - nRecTaps]));
+    const outs = cloneGraph(op.innerOutputs, new Set(), replace).outputs;
+    // Cotangents of the step's outputs: the state's own gradient plus what later steps sent back.
+    let a = 0;
+    const lastAcc: (Variable | null)[] = recTaps.map((taps, j) => {
+      if (!diffRec[j]) return null;
+      const top = acc[a + maxLag(taps) - 1];
+      a += maxLag(taps);
+      return top;
+    });
+    const terms: Variable[] = [];
+    recTaps.forEach((_, j) => {
+      const cot = plus(gRecSeq[j] >= 0 ? slices[gRecSeq[j]] : null, lastAcc[j]);
+      if (cot) terms.push(reduce('sum', ew('mul', [outs[j], cot])));
+    });
+    gNitsotSeq.forEach((s, m) => s >= 0 && terms.push(reduce('sum', ew('mul', [outs[R + m], slices[s]]))));
+    const wrt: Variable[] = [];
+    const seqArgAt: number[] = [];
+    let at = 0;
+    seqTaps.forEach((taps, i) => taps.forEach(() => (diffSeq[i] && seqArgAt.push(wrt.push(slices[at]) - 1), at++)));
+    const recArgAt: number[] = [];
+    recTaps.forEach((taps, j) => taps.forEach(() => (recArgAt.push(diffRec[j] ? wrt.push(slices[at]) - 1 : -1), at++)));
+    const wAt = ws.map((w, k) => (diffNonseq[k] ? wrt.push(w) - 1 : -1));
+    const cost = terms.length ? terms.reduce((x, y) => ew('add', [x, y])) : null;
+    const gs = cost ? grad(cost, wrt, { disconnectedInputs: 'ignore' }) : wrt.map(zerosLike);
+
+    const next: Variable[] = [];
+    let r = 0;
+    a = 0;
+    recTaps.forEach((taps, j) => {
+      const L = maxLag(taps);
+      const byTap = new Map<number, Variable>();
+      taps.forEach((tap) => {
+        const g = recArgAt[r++];
+        if (g >= 0) byTap.set(tap, gs[g]);
+      });
+      if (!diffRec[j]) return;
+      // Accumulator k (1..L) holds the row k steps back; the row leaving (k = L) was consumed above.
+      for (let k = 1; k <= L; k++) {
+        const fresh = byTap.get(k - 1 - L) ?? null;
+        const carried = k > 1 ? acc[a + k - 2] : null;
+        next.push(plus(carried, fresh) ?? zerosLike(acc[a + k - 1]));
+      }
+      a += L;
+    });
+    ws.forEach((_, k) => wAt[k] >= 0 && next.push(ew('add', [acc[a++], gs[wAt[k]]])));
+    seqArgAt.forEach((g) => next.push(gs[g]));
+    return next;
+  };
+
+  const back = buildScan(step, { sequences: bSeqs, outputsInfo, nonSequences: nonseqs, nSteps: steps, name: `grad of ${name}` });
+  const full = back.node.outputs;
+  const last = (v: Variable) => get(v, -1);
+  const complete = truncateGradient >= 0 ? ew('le', [n, truncateGradient]) : null;
+  const whenComplete = (v: Variable) => (complete ? ew('switch', [complete, v, zerosLike(v)]) : v);
+
+  const grads: (Variable | null)[] = [null];
+  // Sequences: per tap, the rows of the last `steps` forward steps, put back where they were read.
+  let o = nAcc;
+  seqTaps.forEach((taps, i) => {
+    if (!diffSeq[i]) return grads.push(null);
+    let g: Variable = zerosLike(seqs[i]);
+    taps.forEach((tap) => {
+      const from = ew('add', [ew('sub', [n, steps]), tap - taps[0]]);
+      g = indexUpdate(g, [slice(from, ew('add', [from, steps]))], reversed(full[o++]), 'inc');
+    });
+    grads.push(g);
+  });
+  let a = 0;
+  recTaps.forEach((taps, j) => {
+    if (!diffRec[j]) return grads.push(null);
+    const L = maxLag(taps);
+    const rows = Array.from({ length: L }, (_, r) => plus(gFull[j] ? get(gFull[j]!, r) : null, whenComplete(last(full[a + r]))!)!);
+    a += L;
+    grads.push(stack(rows, 0));
+  });
+  nonseqs.forEach((_, k) => grads.push(diffNonseq[k] ? last(full[a++]) : null));
+  return grads;
+}
