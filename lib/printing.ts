@@ -12,7 +12,17 @@ function describeLeaf(v: Variable): string {
   return `${v.name ?? 'input'} [${v.type.describe()}]`;
 }
 
+/** The graph, then the inner graph of each op that has one (Theano prints a scan's step so). */
 function printGraph(outputs: readonly Variable[], lines: string[]): void {
+  const inner: Apply[] = [];
+  printOne(outputs, lines, inner);
+  for (let k = 0; k < inner.length; k++) {
+    lines.push('', `Inner graph of ${inner[k].op.label()}:`);
+    printOne(inner[k].op.innerGraph()!, lines, inner);
+  }
+}
+
+function printOne(outputs: readonly Variable[], lines: string[], inner: Apply[]): void {
   const ids = new Map<Apply, string>();
   let next = 0;
   const visit = (v: Variable, depth: number) => {
@@ -31,6 +41,7 @@ function printGraph(outputs: readonly Variable[], lines: string[]): void {
     const id = String.fromCharCode(65 + (next % 26)) + (next >= 26 ? Math.floor(next / 26) : '');
     next++;
     ids.set(node, id);
+    if (node.op.innerGraph() && !inner.some((n) => n.op === node.op)) inner.push(node);
     lines.push(`${pad}${depth ? '|' : ''}${node.op.label()}${out} [id ${id}] ${v.type.describe()}${v.name ? ` '${v.name}'` : ''}`);
     node.inputs.forEach((i) => visit(i, depth + 1));
   };

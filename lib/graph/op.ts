@@ -37,6 +37,11 @@ export abstract class Op {
   /** The Program instruction for this node: an opcode and its attributes. */
   abstract lower(node: Apply): { opcode: string; attrs: Attrs };
 
+  /** The outputs of the op's inner graph (a scan's step), printed by debugprint; null for most ops. */
+  innerGraph(): readonly Variable[] | null {
+    return null;
+  }
+
   /** A short label for debugprint. */
   label(): string {
     return this.name;

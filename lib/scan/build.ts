@@ -94,6 +94,7 @@ export function buildScan(stepFn: StepFn, opts: ScanOptions = {}): { node: Apply
   (infos ?? []).forEach((info, i) => {
     if (info !== null && info !== undefined) recurrent.push(recurrentOf(info, i, where));
   });
+  if (sequences.length === 0 && (opts.nSteps === undefined || opts.nSteps === null)) throw new Error(`${where}: give sequences or nSteps (the number of steps)`);
   const nonSequences = asList(opts.nonSequences as TensorLike | TensorLike[]).map((v, i) => asVariable(v, `${where}: nonSequences[${i}]`));
 
   // Fresh variables for the step: one per sequence tap, one per output tap.
@@ -228,7 +229,6 @@ function stepCount(sequences: Sequence[], nSteps: number | Variable | undefined,
     if (v.ndim !== 0 || !isDiscrete(v.dtype) || v.dtype === 'bool') throw new TypeError(`${where}: nSteps must be an int scalar, got ${v.type.describe()}`);
     return v.dtype === 'int32' ? v : ew('cast', [v], 'int32');
   }
-  if (sequences.length === 0) throw new Error(`${where}: give sequences or nSteps (the number of steps)`);
   const lengths = sequences.map((s) => {
     const span = s.taps[s.taps.length - 1] - s.taps[0];
     const rows = shapeOf(s.outer, 0);

@@ -100,6 +100,10 @@ export class ScanOp extends Op {
     return programToAttrs(program);
   }
 
+  override innerGraph(): readonly Variable[] {
+    return this.innerOutputs;
+  }
+
   override label(): string {
     return `Scan{${this.layout.name}}`;
   }
