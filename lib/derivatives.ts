@@ -6,11 +6,11 @@
  * respect to u, dotted with v, is J v. u is a free variable of f's type; the result reads at
  * most u's shape, which is f's, so u is then replaced by f and the graph needs no new input.
  *
- * jacobian and hessian unroll one gradient per element of the expression (theanode has no loop
- * op for them yet): the number of elements must be known when the graph is built. It is read
- * off constants and shared variables (their current value), or given as `size`; at run time a
- * different length is an error, never a silent truncation. The graph grows with the size, so
- * they suit small expressions (the Hessian of a few parameters), as they do in Theano.
+ * jacobian and hessian build one gradient per element of the expression. When the number of
+ * elements is known as the graph is built (constants, shared variables' current values, or
+ * `size`), the gradients are unrolled, and at run time a different length is an error, never a
+ * silent truncation; otherwise, as in Theano, a scan over the elements computes them, for any
+ * length at run time.
  */
 import { SharedVariable, Variable, Constant } from './graph/variable.js';
 import { cloneGraph } from './graph/fgraph.js';
@@ -22,6 +22,8 @@ import { alloc } from './ops/alloc.js';
 import { get } from './ops/index.js';
 import { stack } from './ops/join.js';
 import { isFloat } from './ndarray/dtype.js';
+import { scan } from './scan/build.js';
+import { arange } from './ops/arange.js';
 
 type OneOrMany = Variable | readonly Variable[];
 const many = (v: OneOrMany): Variable[] => (Array.isArray(v) ? [...(v as Variable[])] : [v as Variable]);
@@ -107,12 +109,21 @@ export function jacobian(expression: Variable, wrt: OneOrMany, opts: JacobianOpt
   const ws = many(wrt);
   const gopts = { considerConstant: opts.considerConstant, disconnectedInputs: opts.disconnectedInputs };
   if (expression.ndim === 0) return same(wrt, grad(expression, ws, gopts));
-  const n = sizeFor('jacobian', expression, opts.size, 'the expression');
+  const known = opts.size ?? knownSize(expression);
+  if (known === null) return same(wrt, jacobianByScan(expression, ws, gopts));
+  const n = sizeFor('jacobian', expression, known, 'the expression');
   // Reshaped to [n]: a run-time length other than n fails there instead of truncating.
   const flat = reshape(expression, [n]);
   const rows = Array.from({ length: n }, (_, i) => grad(get(flat, i), ws, gopts));
   const out = ws.map((w, j) => (n === 0 ? alloc(0, [0, ...w.broadcastable.map((_, ax) => shapeOf(w, ax))], isFloat(w.dtype) ? w.dtype : expression.dtype) : stack(rows.map((r) => r[j]), 0)));
   return same(wrt, out);
+}
+
+/** As Theano does: a scan over the expression's elements, each step one gradient (any length at run time). */
+function jacobianByScan(expression: Variable, ws: Variable[], gopts: Pick<GradOptions, 'considerConstant' | 'disconnectedInputs'>): Variable[] {
+  const flat = reshape(expression, [-1]);
+  const [rows] = scan((i: Variable) => grad(get(flat, i), ws, gopts), { sequences: arange(shapeOf(flat, 0)), name: 'jacobian' });
+  return Array.isArray(rows) ? rows : [rows];
 }
 
 /** The Hessian of a scalar cost with respect to each vector in wrt: jacobian(grad(cost, w), w). */
@@ -124,7 +135,8 @@ export function hessian(cost: Variable, wrt: OneOrMany, opts: JacobianOptions = 
   const out = ws.map((w, i) => {
     if (w.ndim !== 1) throw new TypeError(`hessian: wrt ${i}${w.name ? ` (${w.name})` : ''} must be a vector, got ${w.type.describe()}`);
     const g = grad(cost, w, gopts);
-    return jacobian(g, w, { ...gopts, size: sizeFor('hessian', w, opts.size, `wrt ${i}`) });
+    const known = opts.size ?? knownSize(w);
+    return known === null ? jacobianByScan(g, [w], gopts)[0] : jacobian(g, w, { ...gopts, size: sizeFor('hessian', w, known, `wrt ${i}`) });
   });
   return same(wrt, out);
 }

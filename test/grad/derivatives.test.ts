@@ -80,9 +80,20 @@ describe('Rop, Lop, jacobian, hessian', () => {
     close(Jv.data, Array.from(plus, (pv, i) => (pv - minus[i]) / (2 * eps)), 'Rop', 1e-7);
   });
 
+  it('jacobian and hessian of a length known only at run time loop with scan', () => {
+    const x = T.dvector('x');
+    const f = fn([x], [T.jacobian(x.sqr(), x), T.hessian(x.pow(3).sum(), x)]);
+    for (const p of [[0.5, -2, 3], [1, 2, 3, 4]]) {
+      const [J, H] = f(array(p));
+      const diag = (k: number) => p.flatMap((v, i) => p.map((_, j) => (i === j ? k * v : 0)));
+      expect(J.shape).toEqual([p.length, p.length]);
+      close(J.data, diag(2), 'jacobian', 1e-12);
+      close(H.data, diag(6), 'hessian', 1e-12);
+    }
+  });
+
   it('errors name what is wrong', () => {
     const x = T.dvector('x');
-    expect(() => T.jacobian(x.sqr(), x)).toThrow(/jacobian: the number of elements of the expression must be known when the graph is built .* pass \{ size: n \}/);
     expect(() => T.hessian(x.sum(), T.dmatrix('m'))).toThrow(/hessian: wrt 0 \(m\) must be a vector/);
     expect(() => T.Rop(x.sqr(), x, T.dmatrix('v'))).toThrow(/Rop: evaluation point 0 is 2-d/);
     expect(() => T.Lop([x.sqr(), x], x, [x])).toThrow(/Lop: 2 outputs but 1 evaluation points/);
