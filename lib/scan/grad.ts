@@ -18,7 +18,8 @@ import { get, indexUpdate, slice } from '../ops/index.js';
 import { stack } from '../ops/join.js';
 import { isFloat } from '../ndarray/dtype.js';
 import { grad } from '../grad.js';
-import type { ScanOp } from './op.js';
+import { ScanOp } from './op.js';
+import { toposort } from '../graph/toposort.js';
 import { buildScan, maxLag } from './build.js';
 
 const reversed = (v: Variable) => get(v, slice(null, null, -1));
@@ -26,7 +27,36 @@ const reversed = (v: Variable) => get(v, slice(null, null, -1));
 const rowsBackwards = (v: Variable, from: number | Variable, n: Variable) => reversed(get(v, slice(from, ew('add', [from, n]))));
 const zerosLike = (v: Variable) => ew('second', [v, 0]);
 const plus = (a: Variable | null, b: Variable | null): Variable | null => (a && b ? ew('add', [a, b]) : a ?? b);
+const freeLike = (v: Variable, name: string) => new Variable(v.type, null, 0, name);
 
+/**
+ * The forward values the VJP reads that change per step (they depend on a sequence or a state):
+ * what the forward loop saves. Values of the non-sequences alone are recomputed, outside the
+ * backward loop's body; integers (step counts, indices, shapes) are recomputed, so that shapes in
+ * the backward body never depend on values read per step.
+ */
+function savedValues(vjp: Variable[], args: Variable[], nArgs: number, cots: Variable[]): Variable[] {
+  const leaves = new Set([...args, ...cots]);
+  const dual = new Set<Variable>(cots);
+  const varying = new Set<Variable>(args.slice(0, nArgs));
+  const saved = new Set<Variable>();
+  for (const node of toposort(vjp, leaves)) {
+    const isDual = node.inputs.some((v) => dual.has(v));
+    if (isDual) {
+      node.inputs.forEach((v) => v.owner && !dual.has(v) && varying.has(v) && isFloat(v.dtype) && saved.add(v));
+      node.outputs.forEach((o) => dual.add(o));
+    } else if (node.inputs.some((v) => varying.has(v))) node.outputs.forEach((o) => varying.add(o));
+  }
+  return [...saved];
+}
+
+/**
+ * Scan's gradient. The step's vector-Jacobian product is built once, on the inner graph, with
+ * free variables for the output cotangents. The values of the forward step it reads (gate
+ * activations, say) that change from step to step are then saved by the forward loop as extra
+ * outputs, one row per step, so the backward loop reads them instead of recomputing the step:
+ * the forward loop with those outputs replaces the plain one (lib/rewrite/scan.ts merges them).
+ */
 export function scanGrad(op: ScanOp, node: Apply, outputGrads: (Variable | null)[]): (Variable | null)[] {
   const { seqTaps, recTaps, nNitsot, truncateGradient, name } = op.layout;
   const S = seqTaps.length;
@@ -43,62 +73,68 @@ export function scanGrad(op: ScanOp, node: Apply, outputGrads: (Variable | null)
   const diffNonseq = nonseqs.map((w) => isFloat(w.dtype));
   const steps = truncateGradient >= 0 ? ew('minimum', [n, truncateGradient]) : n;
 
+  // The step's VJP over its own inputs and free cotangents.
+  const nSeqTaps = op.nSeqTaps;
+  const nArgs = nSeqTaps + op.nRecTaps;
+  const args = op.innerInputs;
+  const cotRec = recTaps.map((_, j) => (diffRec[j] ? freeLike(op.innerOutputs[j], 'cot') : null));
+  const cotNitsot = gNitsot.map((g, m) => (g && isFloat(g.dtype) ? freeLike(op.innerOutputs[R + m], 'cot') : null));
+  const terms: Variable[] = [];
+  cotRec.forEach((c, j) => c && terms.push(reduce('sum', ew('mul', [op.innerOutputs[j], c]))));
+  cotNitsot.forEach((c, m) => c && terms.push(reduce('sum', ew('mul', [op.innerOutputs[R + m], c]))));
+  const wrt: Variable[] = [];
+  const seqWrt: number[] = [];
+  const recWrt: number[] = [];
+  let at = 0;
+  seqTaps.forEach((taps, i) => taps.forEach(() => (diffSeq[i] && seqWrt.push(wrt.push(args[at]) - 1), at++)));
+  recTaps.forEach((taps, j) => taps.forEach(() => (recWrt.push(diffRec[j] ? wrt.push(args[at]) - 1 : -1), at++)));
+  const wWrt = nonseqs.map((_, k) => (diffNonseq[k] ? wrt.push(args[nArgs + k]) - 1 : -1));
+  const cost = terms.length ? terms.reduce((x, y) => ew('add', [x, y])) : null;
+  const vjp = cost ? grad(cost, wrt, { disconnectedInputs: 'ignore' }) : wrt.map(zerosLike);
+  const cots = [...cotRec, ...cotNitsot].filter((c): c is Variable => c !== null);
+  const saved = savedValues(vjp, args, nArgs, cots);
+  const forward = saved.length ? new ScanOp({ ...op.layout, nNitsot: nNitsot + saved.length }, args, [...op.innerOutputs, ...saved], op).makeNode(n, ...rest) : node;
+
   // The backward scan's sequences, each read at tap 0: per forward tap, the rows it read, last first.
   const bSeqs: Variable[] = [];
   seqTaps.forEach((taps, i) => taps.forEach((tap) => bSeqs.push(rowsBackwards(seqs[i], tap - taps[0], n))));
-  recTaps.forEach((taps, j) => taps.forEach((tap) => bSeqs.push(rowsBackwards(node.outputs[j], maxLag(taps) + tap, n))));
+  recTaps.forEach((taps, j) => taps.forEach((tap) => bSeqs.push(rowsBackwards(forward.outputs[j], maxLag(taps) + tap, n))));
+  const savedSeq = saved.map((_, e) => bSeqs.push(reversed(forward.outputs[R + nNitsot + e])) - 1);
   const gRecSeq = gFull.map((g, j) => (g && diffRec[j] ? bSeqs.push(rowsBackwards(g, maxLag(recTaps[j]), n)) - 1 : -1));
-  const gNitsotSeq = gNitsot.map((g) => (g && isFloat(g.dtype) ? bSeqs.push(reversed(g)) - 1 : -1));
+  const gNitsotSeq = gNitsot.map((g, m) => (cotNitsot[m] ? bSeqs.push(reversed(g!)) - 1 : -1));
 
   // Recurrent: L accumulators per differentiable state, one running sum per differentiable non-sequence.
   const outputsInfo: (Variable | null)[] = [];
-  recTaps.forEach((taps, j) => diffRec[j] && taps.length && Array.from({ length: maxLag(taps) }, () => outputsInfo.push(zerosLike(get(inits[j], 0)))));
+  recTaps.forEach((taps, j) => diffRec[j] && Array.from({ length: maxLag(taps) }, () => outputsInfo.push(zerosLike(get(inits[j], 0)))));
   nonseqs.forEach((w, k) => diffNonseq[k] && outputsInfo.push(zerosLike(w)));
   const nAcc = outputsInfo.length;
   seqTaps.forEach((taps, i) => diffSeq[i] && taps.forEach(() => outputsInfo.push(null)));
 
-  const nSeqTaps = op.nSeqTaps;
-  const nRecTaps = op.nRecTaps;
-  const step = (...args: Variable[]) => {
-    const slices = args.slice(0, bSeqs.length);
-    const acc = args.slice(bSeqs.length, bSeqs.length + nAcc);
-    const ws = args.slice(bSeqs.length + nAcc);
-    // The forward step on this step's values.
+  const step = (...stepArgs: Variable[]) => {
+    const slices = stepArgs.slice(0, bSeqs.length);
+    const acc = stepArgs.slice(bSeqs.length, bSeqs.length + nAcc);
+    const ws = stepArgs.slice(bSeqs.length + nAcc);
     const replace = new Map<Variable, Variable>();
-    op.innerInputs.forEach((v, i) => replace.set(v, i < nSeqTaps + nRecTaps ? slices[i] : ws[i - nSeqTaps - nRecTaps]));
-    const outs = cloneGraph(op.innerOutputs, new Set(), replace).outputs;
-    // Cotangents of the step's outputs: the state's own gradient plus what later steps sent back.
+    args.forEach((v, i) => replace.set(v, i < nArgs ? slices[i] : ws[i - nArgs]));
+    saved.forEach((v, e) => replace.set(v, slices[savedSeq[e]]));
+    // Cotangents: a state's own gradient plus what later steps sent back to it.
     let a = 0;
-    const lastAcc: (Variable | null)[] = recTaps.map((taps, j) => {
-      if (!diffRec[j]) return null;
-      const top = acc[a + maxLag(taps) - 1];
+    recTaps.forEach((taps, j) => {
+      if (!diffRec[j]) return;
       a += maxLag(taps);
-      return top;
+      replace.set(cotRec[j]!, plus(gRecSeq[j] >= 0 ? slices[gRecSeq[j]] : null, acc[a - 1])!);
     });
-    const terms: Variable[] = [];
-    recTaps.forEach((_, j) => {
-      const cot = plus(gRecSeq[j] >= 0 ? slices[gRecSeq[j]] : null, lastAcc[j]);
-      if (cot) terms.push(reduce('sum', ew('mul', [outs[j], cot])));
-    });
-    gNitsotSeq.forEach((s, m) => s >= 0 && terms.push(reduce('sum', ew('mul', [outs[R + m], slices[s]]))));
-    const wrt: Variable[] = [];
-    const seqArgAt: number[] = [];
-    let at = 0;
-    seqTaps.forEach((taps, i) => taps.forEach(() => (diffSeq[i] && seqArgAt.push(wrt.push(slices[at]) - 1), at++)));
-    const recArgAt: number[] = [];
-    recTaps.forEach((taps, j) => taps.forEach(() => (recArgAt.push(diffRec[j] ? wrt.push(slices[at]) - 1 : -1), at++)));
-    const wAt = ws.map((w, k) => (diffNonseq[k] ? wrt.push(w) - 1 : -1));
-    const cost = terms.length ? terms.reduce((x, y) => ew('add', [x, y])) : null;
-    const gs = cost ? grad(cost, wrt, { disconnectedInputs: 'ignore' }) : wrt.map(zerosLike);
+    cotNitsot.forEach((c, m) => c && replace.set(c, slices[gNitsotSeq[m]]));
+    const gs = cloneGraph(vjp, new Set(), replace).outputs;
 
     const next: Variable[] = [];
-    let r = 0;
     a = 0;
+    let r = 0;
     recTaps.forEach((taps, j) => {
       const L = maxLag(taps);
       const byTap = new Map<number, Variable>();
       taps.forEach((tap) => {
-        const g = recArgAt[r++];
+        const g = recWrt[r++];
         if (g >= 0) byTap.set(tap, gs[g]);
       });
       if (!diffRec[j]) return;
@@ -110,8 +146,8 @@ export function scanGrad(op: ScanOp, node: Apply, outputGrads: (Variable | null)
       }
       a += L;
     });
-    ws.forEach((_, k) => wAt[k] >= 0 && next.push(ew('add', [acc[a++], gs[wAt[k]]])));
-    seqArgAt.forEach((g) => next.push(gs[g]));
+    ws.forEach((_, k) => wWrt[k] >= 0 && next.push(ew('add', [acc[a++], gs[wWrt[k]]])));
+    seqWrt.forEach((g) => next.push(gs[g]));
     return next;
   };
 

@@ -43,7 +43,11 @@ export class ScanOp extends Op {
   readonly sharedUpdates = new Map<SharedVariable, Variable>();
   private body: Attrs | undefined;
 
-  constructor(readonly layout: ScanLayout, readonly innerInputs: Variable[], readonly innerOutputs: Variable[]) {
+  /**
+   * `base`: the loop this one extends with outputs its gradient saves (same inputs, the same
+   * first outputs): where both are in a graph, this one replaces it.
+   */
+  constructor(readonly layout: ScanLayout, readonly innerInputs: Variable[], readonly innerOutputs: Variable[], readonly base?: ScanOp) {
     super();
   }
 

@@ -5,7 +5,7 @@
  * trying every rewrite on every node until nothing changes.
  */
 import { describe, expect, it } from 'vitest';
-import { T, fn, grad, shared, random, array, NDArray } from 'theanode';
+import { T, fn, grad, scan, shared, random, array, NDArray } from 'theanode';
 import { FunctionGraph } from '../../lib/graph/fgraph.js';
 import { Variable } from '../../lib/graph/variable.js';
 import { applyElemwise as ew } from '../../lib/ops/elemwise.js';
@@ -61,6 +61,19 @@ const cases: Record<string, Case> = {
     args: [array([[1, 2]]), array([[1, -1], [1, -1]]), v(0.5, 0.5)],
     want: [[3.5, 0]],
   },
+  scan_merge_saved: {
+    build: () => {
+      const x = T.vector('x');
+      const [s] = scan((xt: Variable, h: Variable) => T.tanh(h.add(xt)), { sequences: x, outputsInfo: T.zerosLike(x.get(0)) });
+      const c = (s as Variable).sum();
+      return { inputs: [x], outputs: [c, grad(c, x)] };
+    },
+    args: [v(0.1, 0.2)],
+    want: (() => {
+      const h1 = Math.tanh(0.1), h2 = Math.tanh(h1 + 0.2);
+      return [[h1 + h2], [(1 - h1 * h1) * (1 + (1 - h2 * h2)), 1 - h2 * h2]];
+    })(),
+  },
   fuse_elemwise: {
     build: () => { const x = T.vector('x'), y = T.vector('y'); return { inputs: [x, y], outputs: [T.tanh(T.add(T.mul(x, 2), T.exp(y)))] }; },
     fusion: true,
@@ -78,7 +91,7 @@ function fired(c: Case): Set<string> {
 
 describe('each rewrite on its tiny graph', () => {
   it('the table names every rewrite', () => {
-    const all = [...localRewrites.map((r) => r.rewriteName), 'merge', 'insert_gemm', 'gemm_relu', 'fuse_elemwise'];
+    const all = [...localRewrites.map((r) => r.rewriteName), 'merge', 'scan_merge_saved', 'insert_gemm', 'gemm_relu', 'fuse_elemwise'];
     expect(all.filter((n) => !(n in cases))).toEqual([]);
   });
 

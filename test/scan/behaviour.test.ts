@@ -112,6 +112,19 @@ describe('scan', () => {
     expect(printing.debugprint(f)).toContain('Scan');
   });
 
+  it('runs the forward steps once when the gradient is computed too: the backward loop reads what the forward loop saved', () => {
+    const x = T.matrix('x');
+    const W = shared(randn(3, 3), 'W');
+    const [s] = scan((xt: Variable, h: Variable) => T.tanh(h.dot(W).add(xt)), { sequences: x, outputsInfo: T.zerosLike(x.get(0)) });
+    const c = (s as Variable).sum();
+    const f = fn([x], [c, grad(c, W)]);
+    const loops = f.program.instructions.filter((i) => i.opcode === 'loop');
+    expect(loops.map((l) => l.attrs.name)).toEqual([expect.stringMatching(/^scan/), expect.stringMatching(/^grad of scan/)]);
+    // The backward body has no product of the previous state with W (the forward's), only the two of the gradient.
+    const ops = (loops[1].attrs.body as { instructions: { opcode: string }[] }).instructions.map((i) => i.opcode);
+    expect(ops.filter((o) => o === 'dot' || o === 'gemm').length).toBeLessThanOrEqual(2);
+  });
+
   it('returns the updates the step gives for shared variables, applied by fn', () => {
     const count = shared(array(0), 'count');
     const x = T.vector('x');
