@@ -14,6 +14,7 @@
  */
 import { registerKernel, kernelMayFail } from './kernel.js';
 import type { TypedArray } from '../ndarray/dtype.js';
+import { allocate } from '../ndarray/dtype.js';
 import { formatShape, shapesEqual, sizeOf } from '../ndarray/shape.js';
 import type { Attrs, Plan, Program } from '../compile/program.js';
 import { programFromAttrs } from '../compile/program_json.js';
@@ -27,6 +28,8 @@ interface LoopLayout {
   nNitsot: number;
   nNonseq: number;
   name: string;
+  /** Per output: keep only a state's last lag rows (kept in a ring of lag + 1 rows while looping), or a per-step output's last row. */
+  keepLast: boolean[];
 }
 
 const layoutOf = (attrs: Attrs): LoopLayout => ({
@@ -36,6 +39,7 @@ const layoutOf = (attrs: Attrs): LoopLayout => ({
   nNitsot: attrs.nNitsot as number,
   nNonseq: attrs.nNonseq as number,
   name: attrs.name as string,
+  keepLast: attrs.keepLast as boolean[],
 });
 
 const lagOf = (taps: number[]) => -taps[0];
@@ -110,44 +114,61 @@ registerKernel({
     const plan = bodyPlan(attrs, shapes, values);
     const outs = l.body.outputs.map((b) => plan.shapes[b]);
     return outs.map((s, k) => {
-      if (k >= p.R) return [n, ...s];
+      if (k >= p.R) return [l.keepLast[k] ? Math.min(n, 1) : n, ...s];
       const init = shapes[p.init(k)].slice(1);
       if (!shapesEqual(s, init)) throw new Error(`${where}: the step returns output ${k} of shape ${formatShape(s)}, but its previous value (the initial value) has shape ${formatShape(init)}; a recurrent output keeps its shape`);
-      return [n + lagOf(l.recTaps[k]), ...s];
+      const lag = lagOf(l.recTaps[k]);
+      return [l.keepLast[k] ? lag : n + lag, ...s];
     });
   },
   decide(attrs, inShapes, _outShapes, _types, values) {
     return { n: stepCount(values, layoutOf(attrs).name), plan: bodyPlan(attrs, inShapes, values) as unknown as Attrs };
   },
-  js(attrs, inShapes, outShapes, _types, decision) {
+  js(attrs, inShapes, outShapes, types, decision) {
     const l = layoutOf(attrs);
     const p = positions(l);
     const n = decision!.n as number;
     const exec = new JsExecutor(l.body, decision!.plan as unknown as Plan);
     const rowOf = (s: number[]) => sizeOf(s.slice(1));
-    // Per body input: which loop buffer it reads (seq: an input; rec: an output) and at what row offset from t.
+    // Where each output's rows live while looping: the output itself, or a ring of lag + 1 rows
+    // (row r at r mod (lag + 1)) for a state that keeps only its last rows; a per-step output
+    // that keeps its last row rewrites row 0.
+    const stores = outShapes.map((s, k) => {
+      const row = rowOf(s);
+      if (k < p.R && l.keepLast[k]) {
+        const lag = lagOf(l.recTaps[k]);
+        return { ring: allocate(types.outputs[k], (lag + 1) * row), modulus: lag + 1, row, shift: lag };
+      }
+      return { ring: null, modulus: k >= p.R && l.keepLast[k] ? 1 : Infinity, row, shift: k < p.R ? lagOf(l.recTaps[k]) : 0 };
+    });
+    const rowAt = (k: number, outs: TypedArray[], r: number) => {
+      const st = stores[k];
+      const at = (st.modulus === Infinity ? r : r % st.modulus) * st.row;
+      return (st.ring ?? outs[k]).subarray(at, at + st.row);
+    };
+    // Per body input: a row of a sequence (loop input), a row of a state, or a whole non-sequence.
     const reads: { from: 'in' | 'out'; index: number; shift: number; row: number }[] = [];
     l.seqTaps.forEach((taps, i) => taps.forEach((tap) => reads.push({ from: 'in', index: p.seq(i), shift: tap - taps[0], row: rowOf(inShapes[p.seq(i)]) })));
-    l.recTaps.forEach((taps, j) => taps.forEach((tap) => reads.push({ from: 'out', index: j, shift: lagOf(taps) + tap, row: rowOf(outShapes[j]) })));
-    const writes = outShapes.map((s, k) => ({ shift: k < p.R ? lagOf(l.recTaps[k]) : 0, row: rowOf(s) }));
+    l.recTaps.forEach((taps, j) => taps.forEach((tap) => reads.push({ from: 'out', index: j, shift: lagOf(taps) + tap, row: 0 })));
     const initSizes = l.recTaps.map((_, j) => sizeOf(inShapes[p.init(j)]));
     const call = { inputs: [] as TypedArray[], shared: [] as TypedArray[], outputs: [] as TypedArray[], updates: [] as TypedArray[] };
     return (ins, outs) => {
       if (Number(ins[0][0]) !== n) throw new Error(`scan '${l.name}': the plan was made for ${n} steps, got ${ins[0][0]}`);
-      initSizes.forEach((size, j) => outs[j].set(ins[p.init(j)].subarray(0, size)));
+      initSizes.forEach((size, j) => (stores[j].ring ?? outs[j]).set(ins[p.init(j)].subarray(0, size)));
       for (let k = 0; k < l.nNonseq; k++) call.inputs[p.nArgs + k] = ins[p.nonseq(k)];
       for (let t = 0; t < n; t++) {
         reads.forEach((r, i) => {
-          const src = r.from === 'in' ? ins[r.index] : outs[r.index];
-          const at = (t + r.shift) * r.row;
-          call.inputs[i] = src.subarray(at, at + r.row);
+          if (r.from === 'out') call.inputs[i] = rowAt(r.index, outs, t + r.shift);
+          else call.inputs[i] = ins[r.index].subarray((t + r.shift) * r.row, (t + r.shift + 1) * r.row);
         });
-        writes.forEach((w, k) => {
-          const at = (t + w.shift) * w.row;
-          call.outputs[k] = outs[k].subarray(at, at + w.row);
-        });
+        stores.forEach((st, k) => (call.outputs[k] = rowAt(k, outs, t + st.shift)));
         exec.run(call);
       }
+      // A ring's last lag rows, in order, become the output.
+      stores.forEach((st, k) => {
+        if (!st.ring) return;
+        for (let r = 0; r < st.shift; r++) outs[k].set(rowAt(k, outs, n + r), r * st.row);
+      });
     };
   },
 });

@@ -13,7 +13,7 @@ import { fold } from './fold.js';
 import { fuseElemwise } from './fusion.js';
 import { insertGemmFor, gemmRelu } from './blas.js';
 import { rewriteToFixedPoint } from './driver.js';
-import { mergeSavedScans } from './scan.js';
+import { keepLastRows, mergeSavedScans } from './scan.js';
 
 export { rewriteToFixedPoint } from './driver.js';
 
@@ -32,6 +32,7 @@ export function rewriteGraph(fg: FunctionGraph, opts: RewriteOptions = {}): void
   rewriteToFixedPoint(fg, localRewrites, { merge: true, trace });
   if (mergeSavedScans(fg, trace)) rewriteToFixedPoint(fg, localRewrites, { merge: true, trace });
   if (opts.fusion !== false) {
+    keepLastRows(fg, trace);
     rewriteToFixedPoint(fg, [insertGemmFor(fg)], { trace });
     rewriteToFixedPoint(fg, [gemmRelu], { trace });
     fuseElemwise(fg, trace);

@@ -32,6 +32,11 @@ export interface ScanLayout {
   /** Backpropagate through at most this many steps; -1: all. */
   truncateGradient: number;
   name: string;
+  /**
+   * Per output, whether only its last rows are read (set when compiling): the loop then keeps
+   * a state's last `lag` rows, or a per-step output's last row, instead of every step's.
+   */
+  keepLast?: boolean[];
 }
 
 let uid = 0;
@@ -79,13 +84,21 @@ export class ScanOp extends Op {
   }
 
   override grad(node: Apply, outputGrads: (Variable | null)[]): (Variable | null)[] {
+    if (this.layout.keepLast) throw new Error(`scan '${this.layout.name}': a compiled loop that keeps only its last rows has no gradient`);
     return scanGrad(this, node, outputGrads);
+  }
+
+  /** The same loop keeping only the last rows of the outputs marked in `keepLast` (the body is shared). */
+  keepingLast(keepLast: boolean[]): ScanOp {
+    const copy = new ScanOp({ ...this.layout, keepLast }, this.innerInputs, this.innerOutputs);
+    copy.body = this.body;
+    return copy;
   }
 
   lower(): { opcode: string; attrs: Attrs } {
     this.body ??= this.lowerBody();
-    const { seqTaps, recTaps, nNitsot, nNonseq, name } = this.layout;
-    return { opcode: 'loop', attrs: { body: this.body, seqTaps, recTaps, nNitsot, nNonseq, name } };
+    const { seqTaps, recTaps, nNitsot, nNonseq, name, keepLast } = this.layout;
+    return { opcode: 'loop', attrs: { body: this.body, seqTaps, recTaps, nNitsot, nNonseq, name, keepLast: keepLast ?? recTaps.map(() => false).concat(Array(nNitsot).fill(false)) } };
   }
 
   /** The body as a Program: rewritten like any function's graph, then lowered. */

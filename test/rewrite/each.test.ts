@@ -74,6 +74,16 @@ const cases: Record<string, Case> = {
       return [[h1 + h2], [(1 - h1 * h1) * (1 + (1 - h2 * h2)), 1 - h2 * h2]];
     })(),
   },
+  scan_keep_last: {
+    build: () => {
+      const x = T.vector('x');
+      const [s] = scan((xt: Variable, h: Variable) => h.mul(h).add(xt), { sequences: x, outputsInfo: T.zerosLike(x.get(0)) });
+      return { inputs: [x], outputs: [(s as Variable).get(-1)] };
+    },
+    fusion: true,
+    args: [v(1, 2, 3)],
+    want: [[(1 * 1 + 2) ** 2 + 3]],
+  },
   fuse_elemwise: {
     build: () => { const x = T.vector('x'), y = T.vector('y'); return { inputs: [x, y], outputs: [T.tanh(T.add(T.mul(x, 2), T.exp(y)))] }; },
     fusion: true,
@@ -91,7 +101,7 @@ function fired(c: Case): Set<string> {
 
 describe('each rewrite on its tiny graph', () => {
   it('the table names every rewrite', () => {
-    const all = [...localRewrites.map((r) => r.rewriteName), 'merge', 'scan_merge_saved', 'insert_gemm', 'gemm_relu', 'fuse_elemwise'];
+    const all = [...localRewrites.map((r) => r.rewriteName), 'merge', 'scan_merge_saved', 'scan_keep_last', 'insert_gemm', 'gemm_relu', 'fuse_elemwise'];
     expect(all.filter((n) => !(n in cases))).toEqual([]);
   });
 

@@ -40,6 +40,27 @@ describe('scan', () => {
       a.forEach((v, i) => close(v, e[i]));
     });
 
+    it(`keeps only the last rows of outputs read only at their last row, with the same values (${backend})`, () => {
+      const x = T.matrix('x');
+      const W = shared(randn(3, 3), 'W');
+      const [hs] = scan((xt: Variable, h: Variable) => T.tanh(h.dot(W).add(xt)), { sequences: x, outputsInfo: T.zerosLike(x.get(0)) });
+      const [ys] = scan((xt: Variable) => xt.mul(2), { sequences: x });
+      const last = (hs as Variable).get(-1);
+      const c = last.sum();
+      const f = fn([x], [last, (ys as Variable).get(-1), grad(c, W)], { backend });
+      const g = fn([x], [last, (ys as Variable).get(-1), grad(c, W)], { backend, optimize: false });
+      const X = randn(50, 3);
+      f(X).forEach((v, i) => close(v, g(X)[i]));
+      const loopRows = (h: typeof f) => h.program.instructions.filter((i) => i.opcode === 'loop').map((i) => i.outputs.map((b) => h.lastPlan!.shapes[b][0]));
+      // The gradient's running sum of W's gradient keeps one row, not one per step.
+      const back = f.program.instructions.findIndex((i) => i.opcode === 'loop' && String(i.attrs.name).startsWith('grad of'));
+      expect(f.program.instructions[back].outputs.map((b) => f.lastPlan!.shapes[b][0])).toContain(1);
+      // Without the gradient, the state and the per-step output keep their last row only.
+      const h = fn([x], [last, (ys as Variable).get(-1)], { backend });
+      h(X).forEach((v, i) => close(v, g(X)[i]));
+      expect(loopRows(h)).toEqual([[1], [1]]);
+    });
+
     it(`steps counted from x.shape, or given at run time, with a plan per count (${backend})`, () => {
       const x = T.vector('x');
       const n = T.iscalar('n');

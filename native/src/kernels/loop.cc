@@ -2,6 +2,7 @@
 // Everything about the loop was decided in lib/ops/loop.ts: the body's plan (shapes, arena,
 // views, its kernels' decisions) and the step count it was made for. This executes it, after
 // checking that every row it will touch lies inside its buffer.
+#include <algorithm>
 #include <cstring>
 
 #include "../decode.h"
@@ -23,7 +24,8 @@ class Loop : public Kernel {
     const Json& recTaps = attrs["recTaps"];
     const size_t S = seqTaps.size(), R = recTaps.size();
     const size_t nNonseq = static_cast<size_t>(attrs["nNonseq"].number());
-    if (a.in.size() != 1 + S + R + nNonseq || a.out.size() < R) throw std::runtime_error("loop: inputs and outputs do not match the layout");
+    const Json& keepLast = attrs["keepLast"];
+    if (a.in.size() != 1 + S + R + nNonseq || a.out.size() < R || keepLast.size() != a.out.size()) throw std::runtime_error("loop: inputs and outputs do not match the layout");
     auto rowBytes = [](const std::vector<int64_t>& s, DType t) {
       if (s.empty()) throw std::runtime_error("loop: a sequence or output has no step axis");
       return static_cast<int64_t>(bytesOf(t)) * (s[0] == 0 ? 0 : sizeOf(s) / s[0]);
@@ -41,20 +43,27 @@ class Loop : public Kernel {
     for (size_t j = 0; j < R; j++) {
       const Json& taps = recTaps[j];
       const int64_t lag = -static_cast<int64_t>(taps[0].number());
-      if (a.inShapes[1 + S + j].empty() || a.inShapes[1 + S + j][0] != lag || a.outShapes[j][0] != n_ + lag) throw std::runtime_error("loop: a state's buffer does not fit its taps and the step count");
+      const bool keep = keepLast[j].truthy();
+      if (a.inShapes[1 + S + j].empty() || a.inShapes[1 + S + j][0] != lag || a.outShapes[j].empty() || a.outShapes[j][0] != (keep ? lag : n_ + lag)) throw std::runtime_error("loop: a state's buffer does not fit its taps and the step count");
+      const int64_t row = rowBytes(a.outShapes[j], a.outTypes[j]);
+      // A state that keeps only its last rows lives in a ring of lag + 1 rows while looping.
+      Store st{keep ? lag + 1 : 0, lag, row, {}};
+      if (keep) st.ring.assign(static_cast<size_t>((lag + 1) * row), 0);
       for (const Json& t : taps.arr) {
-        Read r{false, static_cast<int>(j), lag + static_cast<int64_t>(t.number()), rowBytes(a.outShapes[j], a.outTypes[j])};
-        checkRows(r, a.outShapes[j][0]);
+        Read r{false, static_cast<int>(j), lag + static_cast<int64_t>(t.number()), row};
+        if (!keep) checkRows(r, a.outShapes[j][0]);
+        else if (r.shift < 0 || r.shift >= lag) throw std::runtime_error("loop: a tap reads outside the state's ring");
         reads_.push_back(r);
       }
       inits_.push_back({static_cast<int>(1 + S + j), sizeOf(a.inShapes[1 + S + j]) * static_cast<int64_t>(bytesOf(a.inTypes[1 + S + j]))});
-      writeShift_.push_back(lag);
+      stores_.push_back(std::move(st));
     }
     for (size_t k = R; k < a.out.size(); k++) {
-      if (a.outShapes[k].empty() || a.outShapes[k][0] != n_) throw std::runtime_error("loop: an output does not have one row per step");
-      writeShift_.push_back(0);
+      const bool keep = keepLast[k].truthy();
+      if (a.outShapes[k].empty() || a.outShapes[k][0] != (keep ? std::min<int64_t>(n_, 1) : n_)) throw std::runtime_error("loop: an output does not have one row per step");
+      // Keeping the last row: every step rewrites row 0.
+      stores_.push_back({keep ? 1 : 0, 0, rowBytes(a.outShapes[k], a.outTypes[k]), {}});
     }
-    for (size_t k = 0; k < a.out.size(); k++) writeBytes_.push_back(rowBytes(a.outShapes[k], a.outTypes[k]));
     nonseq0_ = 1 + S + R;
     // The body's buffers must be exactly the rows (and whole non-sequences) bound to them.
     if (body_.inputs.size() != reads_.size() + nNonseq || body_.outputs.size() != a.out.size()) throw std::runtime_error("loop: the body's inputs and outputs do not match the loop");
@@ -66,7 +75,7 @@ class Loop : public Kernel {
     }
     for (size_t k = 0; k < body_.outputs.size(); k++) {
       const Buffer& b = body_.buffers[body_.outputs[k]];
-      if (b.size * static_cast<int64_t>(bytesOf(b.dtype)) != writeBytes_[k] || b.dtype != a.outTypes[k]) throw std::runtime_error("loop: body output " + std::to_string(k) + " does not match the row it writes");
+      if (b.size * static_cast<int64_t>(bytesOf(b.dtype)) != stores_[k].rowBytes || b.dtype != a.outTypes[k]) throw std::runtime_error("loop: body output " + std::to_string(k) + " does not match the row it writes");
     }
     call_.inputs.resize(body_.inputs.size());
     call_.outputs.resize(body_.outputs.size());
@@ -76,16 +85,21 @@ class Loop : public Kernel {
     const int32_t n = *static_cast<const int32_t*>(f.ptr[in_[0]]);
     if (n != n_) throw std::runtime_error("loop: the plan was made for " + std::to_string(n_) + " steps, got " + std::to_string(n));
     for (size_t j = 0; j < inits_.size(); j++)
-      if (inits_[j].bytes) std::memcpy(f.ptr[out_[j]], f.ptr[in_[inits_[j].input]], static_cast<size_t>(inits_[j].bytes));
+      if (inits_[j].bytes) std::memcpy(rowAt(f, j, 0), f.ptr[in_[inits_[j].input]], static_cast<size_t>(inits_[j].bytes));
     for (size_t k = reads_.size(); k < call_.inputs.size(); k++) call_.inputs[k] = f.ptr[in_[nonseq0_ + k - reads_.size()]];
     for (int64_t t = 0; t < n_; t++) {
       for (size_t i = 0; i < reads_.size(); i++) {
         const Read& r = reads_[i];
-        auto base = static_cast<uint8_t*>(r.fromInput ? f.ptr[in_[r.index]] : f.ptr[out_[r.index]]);
-        call_.inputs[i] = base + (t + r.shift) * r.rowBytes;
+        call_.inputs[i] = r.fromInput ? static_cast<uint8_t*>(f.ptr[in_[r.index]]) + (t + r.shift) * r.rowBytes : rowAt(f, static_cast<size_t>(r.index), t + r.shift);
       }
-      for (size_t k = 0; k < call_.outputs.size(); k++) call_.outputs[k] = static_cast<uint8_t*>(f.ptr[out_[k]]) + (t + writeShift_[k]) * writeBytes_[k];
+      for (size_t k = 0; k < call_.outputs.size(); k++) call_.outputs[k] = rowAt(f, k, t + stores_[k].shift);
       execute(body_, call_);
+    }
+    // A ring's last lag rows, in order, become the output.
+    for (size_t k = 0; k < stores_.size(); k++) {
+      const Store& st = stores_[k];
+      if (st.ring.empty()) continue;
+      for (int64_t r = 0; r < st.shift; r++) std::memcpy(static_cast<uint8_t*>(f.ptr[out_[k]]) + r * st.rowBytes, rowAt(f, k, n_ + r), static_cast<size_t>(st.rowBytes));
     }
   }
 
@@ -100,6 +114,20 @@ class Loop : public Kernel {
     int input;
     int64_t bytes;
   };
+  // Where an output's rows live while looping: the output (modulus 0: row r at r), a ring kept
+  // here (a state keeping its last rows), or row 0 of the output rewritten (modulus 1).
+  struct Store {
+    int64_t modulus;
+    int64_t shift;  // row written at step t: t + shift
+    int64_t rowBytes;
+    std::vector<uint8_t> ring;
+  };
+
+  uint8_t* rowAt(Frame& f, size_t k, int64_t r) {
+    Store& st = stores_[k];
+    const int64_t at = st.modulus ? r % st.modulus : r;
+    return (st.ring.empty() ? static_cast<uint8_t*>(f.ptr[out_[k]]) : st.ring.data()) + at * st.rowBytes;
+  }
 
   // Rows t + shift for t < n must lie in a buffer of `rows` rows.
   void checkRows(const Read& r, int64_t rows) const {
@@ -125,7 +153,7 @@ class Loop : public Kernel {
   size_t nonseq0_ = 0;
   std::vector<Read> reads_;
   std::vector<Init> inits_;
-  std::vector<int64_t> writeShift_, writeBytes_;
+  std::vector<Store> stores_;
   CallData call_;
 };
 
