@@ -10,6 +10,7 @@ import './gemm.js';
 import './index.js';
 import './join.js';
 import './pool.js';
+import './random.js';
 import './reduce.js';
 import './reshape.js';
 import './rowpass.js';

@@ -9,6 +9,9 @@ import { NDArray } from '../ndarray/ndarray.js';
 import { sizeOf } from '../ndarray/shape.js';
 import { allocate } from '../ndarray/dtype.js';
 
+export { RandomStreams } from './streams.js';
+export type { ParamLike } from './streams.js';
+
 /** An output shape: a number, a list of numbers, or null/undefined for a single number. */
 export type Size = number | readonly number[] | null | undefined;
 
