@@ -1,0 +1,278 @@
+// The draws of random.RandomStreams (lib/ops/random.ts, loops in lib/random/draw.ts): element
+// i of a draw always uses the same Philox block and words, so a draw split over the pool's
+// threads gives the numbers one thread gives, and the numbers the js backend gives.
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "../pool.h"
+#include "random_bits.h"
+#include "registry.h"
+
+namespace theanode {
+namespace {
+
+constexpr int64_t kStateWords = 6;
+
+void checkState(const std::vector<int64_t>& s, const char* where) {
+  if (s.size() != 1 || s[0] != kStateWords) throw std::runtime_error(std::string(where) + ": a stream state holds 6 int32 words");
+}
+
+// Offsets into a parameter broadcast (right-aligned) over the output, in C order.
+class Cursor {
+ public:
+  Cursor(const std::vector<int64_t>& param, const std::vector<int64_t>& out) : out_(out), strides_(out.size(), 0), idx_(out.size(), 0) {
+    if (param.size() > out.size()) throw std::runtime_error("random: a parameter has more dimensions than the size");
+    const size_t lead = out.size() - param.size();
+    int64_t acc = 1;
+    for (size_t ax = param.size(); ax-- > 0;) {
+      if (param[ax] != 1 && param[ax] != out[lead + ax]) throw std::runtime_error("random: a parameter does not broadcast to the size");
+      strides_[lead + ax] = param[ax] == 1 ? 0 : acc;
+      acc *= param[ax];
+    }
+    scalar_ = std::all_of(strides_.begin(), strides_.end(), [](int64_t s) { return s == 0; });
+  }
+  void seek(int64_t i) {
+    offset = 0;
+    for (size_t ax = out_.size(); ax-- > 0;) {
+      idx_[ax] = out_[ax] ? i % out_[ax] : 0;
+      i = out_[ax] ? i / out_[ax] : 0;
+      offset += idx_[ax] * strides_[ax];
+    }
+  }
+  void step() {
+    if (scalar_) return;
+    for (size_t ax = out_.size(); ax-- > 0;) {
+      idx_[ax]++;
+      offset += strides_[ax];
+      if (idx_[ax] < out_[ax]) return;
+      offset -= strides_[ax] * out_[ax];
+      idx_[ax] = 0;
+    }
+  }
+  int64_t offset = 0;
+
+ private:
+  std::vector<int64_t> out_, strides_, idx_;
+  bool scalar_ = false;
+};
+
+// Uniform 53-bit doubles t, t + 1, ... of a stream.
+class Unit53Stream {
+ public:
+  Unit53Stream(const int32_t* state, uint64_t t) : k0_(static_cast<uint32_t>(state[0])), k1_(static_cast<uint32_t>(state[1])), c_(rng::counterAt(state, t / 2)), lane_(static_cast<int>(t % 2)) {
+    rng::philox(c_.w, k0_, k1_, w_);
+  }
+  double next() {
+    if (lane_ == 2) {
+      c_.inc();
+      rng::philox(c_.w, k0_, k1_, w_);
+      lane_ = 0;
+    }
+    const double u = rng::unit53(w_[2 * lane_], w_[2 * lane_ + 1]);
+    lane_++;
+    return u;
+  }
+
+ private:
+  uint32_t k0_, k1_;
+  rng::Counter c_;
+  int lane_;
+  uint32_t w_[4];
+};
+
+// Cuts [0, n) into the parts a job of `work` operations is worth, at multiples of `align`.
+int partsFor(double work, int64_t units) { return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(parallelParts(work), units))); }
+inline int64_t cut(int64_t n, int p, int parts) { return n * p / parts; }
+
+// uniform and normal: inputs state, two parameters, sizes.
+class AffineDraw : public Kernel {
+ public:
+  AffineDraw(const KernelArgs& a, bool normal) : normal_(normal), out_(a.outShapes[0]), ot_(a.outTypes[0]), at_(a.inTypes[1]), bt_(a.inTypes[2]) {
+    checkState(a.inShapes[0], "random");
+    st_ = a.in[0];
+    pa_ = a.in[1];
+    pb_ = a.in[2];
+    o_ = a.out[0];
+    aShape_ = a.inShapes[1];
+    bShape_ = a.inShapes[2];
+    f32_ = ot_ == DType::F32;
+    Cursor(aShape_, out_);  // checks the broadcast
+    Cursor(bShape_, out_);
+    n_ = sizeOf(out_);
+  }
+  void run(Frame& f) override {
+    const auto* state = static_cast<const int32_t*>(f.ptr[st_]);
+    const void* pa = f.ptr[pa_];
+    const void* pb = f.ptr[pb_];
+    void* o = f.ptr[o_];
+    const int per = f32_ ? 4 : 2;
+    const int64_t blocks = (n_ + per - 1) / per;
+    const int parts = partsFor((normal_ ? 60.0 : 20.0) * static_cast<double>(n_), blocks);
+    parallelRun(parts, [&](int p) {
+      const int64_t b0 = cut(blocks, p, parts), b1 = cut(blocks, p + 1, parts);
+      if (b0 >= b1) return;
+      Cursor ca(aShape_, out_), cb(bShape_, out_);
+      ca.seek(b0 * per);
+      cb.seek(b0 * per);
+      const uint32_t k0 = static_cast<uint32_t>(state[0]), k1 = static_cast<uint32_t>(state[1]);
+      rng::Counter c = rng::counterAt(state, static_cast<uint64_t>(b0));
+      uint32_t w[4];
+      double z[2];
+      auto put = [&](int64_t i, double v) {
+        if (i >= n_) return;
+        const double x = load(at_, pa, ca.offset), y = load(bt_, pb, cb.offset);
+        store(ot_, o, i, normal_ ? x + y * v : x + (y - x) * v);
+        ca.step();
+        cb.step();
+      };
+      for (int64_t b = b0; b < b1; b++, c.inc()) {
+        rng::philox(c.w, k0, k1, w);
+        if (!normal_) {
+          for (int l = 0; l < per; l++) put(b * per + l, f32_ ? rng::unit24(w[l]) : rng::unit53(w[2 * l], w[2 * l + 1]));
+        } else if (f32_) {
+          for (int pair = 0; pair < 2; pair++) {
+            rng::boxMuller(static_cast<uint64_t>(w[2 * pair]) + 1, w[2 * pair + 1], 32, z);
+            put(b * 4 + 2 * pair, z[0]);
+            put(b * 4 + 2 * pair + 1, z[1]);
+          }
+        } else {
+          rng::boxMuller(rng::int53(w[0], w[1]) + 1, rng::int53(w[2], w[3]), 53, z);
+          put(b * 2, z[0]);
+          put(b * 2 + 1, z[1]);
+        }
+      }
+    });
+  }
+
+ private:
+  bool normal_, f32_ = false;
+  std::vector<int64_t> out_, aShape_, bShape_;
+  DType ot_, at_, bt_;
+  int st_ = 0, pa_ = 0, pb_ = 0, o_ = 0;
+  int64_t n_ = 0;
+};
+
+// binomial: inputs state, p, sizes; trial k of element i uses uniform k * n + i.
+class Binomial : public Kernel {
+ public:
+  explicit Binomial(const KernelArgs& a) : out_(a.outShapes[0]), pShape_(a.inShapes[1]), ot_(a.outTypes[0]), pt_(a.inTypes[1]) {
+    checkState(a.inShapes[0], "random binomial");
+    st_ = a.in[0];
+    p_ = a.in[1];
+    o_ = a.out[0];
+    trials_ = static_cast<int64_t>(a.attrs["trials"].number());
+    Cursor(pShape_, out_);
+    n_ = sizeOf(out_);
+  }
+  void run(Frame& f) override {
+    const auto* state = static_cast<const int32_t*>(f.ptr[st_]);
+    const void* pv = f.ptr[p_];
+    void* o = f.ptr[o_];
+    const int parts = partsFor(20.0 * static_cast<double>(n_) * static_cast<double>(trials_), n_);
+    parallelRun(parts, [&](int part) {
+      const int64_t i0 = cut(n_, part, parts), i1 = cut(n_, part + 1, parts);
+      std::vector<double> counts(static_cast<size_t>(std::max<int64_t>(0, i1 - i0)), 0.0);
+      Cursor cp(pShape_, out_);
+      for (int64_t k = 0; k < trials_ && i0 < i1; k++) {
+        Unit53Stream s(state, static_cast<uint64_t>(k * n_ + i0));
+        cp.seek(i0);
+        for (int64_t i = i0; i < i1; i++) {
+          if (s.next() < load(pt_, pv, cp.offset)) counts[i - i0] += 1;
+          cp.step();
+        }
+      }
+      for (int64_t i = i0; i < i1; i++) store(ot_, o, i, counts[i - i0]);
+    });
+  }
+
+ private:
+  std::vector<int64_t> out_, pShape_;
+  DType ot_, pt_;
+  int st_ = 0, p_ = 0, o_ = 0;
+  int64_t trials_ = 1, n_ = 0;
+};
+
+// multinomial: inputs state, pvals (rows x cols); draw k of row r uses uniform k * rows + r.
+class Multinomial : public Kernel {
+ public:
+  explicit Multinomial(const KernelArgs& a) : ot_(a.outTypes[0]), pt_(a.inTypes[1]) {
+    checkState(a.inShapes[0], "random multinomial");
+    if (a.inShapes[1].size() != 2) throw std::runtime_error("random multinomial: pvals must be a matrix");
+    rows_ = a.inShapes[1][0];
+    cols_ = a.inShapes[1][1];
+    st_ = a.in[0];
+    p_ = a.in[1];
+    o_ = a.out[0];
+    trials_ = static_cast<int64_t>(a.attrs["trials"].number());
+  }
+  void run(Frame& f) override {
+    const auto* state = static_cast<const int32_t*>(f.ptr[st_]);
+    const void* pv = f.ptr[p_];
+    void* o = f.ptr[o_];
+    const int parts = partsFor((20.0 + static_cast<double>(cols_)) * static_cast<double>(rows_) * static_cast<double>(trials_), rows_);
+    parallelRun(parts, [&](int part) {
+      const int64_t r0 = cut(rows_, part, parts), r1 = cut(rows_, part + 1, parts);
+      std::vector<double> counts(static_cast<size_t>(std::max<int64_t>(0, (r1 - r0) * cols_)), 0.0);
+      for (int64_t k = 0; k < trials_ && r0 < r1; k++) {
+        Unit53Stream s(state, static_cast<uint64_t>(k * rows_ + r0));
+        for (int64_t r = r0; r < r1; r++) counts[(r - r0) * cols_ + pick(pv, r * cols_, s.next())] += 1;
+      }
+      for (int64_t i = r0 * cols_; i < r1 * cols_; i++) store(ot_, o, i, counts[i - r0 * cols_]);
+    });
+  }
+
+ private:
+  // The first column whose running sum exceeds u, else the last with a non-zero probability.
+  int64_t pick(const void* pv, int64_t row, double u) const {
+    double sum = 0;
+    int64_t last = cols_ - 1;
+    for (int64_t c = 0; c < cols_; c++) {
+      const double pc = load(pt_, pv, row + c);
+      sum += pc;
+      if (u < sum) return c;
+      if (pc > 0) last = c;
+    }
+    return last;
+  }
+  DType ot_, pt_;
+  int st_ = 0, p_ = 0, o_ = 0;
+  int64_t rows_ = 0, cols_ = 0, trials_ = 1;
+};
+
+// The state after a draw: the key, and the counter moved past the blocks the plan decided.
+class Advance : public Kernel {
+ public:
+  explicit Advance(const KernelArgs& a) : st_(a.in[0]), o_(a.out[0]) {
+    checkState(a.inShapes[0], "random state");
+    const double b = decisionOf(a, "random_advance")["blocks"].number();
+    if (!(b >= 0 && b <= 9007199254740992.0)) throw std::runtime_error("random_advance: bad block count");
+    blocks_ = static_cast<uint64_t>(b);
+  }
+  void run(Frame& f) override {
+    const auto* s = static_cast<const int32_t*>(f.ptr[st_]);
+    auto* o = static_cast<int32_t*>(f.ptr[o_]);
+    const rng::Counter c = rng::counterAt(s, blocks_);
+    const int32_t k0 = s[0], k1 = s[1];
+    o[0] = k0;
+    o[1] = k1;
+    for (int i = 0; i < 4; i++) o[2 + i] = static_cast<int32_t>(c.w[i]);
+  }
+
+ private:
+  int st_, o_;
+  uint64_t blocks_ = 0;
+};
+
+}  // namespace
+
+void registerRandom() {
+  registerKernel("random_uniform", [](const KernelArgs& a) { return std::make_unique<AffineDraw>(a, false); });
+  registerKernel("random_normal", [](const KernelArgs& a) { return std::make_unique<AffineDraw>(a, true); });
+  registerKernel("random_binomial", [](const KernelArgs& a) { return std::make_unique<Binomial>(a); });
+  registerKernel("random_multinomial", [](const KernelArgs& a) { return std::make_unique<Multinomial>(a); });
+  registerKernel("random_advance", [](const KernelArgs& a) { return std::make_unique<Advance>(a); });
+}
+
+}  // namespace theanode
