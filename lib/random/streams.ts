@@ -100,7 +100,9 @@ export class RandomStreams {
     const where = 'RandomStreams.multinomial';
     const n = opts.n ?? 1;
     if (!Number.isInteger(n) || n < 0) throw new RangeError(`${where}: n must be a non-negative integer, got ${n}`);
-    const p = asVariable(pvals as TensorLike, `${where} pvals`);
+    // Literal probabilities are doubles even when written as whole numbers ([[0, 1], [1, 0]]).
+    const literal = pvals instanceof NDArray ? pvals.astype('float64') : Array.isArray(pvals) ? array(pvals, { dtype: 'float64' }) : pvals;
+    const p = asVariable(literal as TensorLike, `${where} pvals`);
     if (!isFloat(p.dtype)) throw new TypeError(`${where}: pvals must be floats, got ${p.type.describe()}`);
     return this.draw('multinomial', opts.dtype ?? 'int32', n, [p], []);
   }
