@@ -1,0 +1,62 @@
+/** RandomStreams on the native backend: the js backend's bits, on any thread count and SIMD level. */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import * as api from '../../lib/index.js';
+import { nativeStatus } from '../../lib/backend/native/index.js';
+// @ts-expect-error a plain module shared with the child-process driver
+import { drawBytes } from './drivers/draw_cases.mjs';
+
+const native = nativeStatus();
+const bytes = (backend: string, seed: number, dtype: string, rows: number, cols: number): string[] => drawBytes(api, backend, seed, dtype, rows, cols);
+
+describe.runIf(native.available)('RandomStreams, native against js', () => {
+  it('every distribution gives the same bits on both backends (float64 and float32, odd sizes)', () => {
+    for (const dtype of ['float64', 'float32']) {
+      for (const [rows, cols] of [[1, 1], [3, 7], [17, 5]]) {
+        const js = bytes('js', 99, dtype, rows, cols);
+        const nat = bytes('native', 99, dtype, rows, cols);
+        js.forEach((b, i) => expect(nat[i], `${dtype} ${rows}x${cols} output ${i}`).toBe(b));
+      }
+    }
+  });
+
+  it('a draw split over two threads equals the single-threaded draw and js', () => {
+    const before = api.backendInfo().blasThreads ?? 1;
+    try {
+      const pool = () => api.backendInfo().pool!;
+      api.setBlasThreads(1);
+      const one = bytes('native', 7, 'float64', 400, 500);
+      const one32 = bytes('native', 7, 'float32', 400, 500);
+      api.setBlasThreads(2);
+      const jobs = pool().parallel + pool().paused;
+      const two = bytes('native', 7, 'float64', 400, 500);
+      const two32 = bytes('native', 7, 'float32', 400, 500);
+      if ((api.backendInfo().cores ?? 1) >= 2) expect(pool().parallel + pool().paused).toBeGreaterThan(jobs);
+      expect(two).toEqual(one);
+      expect(two32).toEqual(one32);
+      expect(bytes('js', 7, 'float64', 400, 500)).toEqual(one);
+      expect(bytes('js', 7, 'float32', 400, 500)).toEqual(one32);
+    } finally {
+      api.setBlasThreads(before);
+    }
+  }, 60_000);
+
+  const root = fileURLToPath(new URL('../..', import.meta.url));
+  it.runIf(existsSync(`${root}/dist/lib/index.js`))('the base and avx2 builds of the kernels give the same bits (dist/ build in a child)', async () => {
+    const driver = fileURLToPath(new URL('./drivers/simd_draws.mjs', import.meta.url));
+    const run = (simd: string) =>
+      new Promise<Record<string, string[]>>((resolve, reject) =>
+        execFile(process.execPath, [driver, '5', '9', '13'], { env: { ...process.env, THEANODE_SIMD: simd }, timeout: 60_000 }, (err, stdout, stderr) =>
+          err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(JSON.parse(stdout)),
+        ),
+      );
+    const [base, avx2] = [await run('base'), await run('avx2')];
+    for (const dtype of ['float64', 'float32']) {
+      const js = bytes('js', 5, dtype, 9, 13);
+      expect(base[dtype]).toEqual(js);
+      expect(avx2[dtype]).toEqual(js);
+    }
+  }, 120_000);
+});
