@@ -65,9 +65,18 @@ export class RandomDraw extends Op {
   override grad(node: Apply): (Variable | null)[] {
     return node.inputs.map(() => null);
   }
-  lower(): { opcode: string; attrs: Attrs } {
-    return { opcode: `random_${this.dist}`, attrs: { dist: this.dist, dtype: this.dtype, trials: this.trials } };
+  lower(node: Apply): { opcode: string; attrs: Attrs } {
+    // Probabilities are checked: a constant now, a computed one by the kernel (then it may fail).
+    const probs = this.dist === 'binomial' || this.dist === 'multinomial' ? node.inputs[1] : null;
+    if (probs instanceof Constant) checkProbabilities(probs.value.data, `random ${this.dist}`);
+    const check = probs !== null && !(probs instanceof Constant);
+    return { opcode: `random_${this.dist}`, attrs: { dist: this.dist, dtype: this.dtype, trials: this.trials, check } };
   }
+}
+
+/** Throws unless every value is a probability (NaN is not). */
+function checkProbabilities(p: ArrayLike<number>, where: string): void {
+  for (let i = 0; i < p.length; i++) if (!(p[i] >= 0 && p[i] <= 1)) throw new RangeError(`${where}: probabilities must be in [0, 1], got ${p[i]} at flat index ${i}`);
 }
 
 /** The state after a draw: inputs (state, sample); only the sample's shape is read. */
@@ -132,7 +141,13 @@ registerKernel(
 registerKernel(
   sizedSpec('normal', ['avg', 'std'], (attrs, s, [out]) => ([st, mu, sd], [o]) => drawNormal(st, { data: mu, shape: s[1] }, { data: sd, shape: s[2] }, o, out, attrs.dtype === 'float32')),
 );
-registerKernel(sizedSpec('binomial', ['p'], (attrs, s, [out]) => ([st, p], [o]) => drawBinomial(st, { data: p, shape: s[1] }, attrs.trials as number, o, out)));
+registerKernel({
+  ...sizedSpec('binomial', ['p'], (attrs, s, [out]) => ([st, p], [o]) => {
+    if (attrs.check) checkProbabilities(p, 'random binomial');
+    drawBinomial(st, { data: p, shape: s[1] }, attrs.trials as number, o, out);
+  }),
+  mayFail: (attrs) => attrs.check === true,
+});
 
 registerKernel({
   opcode: 'random_multinomial',
@@ -140,7 +155,11 @@ registerKernel({
     stateShapeCheck(state, 'random multinomial');
     return [pvals];
   },
-  js: (attrs, [, [rows, cols]]) => ([st, p], [o]) => drawMultinomial(st, p, rows, cols, attrs.trials as number, o),
+  mayFail: (attrs) => attrs.check === true,
+  js: (attrs, [, [rows, cols]]) => ([st, p], [o]) => {
+    if (attrs.check) checkProbabilities(p, 'random multinomial');
+    drawMultinomial(st, p, rows, cols, attrs.trials as number, o);
+  },
 });
 
 registerKernel({

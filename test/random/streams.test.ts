@@ -134,6 +134,22 @@ describe('RandomStreams streams and updates', () => {
     expect(Array.from(srng.states[0].getValue().data)).toEqual(before);
   });
 
+  it('probabilities outside [0, 1] fail the call and leave every state unchanged', () => {
+    const srng = new random.RandomStreams(9);
+    const p = T.vector('p');
+    const pv = T.matrix('pv');
+    const u = srng.uniform([4]);
+    const f = fn([p, pv], [u, srng.binomial(p.shape, 2, p), srng.multinomial(pv)], { backend: 'js' });
+    f([0.5, 1], [[0.5, 0.5]]);
+    const before = srng.states.map((s) => Array.from(s.getValue().data));
+    expect(() => f([0.5, 1.5], [[0.5, 0.5]])).toThrow(/random binomial: probabilities must be in \[0, 1\], got 1.5 at flat index 1/);
+    expect(() => f([0.5, NaN], [[0.5, 0.5]])).toThrow(/got NaN/);
+    expect(() => f([0.5, 0.5], [[-0.5, 1.5]])).toThrow(/random multinomial: probabilities must be in \[0, 1\]/);
+    expect(srng.states.map((s) => Array.from(s.getValue().data))).toEqual(before);
+    // A constant out of range is refused when the function is compiled.
+    expect(() => fn([], srng.multinomial([[2, -1]]), { backend: 'js' })).toThrow(/probabilities must be in \[0, 1\], got 2/);
+  });
+
   it('dropout: the gradient of x * mask wrt x is the mask', () => {
     const srng = new random.RandomStreams(4);
     const x = T.matrix('x');

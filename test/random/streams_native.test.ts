@@ -22,6 +22,22 @@ describe.runIf(native.available)('RandomStreams, native against js', () => {
     }
   });
 
+  it('a failed call leaves the states unchanged (an index out of bounds, a bad probability)', () => {
+    const { T, fn, random } = api;
+    const srng = new random.RandomStreams(8);
+    const x = T.vector('x');
+    const i = T.ivector('i');
+    const p = T.vector('p');
+    const f = fn([x, i, p], [srng.normal(x.shape), x.get(i), srng.binomial(p.shape, 1, p)], { backend: 'native' });
+    const first = f([1, 2, 3], [0, 2], [0.5]);
+    const before = srng.states.map((s) => Array.from(s.getValue().data));
+    expect(() => f([1, 2, 3], [0, 7], [0.5])).toThrow(/out of bounds|index/);
+    expect(() => f([1, 2, 3], [0, 1], [-1])).toThrow(/random binomial: probabilities must be in \[0, 1\], got -1 at flat index 0/);
+    expect(srng.states.map((s) => Array.from(s.getValue().data))).toEqual(before);
+    srng.seed(8);
+    expect(f([1, 2, 3], [0, 2], [0.5]).map((a) => Array.from(a.data))).toEqual(first.map((a) => Array.from(a.data)));
+  });
+
   it('a draw split over two threads equals the single-threaded draw and js', () => {
     const before = api.backendInfo().blasThreads ?? 1;
     try {

@@ -2,6 +2,7 @@
 // i of a draw always uses the same Philox block and words, so a draw split over the pool's
 // threads gives the numbers one thread gives, and the numbers the js backend gives.
 #include <algorithm>
+#include <cstdio>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -81,6 +82,18 @@ class Unit53Stream {
   int lane_;
   uint32_t w_[4];
 };
+
+// Throws unless every value is a probability (NaN is not), as checkProbabilities in lib/ops/random.ts.
+void checkProbabilities(DType t, const void* p, int64_t n, const char* where) {
+  for (int64_t i = 0; i < n; i++) {
+    const double v = load(t, p, i);
+    if (!(v >= 0 && v <= 1)) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%.17g", v);
+      throw std::runtime_error(std::string(where) + ": probabilities must be in [0, 1], got " + buf + " at flat index " + std::to_string(i));
+    }
+  }
+}
 
 // Cuts [0, n) into the parts a job of `work` operations is worth, at multiples of `align`.
 int partsFor(double work, int64_t units) { return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(parallelParts(work), units))); }
@@ -163,13 +176,16 @@ class Binomial : public Kernel {
     p_ = a.in[1];
     o_ = a.out[0];
     trials_ = static_cast<int64_t>(a.attrs["trials"].number());
+    check_ = a.attrs.has("check") && a.attrs["check"].truthy();
     Cursor(pShape_, out_);
     n_ = sizeOf(out_);
+    pn_ = sizeOf(pShape_);
   }
   void run(Frame& f) override {
     const auto* state = static_cast<const int32_t*>(f.ptr[st_]);
     const void* pv = f.ptr[p_];
     void* o = f.ptr[o_];
+    if (check_) checkProbabilities(pt_, pv, pn_, "random binomial");
     const int parts = partsFor(20.0 * static_cast<double>(n_) * static_cast<double>(trials_), n_);
     parallelRun(parts, [&](int part) {
       const int64_t i0 = cut(n_, part, parts), i1 = cut(n_, part + 1, parts);
@@ -191,7 +207,8 @@ class Binomial : public Kernel {
   std::vector<int64_t> out_, pShape_;
   DType ot_, pt_;
   int st_ = 0, p_ = 0, o_ = 0;
-  int64_t trials_ = 1, n_ = 0;
+  int64_t trials_ = 1, n_ = 0, pn_ = 0;
+  bool check_ = false;
 };
 
 // multinomial: inputs state, pvals (rows x cols); draw k of row r uses uniform k * rows + r.
@@ -206,11 +223,13 @@ class Multinomial : public Kernel {
     p_ = a.in[1];
     o_ = a.out[0];
     trials_ = static_cast<int64_t>(a.attrs["trials"].number());
+    check_ = a.attrs.has("check") && a.attrs["check"].truthy();
   }
   void run(Frame& f) override {
     const auto* state = static_cast<const int32_t*>(f.ptr[st_]);
     const void* pv = f.ptr[p_];
     void* o = f.ptr[o_];
+    if (check_) checkProbabilities(pt_, pv, rows_ * cols_, "random multinomial");
     const int parts = partsFor((20.0 + static_cast<double>(cols_)) * static_cast<double>(rows_) * static_cast<double>(trials_), rows_);
     parallelRun(parts, [&](int part) {
       const int64_t r0 = cut(rows_, part, parts), r1 = cut(rows_, part + 1, parts);
@@ -239,6 +258,7 @@ class Multinomial : public Kernel {
   DType ot_, pt_;
   int st_ = 0, p_ = 0, o_ = 0;
   int64_t rows_ = 0, cols_ = 0, trials_ = 1;
+  bool check_ = false;
 };
 
 // The state after a draw: the key, and the counter moved past the blocks the plan decided.

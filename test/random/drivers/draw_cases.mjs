@@ -21,8 +21,10 @@ export function drawCases({ T, random }, seed, dtype) {
 }
 
 export function drawArgs(rows, cols) {
-  const pv = Array.from({ length: rows }, (_, r) => Array.from({ length: cols }, (_, c) => ((r + c) % 3) / (cols + (cols - 1) / 2 + 0.5)));
+  const pv = Array.from({ length: rows }, (_, r) => Array.from({ length: cols }, (_, c) => (r + c) % 3));
   for (const row of pv) {
+    // Some zero probabilities; a row of zeros gets a one in its last column.
+    if (row.every((v) => v === 0)) row[row.length - 1] = 1;
     const s = row.reduce((a, b) => a + b, 0);
     row.forEach((v, c) => (row[c] = v / s));
   }
