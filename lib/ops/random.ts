@@ -65,6 +65,9 @@ export class RandomDraw extends Op {
   override grad(node: Apply): (Variable | null)[] {
     return node.inputs.map(() => null);
   }
+  override label(): string {
+    return `RandomDraw{${this.dist}${this.trials === 1 ? '' : ` n=${this.trials}`}, ${this.dtype}}`;
+  }
   lower(node: Apply): { opcode: string; attrs: Attrs } {
     // Probabilities are checked: a constant now, a computed one by the kernel (then it may fail).
     const probs = this.dist === 'binomial' || this.dist === 'multinomial' ? node.inputs[1] : null;

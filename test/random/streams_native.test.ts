@@ -38,6 +38,20 @@ describe.runIf(native.available)('RandomStreams, native against js', () => {
     expect(f([1, 2, 3], [0, 2], [0.5]).map((a) => Array.from(a.data))).toEqual(first.map((a) => Array.from(a.data)));
   });
 
+  it('async calls draw the same sequence as synchronous ones (js workers and native)', async () => {
+    const { T, fn, random } = api;
+    for (const backend of ['js', 'native'] as const) {
+      const x = T.matrix('x');
+      const [s1, s2] = [new random.RandomStreams(5), new random.RandomStreams(5)];
+      const [g1, g2] = [fn([x], s1.normal(x.shape), { backend }), fn([x], s2.normal(x.shape), { backend })];
+      const args = [[0, 0, 0]];
+      const sync = [g1(args), g1(args)].map((v) => Array.from(v.data));
+      const viaAsync = [await g2.async(args), await g2.async(args)].map((v) => Array.from(v.data));
+      expect(viaAsync).toEqual(sync);
+      expect(sync[0]).not.toEqual(sync[1]);
+    }
+  });
+
   it('a draw split over two threads equals the single-threaded draw and js', () => {
     const before = api.backendInfo().blasThreads ?? 1;
     try {
