@@ -15,15 +15,20 @@ const W0 = 0x9e3779b9;
 const W1 = 0xbb67ae85;
 const TWO32 = 4294967296;
 
-/** The high 32 bits of the 64-bit product of two uint32 (the low ones are Math.imul). */
+/**
+ * The high 32 bits of the 64-bit product of two uint32 (the low ones are Math.imul), as an
+ * int32 with those bits: every word is kept as int32 so that V8 keeps them in integer registers.
+ */
 function mulhi(a: number, b: number): number {
+  // Schoolbook on 16-bit halves: every partial product and sum stays below 2^32.
   const al = a & 0xffff;
   const ah = a >>> 16;
   const bl = b & 0xffff;
   const bh = b >>> 16;
-  // Every partial sum stays below 2^34, exact in a double.
-  const mid = ah * bl + al * bh + Math.floor((al * bl) / 65536);
-  return (ah * bh + Math.floor(mid / 65536)) >>> 0;
+  const lh = al * bh;
+  const hl = ah * bl;
+  const mid = ((al * bl) >>> 16) + (lh & 0xffff) + (hl & 0xffff);
+  return (ah * bh + (lh >>> 16) + (hl >>> 16) + (mid >>> 16)) | 0;
 }
 
 /**
@@ -31,23 +36,23 @@ function mulhi(a: number, b: number): number {
  * (k0, k1), written to `out` as uint32.
  */
 export function philox4x32(c0: number, c1: number, c2: number, c3: number, k0: number, k1: number, out: Uint32Array): void {
-  let x0 = c0 >>> 0;
-  let x1 = c1 >>> 0;
-  let x2 = c2 >>> 0;
-  let x3 = c3 >>> 0;
-  let a = k0 >>> 0;
-  let b = k1 >>> 0;
+  let x0 = c0 | 0;
+  let x1 = c1 | 0;
+  let x2 = c2 | 0;
+  let x3 = c3 | 0;
+  let a = k0 | 0;
+  let b = k1 | 0;
   for (let r = 0; r < 10; r++) {
     const hi0 = mulhi(M0, x0);
-    const lo0 = Math.imul(M0, x0) >>> 0;
+    const lo0 = Math.imul(M0, x0);
     const hi1 = mulhi(M1, x2);
-    const lo1 = Math.imul(M1, x2) >>> 0;
-    x0 = (hi1 ^ x1 ^ a) >>> 0;
+    const lo1 = Math.imul(M1, x2);
+    x0 = hi1 ^ x1 ^ a;
     x1 = lo1;
-    x2 = (hi0 ^ x3 ^ b) >>> 0;
+    x2 = hi0 ^ x3 ^ b;
     x3 = lo0;
-    a = (a + W0) >>> 0;
-    b = (b + W1) >>> 0;
+    a = (a + W0) | 0;
+    b = (b + W1) | 0;
   }
   out[0] = x0;
   out[1] = x1;

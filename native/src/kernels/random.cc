@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "../pool.h"
@@ -95,74 +96,99 @@ void checkProbabilities(DType t, const void* p, int64_t n, const char* where) {
   }
 }
 
-// Cuts [0, n) into the parts a job of `work` operations is worth, at multiples of `align`.
+// How many parts a job of `work` operations over `units` indivisible units is worth.
 int partsFor(double work, int64_t units) { return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(parallelParts(work), units))); }
 inline int64_t cut(int64_t n, int p, int parts) { return n * p / parts; }
 
 // uniform and normal: inputs state, two parameters, sizes.
 class AffineDraw : public Kernel {
  public:
-  AffineDraw(const KernelArgs& a, bool normal) : normal_(normal), out_(a.outShapes[0]), ot_(a.outTypes[0]), at_(a.inTypes[1]), bt_(a.inTypes[2]) {
+  AffineDraw(const KernelArgs& a, bool normal) : normal_(normal), out_(a.outShapes[0]), at_(a.inTypes[1]), bt_(a.inTypes[2]) {
     checkState(a.inShapes[0], "random");
+    if (a.outTypes[0] != DType::F32 && a.outTypes[0] != DType::F64) throw std::runtime_error("random: uniform and normal draws are float32 or float64");
     st_ = a.in[0];
     pa_ = a.in[1];
     pb_ = a.in[2];
     o_ = a.out[0];
     aShape_ = a.inShapes[1];
     bShape_ = a.inShapes[2];
-    f32_ = ot_ == DType::F32;
+    f32_ = a.outTypes[0] == DType::F32;
     Cursor(aShape_, out_);  // checks the broadcast
     Cursor(bShape_, out_);
+    scalar_ = sizeOf(aShape_) == 1 && sizeOf(bShape_) == 1;
     n_ = sizeOf(out_);
   }
   void run(Frame& f) override {
-    const auto* state = static_cast<const int32_t*>(f.ptr[st_]);
-    const void* pa = f.ptr[pa_];
-    const void* pb = f.ptr[pb_];
-    void* o = f.ptr[o_];
     const int per = f32_ ? 4 : 2;
     const int64_t blocks = (n_ + per - 1) / per;
     const int parts = partsFor((normal_ ? 60.0 : 20.0) * static_cast<double>(n_), blocks);
     parallelRun(parts, [&](int p) {
       const int64_t b0 = cut(blocks, p, parts), b1 = cut(blocks, p + 1, parts);
       if (b0 >= b1) return;
-      Cursor ca(aShape_, out_), cb(bShape_, out_);
-      ca.seek(b0 * per);
-      cb.seek(b0 * per);
-      const uint32_t k0 = static_cast<uint32_t>(state[0]), k1 = static_cast<uint32_t>(state[1]);
-      rng::Counter c = rng::counterAt(state, static_cast<uint64_t>(b0));
-      uint32_t w[4];
-      double z[2];
-      auto put = [&](int64_t i, double v) {
-        if (i >= n_) return;
-        const double x = load(at_, pa, ca.offset), y = load(bt_, pb, cb.offset);
-        store(ot_, o, i, normal_ ? x + y * v : x + (y - x) * v);
-        ca.step();
-        cb.step();
-      };
-      for (int64_t b = b0; b < b1; b++, c.inc()) {
-        rng::philox(c.w, k0, k1, w);
-        if (!normal_) {
-          for (int l = 0; l < per; l++) put(b * per + l, f32_ ? rng::unit24(w[l]) : rng::unit53(w[2 * l], w[2 * l + 1]));
-        } else if (f32_) {
-          for (int pair = 0; pair < 2; pair++) {
-            rng::boxMuller(static_cast<uint64_t>(w[2 * pair]) + 1, w[2 * pair + 1], 32, z);
-            put(b * 4 + 2 * pair, z[0]);
-            put(b * 4 + 2 * pair + 1, z[1]);
-          }
-        } else {
-          rng::boxMuller(rng::int53(w[0], w[1]) + 1, rng::int53(w[2], w[3]), 53, z);
-          put(b * 2, z[0]);
-          put(b * 2 + 1, z[1]);
-        }
+      const int k = (normal_ ? 4 : 0) + (f32_ ? 2 : 0) + (scalar_ ? 1 : 0);
+      switch (k) {
+        case 0: range<false, false, false>(f, b0, b1); break;
+        case 1: range<false, false, true>(f, b0, b1); break;
+        case 2: range<false, true, false>(f, b0, b1); break;
+        case 3: range<false, true, true>(f, b0, b1); break;
+        case 4: range<true, false, false>(f, b0, b1); break;
+        case 5: range<true, false, true>(f, b0, b1); break;
+        case 6: range<true, true, false>(f, b0, b1); break;
+        default: range<true, true, true>(f, b0, b1); break;
       }
     });
   }
 
  private:
-  bool normal_, f32_ = false;
+  // Blocks [b0, b1): the elements they give, each a + (b - a) u (uniform) or a + b z (normal).
+  template <bool Normal, bool F32, bool Scalar>
+  void range(Frame& f, int64_t b0, int64_t b1) const {
+    using Out = std::conditional_t<F32, float, double>;
+    const auto* state = static_cast<const int32_t*>(f.ptr[st_]);
+    const void* pa = f.ptr[pa_];
+    const void* pb = f.ptr[pb_];
+    Out* o = static_cast<Out*>(f.ptr[o_]);
+    constexpr int per = F32 ? 4 : 2;
+    Cursor ca(aShape_, out_), cb(bShape_, out_);
+    if (!Scalar) {
+      ca.seek(b0 * per);
+      cb.seek(b0 * per);
+    }
+    const double a0 = load(at_, pa, 0), b0v = load(bt_, pb, 0);
+    const uint32_t k0 = static_cast<uint32_t>(state[0]), k1 = static_cast<uint32_t>(state[1]);
+    rng::Counter c = rng::counterAt(state, static_cast<uint64_t>(b0));
+    uint32_t w[4];
+    double z[2];
+    auto put = [&](int64_t i, double v) {
+      if (i >= n_) return;
+      const double x = Scalar ? a0 : load(at_, pa, ca.offset), y = Scalar ? b0v : load(bt_, pb, cb.offset);
+      o[i] = static_cast<Out>(Normal ? x + y * v : x + (y - x) * v);
+      if (!Scalar) {
+        ca.step();
+        cb.step();
+      }
+    };
+    for (int64_t b = b0; b < b1; b++, c.inc()) {
+      rng::philox(c.w, k0, k1, w);
+      if (!Normal) {
+        for (int l = 0; l < per; l++) put(b * per + l, F32 ? rng::unit24(w[l]) : rng::unit53(w[2 * l], w[2 * l + 1]));
+      } else if (F32) {
+        for (int pair = 0; pair < 2; pair++) {
+          rng::boxMuller(static_cast<uint64_t>(w[2 * pair]) + 1, w[2 * pair + 1], 32, z);
+          put(b * 4 + 2 * pair, z[0]);
+          put(b * 4 + 2 * pair + 1, z[1]);
+        }
+      } else {
+        rng::boxMuller(rng::int53(w[0], w[1]) + 1, rng::int53(w[2], w[3]), 53, z);
+        put(b * 2, z[0]);
+        put(b * 2 + 1, z[1]);
+      }
+    }
+  }
+
+  bool normal_, f32_ = false, scalar_ = false;
   std::vector<int64_t> out_, aShape_, bShape_;
-  DType ot_, at_, bt_;
+  DType at_, bt_;
   int st_ = 0, pa_ = 0, pb_ = 0, o_ = 0;
   int64_t n_ = 0;
 };
@@ -191,8 +217,13 @@ class Binomial : public Kernel {
       const int64_t i0 = cut(n_, part, parts), i1 = cut(n_, part + 1, parts);
       std::vector<double> counts(static_cast<size_t>(std::max<int64_t>(0, i1 - i0)), 0.0);
       Cursor cp(pShape_, out_);
+      const double p0 = load(pt_, pv, 0);
       for (int64_t k = 0; k < trials_ && i0 < i1; k++) {
         Unit53Stream s(state, static_cast<uint64_t>(k * n_ + i0));
+        if (pn_ == 1) {
+          for (int64_t i = i0; i < i1; i++) counts[i - i0] += s.next() < p0 ? 1 : 0;
+          continue;
+        }
         cp.seek(i0);
         for (int64_t i = i0; i < i1; i++) {
           if (s.next() < load(pt_, pv, cp.offset)) counts[i - i0] += 1;

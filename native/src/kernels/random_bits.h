@@ -43,7 +43,9 @@ struct Counter {
     w[2] = static_cast<uint32_t>(s);
     w[3] += static_cast<uint32_t>(s >> 32);
   }
-  void inc() { add(1); }
+  void inc() {
+    if (++w[0] == 0 && ++w[1] == 0 && ++w[2] == 0) ++w[3];
+  }
 };
 
 // The state's counter moved on by `blocks` (state: key0, key1, counter0..3 as int32 words).
