@@ -55,14 +55,24 @@ inline Counter counterAt(const int32_t* state, uint64_t blocks) {
   return c;
 }
 
+// 2^-k for k = 0 .. 64, each exact (halving is exact); a table, not ldexp calls, in the loops.
+struct Pow2Neg {
+  double v[65];
+  constexpr Pow2Neg() : v() {
+    v[0] = 1;
+    for (int k = 1; k <= 64; k++) v[k] = v[k - 1] * 0.5;
+  }
+};
+inline constexpr Pow2Neg kPow2Neg{};
+
 inline uint64_t int53(uint32_t a, uint32_t b) { return (static_cast<uint64_t>(a >> 5) << 26) | (b >> 6); }
-inline double unit53(uint32_t a, uint32_t b) { return static_cast<double>(int53(a, b)) * std::ldexp(1.0, -53); }
-inline double unit24(uint32_t w) { return static_cast<double>(w >> 8) * std::ldexp(1.0, -24); }
+inline double unit53(uint32_t a, uint32_t b) { return static_cast<double>(int53(a, b)) * kPow2Neg.v[53]; }
+inline double unit24(uint32_t w) { return static_cast<double>(w >> 8) * kPow2Neg.v[24]; }
 
 // ln(m 2^-k) for 1 <= m <= 2^53 (see lnScaled in unit_math.ts).
 inline double lnScaled(uint64_t m, int k) {
   int e = 63 - __builtin_clzll(m);
-  double f = static_cast<double>(m) * std::ldexp(1.0, -e);
+  double f = static_cast<double>(m) * kPow2Neg.v[e];
   if (f > 1.4142135623730951) {
     f *= 0.5;
     e += 1;
@@ -86,7 +96,7 @@ inline void cosSinTurn(uint64_t m, int k, double out[2]) {
     t -= quarter;
     q = (q + 1) & 3;
   }
-  const double phi = static_cast<double>(t) * (6.2831853071795862 * std::ldexp(1.0, -k));
+  const double phi = static_cast<double>(t) * (6.2831853071795862 * kPow2Neg.v[k]);
   const double z = phi * phi;
   const double sinP =
       -0.16666666666666666 +
