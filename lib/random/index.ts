@@ -1,6 +1,7 @@
 /**
  * random.RandomState: numpy.random.RandomState's streams, value for value (MT19937 with
  * numpy's seeding and legacy algorithms), so data and results compare with numpy and Theano.
+ * random.RandomStreams (lib/random/streams.ts): symbolic draws inside compiled functions.
  * @module
  */
 import { MT19937 } from './mt19937.js';

@@ -3,6 +3,10 @@
  * draw owns a state shared variable (an int32 vector: Philox key and 128-bit counter) whose
  * default update moves the counter past what the draw used, so every call of a compiled
  * function draws afresh; the same seed gives the same numbers on the js and native backends.
+ *
+ * The samples have no gradient wrt the distribution's parameters (disconnected). For a
+ * reparameterized sample, draw the standard one and transform it in the graph:
+ * `mu.add(sigma.mul(srng.normal(mu.shape)))` has gradients wrt mu and sigma.
  */
 import { SharedVariable, Variable } from '../graph/variable.js';
 import { TensorLike, asVariable } from '../graph/as_variable.js';
@@ -59,6 +63,11 @@ export class RandomStreams {
   constructor(seed = 0) {
     checkSeed(seed, 'RandomStreams');
     this.seedValue = seed;
+  }
+
+  /** Every draw's [state, advanced state] pair (what `fn` adds as default updates), like Theano's `updates()`. */
+  updates(): [SharedVariable, Variable][] {
+    return this.states.map((s) => [s, s.defaultUpdate!]);
   }
 
   /** Start every stream over from `seed`, as a new RandomStreams(seed) would. */

@@ -80,6 +80,7 @@ describe('RandomStreams streams and updates', () => {
     const [u, v] = fn([], [srng.uniform([8]), srng.uniform([8])], { backend: 'js' })();
     expect(Array.from(u.data)).not.toEqual(Array.from(v.data));
     expect(srng.states.length).toBe(2);
+    expect(srng.updates().map(([s, u]) => [s, u])).toEqual(srng.states.map((s) => [s, s.defaultUpdate]));
   });
 
   it('every call draws afresh; noDefaultUpdates gives the same draw each call', () => {
@@ -163,6 +164,18 @@ describe('RandomStreams streams and updates', () => {
     const [m, g] = fn([x], [mask, gx], { backend: 'js' })([[1, 2, 3], [4, 5, 6]]);
     expect(Array.from(g.data)).toEqual(Array.from(m.data));
     expect(new Set(m.data).size).toBe(2);
+  });
+
+  it('a sample transformed in the graph is reparameterized: d(mu + sigma eps)/d sigma = eps', () => {
+    const srng = new random.RandomStreams(6);
+    const mu = T.vector('mu');
+    const sigma = T.vector('sigma');
+    const eps = srng.normal(mu.shape);
+    const z = mu.add(sigma.mul(eps));
+    const [gmu, gsigma] = grad(z.sum(), [mu, sigma]);
+    const [e, a, b] = fn([mu, sigma], [eps, gmu, gsigma], { backend: 'js' })([1, 2, 3], [0.5, 0.5, 0.5]);
+    expect(Array.from(a.data)).toEqual([1, 1, 1]);
+    expect(Array.from(b.data)).toEqual(Array.from(e.data));
   });
 
   it('refuses bad arguments with clear errors', () => {
