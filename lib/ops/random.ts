@@ -154,8 +154,9 @@ registerKernel({
 
 registerKernel({
   opcode: 'random_multinomial',
-  inferShape(_a, [state, pvals]) {
+  inferShape(attrs, [state, pvals]) {
     stateShapeCheck(state, 'random multinomial');
+    if (pvals[1] === 0 && pvals[0] > 0 && (attrs.trials as number) > 0) throw new Error(`random multinomial: pvals of shape ${formatShape(pvals)} has no outcomes to draw`);
     return [pvals];
   },
   mayFail: (attrs) => attrs.check === true,

@@ -147,6 +147,7 @@ describe('RandomStreams streams and updates', () => {
     expect(() => f([0.5, NaN], [[0.5, 0.5]])).toThrow(/got NaN/);
     expect(() => f([0.5, 0.5], [[-0.5, 1.5]])).toThrow(/random multinomial: probabilities must be in \[0, 1\]/);
     expect(srng.states.map((s) => Array.from(s.getValue().data))).toEqual(before);
+    expect(() => f([0.5], new NDArray(new Float64Array(0), [2, 0]))).toThrow(/pvals of shape \(2, 0\) has no outcomes/);
     // A constant out of range is refused when the function is compiled.
     expect(() => fn([], srng.multinomial([[2, -1]]), { backend: 'js' })).toThrow(/probabilities must be in \[0, 1\], got 2/);
   });

@@ -17,8 +17,12 @@ namespace {
 
 constexpr int64_t kStateWords = 6;
 
-void checkState(const std::vector<int64_t>& s, const char* where) {
-  if (s.size() != 1 || s[0] != kStateWords) throw std::runtime_error(std::string(where) + ": a stream state holds 6 int32 words");
+// The instruction's buffers as the TypeScript op makes them: at least `nIn` inputs, the first an
+// int32 state of 6 words, and one output.
+void checkArgs(const KernelArgs& a, size_t nIn, const char* where) {
+  if (a.in.size() < nIn || a.inShapes.size() != a.in.size() || a.inTypes.size() != a.in.size() || a.out.size() != 1 || a.outShapes.size() != 1 || a.outTypes.size() != 1)
+    throw std::runtime_error(std::string(where) + ": unexpected inputs or outputs");
+  if (a.inTypes[0] != DType::I32 || a.inShapes[0].size() != 1 || a.inShapes[0][0] != kStateWords) throw std::runtime_error(std::string(where) + ": a stream state holds 6 int32 words");
 }
 
 // Offsets into a parameter broadcast (right-aligned) over the output, in C order.
@@ -103,8 +107,11 @@ inline int64_t cut(int64_t n, int p, int parts) { return n * p / parts; }
 // uniform and normal: inputs state, two parameters, sizes.
 class AffineDraw : public Kernel {
  public:
-  AffineDraw(const KernelArgs& a, bool normal) : normal_(normal), out_(a.outShapes[0]), at_(a.inTypes[1]), bt_(a.inTypes[2]) {
-    checkState(a.inShapes[0], "random");
+  AffineDraw(const KernelArgs& a, bool normal) : normal_(normal) {
+    checkArgs(a, 3, "random");
+    out_ = a.outShapes[0];
+    at_ = a.inTypes[1];
+    bt_ = a.inTypes[2];
     if (a.outTypes[0] != DType::F32 && a.outTypes[0] != DType::F64) throw std::runtime_error("random: uniform and normal draws are float32 or float64");
     st_ = a.in[0];
     pa_ = a.in[1];
@@ -188,7 +195,7 @@ class AffineDraw : public Kernel {
 
   bool normal_, f32_ = false, scalar_ = false;
   std::vector<int64_t> out_, aShape_, bShape_;
-  DType at_, bt_;
+  DType at_ = DType::F64, bt_ = DType::F64;
   int st_ = 0, pa_ = 0, pb_ = 0, o_ = 0;
   int64_t n_ = 0;
 };
@@ -196,8 +203,12 @@ class AffineDraw : public Kernel {
 // binomial: inputs state, p, sizes; trial k of element i uses uniform k * n + i.
 class Binomial : public Kernel {
  public:
-  explicit Binomial(const KernelArgs& a) : out_(a.outShapes[0]), pShape_(a.inShapes[1]), ot_(a.outTypes[0]), pt_(a.inTypes[1]) {
-    checkState(a.inShapes[0], "random binomial");
+  explicit Binomial(const KernelArgs& a) {
+    checkArgs(a, 2, "random binomial");
+    out_ = a.outShapes[0];
+    pShape_ = a.inShapes[1];
+    ot_ = a.outTypes[0];
+    pt_ = a.inTypes[1];
     st_ = a.in[0];
     p_ = a.in[1];
     o_ = a.out[0];
@@ -236,7 +247,7 @@ class Binomial : public Kernel {
 
  private:
   std::vector<int64_t> out_, pShape_;
-  DType ot_, pt_;
+  DType ot_ = DType::F64, pt_ = DType::F64;
   int st_ = 0, p_ = 0, o_ = 0;
   int64_t trials_ = 1, n_ = 0, pn_ = 0;
   bool check_ = false;
@@ -245,9 +256,11 @@ class Binomial : public Kernel {
 // multinomial: inputs state, pvals (rows x cols); draw k of row r uses uniform k * rows + r.
 class Multinomial : public Kernel {
  public:
-  explicit Multinomial(const KernelArgs& a) : ot_(a.outTypes[0]), pt_(a.inTypes[1]) {
-    checkState(a.inShapes[0], "random multinomial");
-    if (a.inShapes[1].size() != 2) throw std::runtime_error("random multinomial: pvals must be a matrix");
+  explicit Multinomial(const KernelArgs& a) {
+    checkArgs(a, 2, "random multinomial");
+    ot_ = a.outTypes[0];
+    pt_ = a.inTypes[1];
+    if (a.inShapes[1].size() != 2 || a.outShapes[0] != a.inShapes[1]) throw std::runtime_error("random multinomial: pvals must be a matrix of the result's shape");
     rows_ = a.inShapes[1][0];
     cols_ = a.inShapes[1][1];
     st_ = a.in[0];
@@ -255,6 +268,7 @@ class Multinomial : public Kernel {
     o_ = a.out[0];
     trials_ = static_cast<int64_t>(a.attrs["trials"].number());
     check_ = a.attrs.has("check") && a.attrs["check"].truthy();
+    if (cols_ == 0 && rows_ > 0 && trials_ > 0) throw std::runtime_error("random multinomial: pvals has no outcomes to draw");
   }
   void run(Frame& f) override {
     const auto* state = static_cast<const int32_t*>(f.ptr[st_]);
@@ -286,7 +300,7 @@ class Multinomial : public Kernel {
     }
     return last;
   }
-  DType ot_, pt_;
+  DType ot_ = DType::F64, pt_ = DType::F64;
   int st_ = 0, p_ = 0, o_ = 0;
   int64_t rows_ = 0, cols_ = 0, trials_ = 1;
   bool check_ = false;
@@ -295,8 +309,11 @@ class Multinomial : public Kernel {
 // The state after a draw: the key, and the counter moved past the blocks the plan decided.
 class Advance : public Kernel {
  public:
-  explicit Advance(const KernelArgs& a) : st_(a.in[0]), o_(a.out[0]) {
-    checkState(a.inShapes[0], "random state");
+  explicit Advance(const KernelArgs& a) {
+    checkArgs(a, 1, "random_advance");
+    if (a.outTypes[0] != DType::I32 || a.outShapes[0] != a.inShapes[0]) throw std::runtime_error("random_advance: the result must be a state");
+    st_ = a.in[0];
+    o_ = a.out[0];
     const double b = decisionOf(a, "random_advance")["blocks"].number();
     if (!(b >= 0 && b <= 9007199254740992.0)) throw std::runtime_error("random_advance: bad block count");
     blocks_ = static_cast<uint64_t>(b);
@@ -312,7 +329,7 @@ class Advance : public Kernel {
   }
 
  private:
-  int st_, o_;
+  int st_ = 0, o_ = 0;
   uint64_t blocks_ = 0;
 };
 
