@@ -12,6 +12,7 @@ import { allocate } from '../ndarray/dtype.js';
 
 export { RandomStreams } from './streams.js';
 export type { ParamLike } from './streams.js';
+export type { ShapeArg } from '../ops/alloc.js';
 
 /** An output shape: a number, a list of numbers, or null/undefined for a single number. */
 export type Size = number | readonly number[] | null | undefined;
