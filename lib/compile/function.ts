@@ -24,6 +24,7 @@ import type { CallBuffers, Executor } from '../backend/executor.js';
 import { assertNoPendingCalls, serialize } from './queue.js';
 import { UnusedInputMode, checkGivenDType, checkUnusedInputs, entriesOf, keywordArguments } from './fn_args.js';
 import { shareStorage, sharedCopy } from '../backend/js/workers.js';
+import { defaultUpdates } from './default_updates.js';
 
 /** Updates for {@link fn}: pairs `[shared, newValue]` or a Map. */
 export type UpdatesLike = readonly (readonly [SharedVariable, TensorLike])[] | Map<SharedVariable, TensorLike>;
@@ -47,6 +48,12 @@ export interface FnOptions {
   optimize?: boolean;
   /** An input that no output or update uses: an error ('raise', the default, as Theano), a warning, or nothing. */
   onUnusedInput?: UnusedInputMode;
+  /**
+   * true: shared variables with a `defaultUpdate` (random stream states) are not updated unless
+   * listed in `updates`, so every call draws the same numbers. Default false, as Theano's
+   * `no_default_updates`.
+   */
+  noDefaultUpdates?: boolean;
 }
 
 /** What {@link fn} returns: call it with one argument per input (NDArrays, nested arrays or typed arrays). */
@@ -127,6 +134,7 @@ export function fn(inputs: readonly Variable[], outputs?: Variable | readonly Va
 
   const updatePairs = normalizeUpdates(opts.updates, where);
   const givens = normalizeGivens(opts.givens, where, opts.allowInputDowncast);
+  if (!opts.noDefaultUpdates) updatePairs.push(...defaultUpdates([...outs, ...updatePairs.map((u) => u[1]), ...givens.values()], updatePairs.map((u) => u[0]), new Set(givens.keys())));
   const fg = new FunctionGraph(inputs, [...outs, ...updatePairs.map((u) => u[1])], givens);
   const optimize = opts.optimize !== false;
   rewriteGraph(fg, { fusion: optimize });

@@ -113,7 +113,11 @@ export class Constant extends Variable {
 export class SharedVariable extends Variable {
   /** The current value. Compiled functions read and replace `container.value` in place. */
   readonly container: { value: NDArray };
-  /** The value `fn` gives this variable after each call when no update for it is given (a random stream's state). */
+  /**
+   * The value this variable takes after each call of a compiled function that reads it, unless
+   * the function updates it explicitly or is compiled with `noDefaultUpdates` (Theano's
+   * default_update): how a random stream's state moves on (lib/compile/default_updates.ts).
+   */
   defaultUpdate?: Variable;
 
   constructor(value: NDArray, type: TensorType, name?: string) {

@@ -11,6 +11,7 @@ import './index.js';
 import './join.js';
 import './loop.js';
 import './pool.js';
+import './random.js';
 import './reduce.js';
 import './reshape.js';
 import './rowpass.js';

@@ -1,6 +1,7 @@
 /**
  * random.RandomState: numpy.random.RandomState's streams, value for value (MT19937 with
  * numpy's seeding and legacy algorithms), so data and results compare with numpy and Theano.
+ * random.RandomStreams (lib/random/streams.ts): symbolic draws inside compiled functions.
  * @module
  */
 import { MT19937 } from './mt19937.js';
@@ -8,6 +9,10 @@ import { BinomialState, GaussState, boundedMasked, legacyBinomial, legacyGauss, 
 import { NDArray } from '../ndarray/ndarray.js';
 import { sizeOf } from '../ndarray/shape.js';
 import { allocate } from '../ndarray/dtype.js';
+
+export { RandomStreams } from './streams.js';
+export type { ParamLike } from './streams.js';
+export type { ShapeArg } from '../ops/alloc.js';
 
 /** An output shape: a number, a list of numbers, or null/undefined for a single number. */
 export type Size = number | readonly number[] | null | undefined;

@@ -31,6 +31,7 @@ static void registerAll() {
     registerConv();
     registerPool2d();
     registerLoop();
+    registerRandom();
   });
 }
 

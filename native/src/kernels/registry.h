@@ -50,6 +50,7 @@ void registerAlloc();
 void registerConv();
 void registerPool2d();
 void registerLoop();
+void registerRandom();
 void registerKernel(const std::string& opcode, KernelFactory f);
 
 inline int64_t sizeOf(const std::vector<int64_t>& s) {
