@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { T, fn, grad, scan, shared, gradient, array, NDArray, random, printing } from 'theanode';
 import type { Variable } from 'theanode';
-import { backends } from './scan.test.js';
+import { backends } from './backends.js';
 
 const rng = new random.RandomState(3);
 const randn = (...shape: number[]) => rng.randn(...shape) as NDArray;

@@ -7,13 +7,12 @@ import { describe, it } from 'vitest';
 import fixture from '../fixtures/scan.json';
 import { T, fn, grad, scan, NDArray } from 'theanode';
 import type { Variable } from 'theanode';
-import { nativeStatus } from '../../lib/backend/native/index.js';
 import { expectClose } from '../ops/close.js';
 import type { Arr } from '../ops/close.js';
 
 type Case = { inputs: Arr[]; outputs: Arr[]; grads: Arr[] };
 const fx = fixture as unknown as Record<string, Case>;
-export const backends = nativeStatus().available ? (['js', 'native'] as const) : (['js'] as const);
+import { backends } from './backends.js';
 const toArray = (a: Arr) => new NDArray(Float64Array.from(a.data), a.shape);
 const vars = (arrs: Arr[]) => arrs.map((a, i) => T.tensor('float64', a.shape.map(() => false), `x${i}`));
 const one = (o: Variable | Variable[]) => (Array.isArray(o) ? o : [o]);
