@@ -65,6 +65,13 @@ function stepCount(values: (TypedArray | undefined)[], name: string): number {
   return n;
 }
 
+/** A failure inside the body, said to be at step t of the named loop. */
+function stepError(e: unknown, name: string, t: number): Error {
+  const err = e instanceof Error ? e : new Error(String(e));
+  err.message = `scan '${name}', step ${t}: ${err.message}`;
+  return err;
+}
+
 const plans = new WeakMap<Attrs, Map<string, Plan>>();
 
 /** The body's plan for the loop's input shapes (and the non-sequence values it depends on). */
@@ -162,7 +169,11 @@ registerKernel({
           else call.inputs[i] = ins[r.index].subarray((t + r.shift) * r.row, (t + r.shift + 1) * r.row);
         });
         stores.forEach((st, k) => (call.outputs[k] = rowAt(k, outs, t + st.shift)));
-        exec.run(call);
+        try {
+          exec.run(call);
+        } catch (e) {
+          throw stepError(e, l.name, t);
+        }
       }
       // A ring's last lag rows, in order, become the output.
       stores.forEach((st, k) => {

@@ -184,8 +184,10 @@ describe.runIf(nativeStatus().available)('native conv2d and pool2d kernels check
     const Ex = loadAddon().addon!.Executor;
     const buffers = [0, 1, 2].map((ref) => ({ dtype: 'float64', kind: 'input', ref }));
     // The geometry is the plan's decision for the instruction; the attributes keep the op's own options.
-    const prog = (opcode: string, attrs: object, n = 3) => ({ buffers: buffers.slice(0, n), instructions: [{ opcode, inputs: n === 3 ? [0, 1] : [0], outputs: [n - 1], attrs: JSON.stringify(attrs) }], constants: [], inputs: [0, 1, 2].slice(0, n), shared: [], outputs: [], updates: [] });
-    const plan = (shapes: number[][], decision: object) => ({ shapes, offsets: shapes.map(() => -1), alias: shapes.map(() => -1), skip: [false], snapshot: [], decisions: [JSON.stringify(decision)], arena: { float64: 0, float32: 0, int32: 0, bool: 0 } });
+    // As lib/backend/native hands them to the addon: the program and plan as JSON text.
+    const prog = (opcode: string, attrs: object, n = 3) => ({ text: JSON.stringify({ buffers: buffers.slice(0, n), instructions: [{ opcode, inputs: n === 3 ? [0, 1] : [0], outputs: [n - 1], attrs }], inputs: [0, 1, 2].slice(0, n), shared: [], outputs: [], updates: [] }), constants: [] });
+    const planOf = (shapes: number[][], decision: object | null) => ({ shapes, offsets: shapes.map(() => -1), alias: shapes.map(() => -1), skip: [false], snapshot: [], decisions: [decision], arena: { float64: 0, float32: 0, int32: 0, bool: 0 } });
+    const plan = (shapes: number[][], decision: object) => JSON.stringify(planOf(shapes, decision));
     const g = { batch: 1, channels: 1, rows: 4, cols: 4, outChannels: 1, fRows: 2, fCols: 2, outRows: 3, outCols: 3, padRows: 0, padCols: 0, strideRows: 1, strideCols: 1, dilRows: 1, dilCols: 1, flip: true, colRows: 4, colCols: 9, direct: false };
     const shapes = [[1, 1, 4, 4], [1, 1, 2, 2], [1, 1, 3, 3]];
     expect(() => new Ex(prog('conv2d', {}), plan(shapes, g))).not.toThrow();
@@ -197,6 +199,6 @@ describe.runIf(nativeStatus().available)('native conv2d and pool2d kernels check
     expect(() => new Ex(prog('pool2d', { mode: 'max' }, 2), plan(pshapes, p))).not.toThrow();
     expect(() => new Ex(prog('pool2d', { mode: 'max' }, 2), plan(pshapes, { ...p, rowLo: [0, 4], rowHi: [2, 4] }))).toThrow(/pool2d: an empty window/);
     expect(() => new Ex(prog('pool2d', { mode: 'max' }, 2), plan(pshapes, { ...p, colHi: [2, 9] }))).toThrow(/pool2d: attribute colHi is out of range/);
-    expect(() => new Ex(prog('pool2d', { mode: 'max' }, 2), { ...plan(pshapes, p), decisions: [''] })).toThrow(/pool2d: the plan carries no decision/);
+    expect(() => new Ex(prog('pool2d', { mode: 'max' }, 2), JSON.stringify(planOf(pshapes, null)))).toThrow(/pool2d: the plan carries no decision/);
   });
 });

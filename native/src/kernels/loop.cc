@@ -20,6 +20,7 @@ class Loop : public Kernel {
     decodeProgram(attrs["body"], d["plan"], constantsFromJson(attrs["body"]["constants"]), body_, elements);
     allocateArena(elements);
     n_ = static_cast<int64_t>(d["n"].number());
+    name_ = attrs["name"].str;
     const Json& seqTaps = attrs["seqTaps"];
     const Json& recTaps = attrs["recTaps"];
     const size_t S = seqTaps.size(), R = recTaps.size();
@@ -93,7 +94,11 @@ class Loop : public Kernel {
         call_.inputs[i] = r.fromInput ? static_cast<uint8_t*>(f.ptr[in_[r.index]]) + (t + r.shift) * r.rowBytes : rowAt(f, static_cast<size_t>(r.index), t + r.shift);
       }
       for (size_t k = 0; k < call_.outputs.size(); k++) call_.outputs[k] = rowAt(f, k, t + stores_[k].shift);
-      execute(body_, call_);
+      try {
+        execute(body_, call_);
+      } catch (const std::exception& e) {
+        throw std::runtime_error("scan '" + name_ + "', step " + std::to_string(t) + ": " + e.what());
+      }
     }
     // A ring's last lag rows, in order, become the output.
     for (size_t k = 0; k < stores_.size(); k++) {
@@ -150,6 +155,7 @@ class Loop : public Kernel {
   Program body_;
   std::vector<uint8_t> storage_;
   int64_t n_ = 0;
+  std::string name_;
   size_t nonseq0_ = 0;
   std::vector<Read> reads_;
   std::vector<Init> inits_;
