@@ -30,6 +30,8 @@ interface LoopLayout {
   name: string;
   /** Per output: keep only a state's last lag rows (kept in a ring of lag + 1 rows while looping), or a per-step output's last row. */
   keepLast: boolean[];
+  /** Per output kept so: the row read is the last step's, so with no steps there is none (an error, as reading an empty output). */
+  lastOfSteps: boolean[];
 }
 
 const layoutOf = (attrs: Attrs): LoopLayout => ({
@@ -40,6 +42,7 @@ const layoutOf = (attrs: Attrs): LoopLayout => ({
   nNonseq: attrs.nNonseq as number,
   name: attrs.name as string,
   keepLast: attrs.keepLast as boolean[],
+  lastOfSteps: attrs.lastOfSteps as boolean[],
 });
 
 const lagOf = (taps: number[]) => -taps[0];
@@ -118,6 +121,10 @@ registerKernel({
       const s = shapes[p.init(j)];
       if (s[0] !== lagOf(taps)) throw new Error(`${where}: output ${j} needs ${lagOf(taps)} initial rows for taps ${JSON.stringify(taps)}, got ${s[0]}`);
     });
+    if (n === 0) {
+      const k = l.lastOfSteps.findIndex((x, i) => x && l.keepLast[i]);
+      if (k >= 0) throw new RangeError(`${where}: the last step's value of output ${k} is read, but the loop runs 0 steps (index -1 is out of bounds for axis 0 with size 0)`);
+    }
     const plan = bodyPlan(attrs, shapes, values);
     const outs = l.body.outputs.map((b) => plan.shapes[b]);
     return outs.map((s, k) => {

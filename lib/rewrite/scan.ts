@@ -39,14 +39,17 @@ function onlyLastRowRead(fg: FunctionGraph, v: Variable): boolean {
  * The user sees a state's rows after its initial ones (full[lag:]); its last row read from
  * there, full[lag:][-1], is read as full[-1], so that the pass below can see it.
  */
-function lastRowsReadDirectly(fg: FunctionGraph, full: Variable): void {
+function lastRowsReadDirectly(fg: FunctionGraph, full: Variable): boolean {
+  let changed = false;
   for (const r of fg.readers(full)) {
     const s = r.op instanceof Index ? r.op.spec[0] : undefined;
     const tail = r.outputs[0];
     if (!s || s.k !== 'slice' || typeof s.start !== 'number' || s.start < 0 || s.stop !== null || s.step !== null || r.inputs[0] !== full || r.inputs.length !== 1) continue;
     if (!onlyLastRowRead(fg, tail)) continue;
     for (const q of fg.readers(tail)) fg.replace(q.outputs[0], new Index((q.op as Index).spec).makeNode(full, ...q.inputs.slice(1)).outputs[0]);
+    changed = true;
   }
+  return changed;
 }
 
 /**
@@ -58,11 +61,12 @@ export function keepLastRows(fg: FunctionGraph, trace?: (rewrite: string, node: 
   let changed = false;
   for (const node of fg.nodes.filter((n) => n.op instanceof ScanOp)) {
     const op = node.op as ScanOp;
-    node.outputs.forEach((o) => lastRowsReadDirectly(fg, o));
+    // The last of the steps' rows: with no steps, reading it stays an error (lib/ops/loop.ts).
+    const ofSteps = node.outputs.map((o, i) => lastRowsReadDirectly(fg, o) || (op.layout.lastOfSteps?.[i] ?? false));
     const keep = node.outputs.map((o, i) => (op.layout.keepLast?.[i] ?? false) || onlyLastRowRead(fg, o));
     if (keep.every((k, i) => k === (op.layout.keepLast?.[i] ?? false))) continue;
     trace?.('scan_keep_last', node);
-    const copy = op.keepingLast(keep).makeNode(node.inputs[0], ...node.inputs.slice(1));
+    const copy = op.keepingLast(keep, ofSteps).makeNode(node.inputs[0], ...node.inputs.slice(1));
     node.outputs.forEach((o, i) => fg.replace(o, copy.outputs[i]));
     changed = true;
   }

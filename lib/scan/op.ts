@@ -37,6 +37,8 @@ export interface ScanLayout {
    * a state's last `lag` rows, or a per-step output's last row, instead of every step's.
    */
   keepLast?: boolean[];
+  /** Per output kept so, whether what is read is the last of the steps' rows (none with 0 steps). */
+  lastOfSteps?: boolean[];
 }
 
 let uid = 0;
@@ -89,16 +91,17 @@ export class ScanOp extends Op {
   }
 
   /** The same loop keeping only the last rows of the outputs marked in `keepLast` (the body is shared). */
-  keepingLast(keepLast: boolean[]): ScanOp {
-    const copy = new ScanOp({ ...this.layout, keepLast }, this.innerInputs, this.innerOutputs);
+  keepingLast(keepLast: boolean[], lastOfSteps: boolean[]): ScanOp {
+    const copy = new ScanOp({ ...this.layout, keepLast, lastOfSteps }, this.innerInputs, this.innerOutputs);
     copy.body = this.body;
     return copy;
   }
 
   lower(): { opcode: string; attrs: Attrs } {
     this.body ??= this.lowerBody();
-    const { seqTaps, recTaps, nNitsot, nNonseq, name, keepLast } = this.layout;
-    return { opcode: 'loop', attrs: { body: this.body, seqTaps, recTaps, nNitsot, nNonseq, name, keepLast: keepLast ?? recTaps.map(() => false).concat(Array(nNitsot).fill(false)) } };
+    const { seqTaps, recTaps, nNitsot, nNonseq, name, keepLast, lastOfSteps } = this.layout;
+    const none = Array<boolean>(recTaps.length + nNitsot).fill(false);
+    return { opcode: 'loop', attrs: { body: this.body, seqTaps, recTaps, nNitsot, nNonseq, name, keepLast: keepLast ?? none, lastOfSteps: lastOfSteps ?? none } };
   }
 
   /** The body as a Program: rewritten like any function's graph, then lowered. */

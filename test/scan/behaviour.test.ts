@@ -59,6 +59,9 @@ describe('scan', () => {
       const h = fn([x], [last, (ys as Variable).get(-1)], { backend });
       h(X).forEach((v, i) => close(v, g(X)[i]));
       expect(loopRows(h)).toEqual([[1], [1]]);
+      // No steps: there is no last step to read, with or without the rewrite.
+      expect(() => h(randn(0, 3))).toThrow(/0 steps|out of bounds/);
+      expect(() => g(randn(0, 3))).toThrow(/out of bounds/);
     });
 
     it(`steps counted from x.shape, or given at run time, with a plan per count (${backend})`, () => {
