@@ -8,11 +8,12 @@
  *   node dist/examples/fashion-mnist.js mlp --epochs 2 --backend js --out /tmp/models
  *   node dist/examples/fashion-mnist.js mlp --resume models/mlp.npz --epochs 5
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { T, shared, fn, random, config, io, updates, training, NDArray, array } from 'theanode';
+import { T, shared, fn, random, config, updates, training, NDArray, array } from 'theanode';
 import type { SharedVariable } from 'theanode';
+import { loadFashion, FASHION_DIR } from './fashion-data.js';
 
 const { values: opts, positionals } = parseArgs({
   allowPositionals: true,
@@ -22,7 +23,7 @@ const { values: opts, positionals } = parseArgs({
     lr: { type: 'string', default: '0.1' },
     seed: { type: 'string', default: '0' },
     out: { type: 'string', default: 'models' },
-    data: { type: 'string', default: process.env.FASHION_MNIST_DIR ?? '/usr/share/datasets/fashion-mnist' },
+    data: { type: 'string', default: FASHION_DIR },
     backend: { type: 'string' },
     resume: { type: 'string' },
     limit: { type: 'string' },
@@ -36,24 +37,9 @@ if (model !== 'softmax' && model !== 'mlp') {
 config.floatX = 'float32';
 if (opts.backend) config.backend = opts.backend as typeof config.backend;
 
-function loadSplit(prefix: string): [NDArray, NDArray] {
-  const file = (kind: string) => join(opts.data!, `${prefix}-${kind}.gz`);
-  const imagesPath = file('images-idx3-ubyte');
-  if (!existsSync(imagesPath)) {
-    console.error(`Fashion-MNIST not found: ${imagesPath} is missing.\nInstall the Debian package (apt-get install dataset-fashion-mnist), or point --data / FASHION_MNIST_DIR at a folder with the four .gz files.`);
-    process.exit(1);
-  }
-  const images = io.loadIdx(imagesPath);
-  const labels = io.loadIdx(file('labels-idx1-ubyte'));
-  const limit = opts.limit ? Math.min(Number(opts.limit), images.shape[0]) : images.shape[0];
-  const pixels = images.shape[1] * images.shape[2];
-  const x = new Float32Array(limit * pixels);
-  for (let i = 0; i < x.length; i++) x[i] = images.data[i] / 255;
-  return [new NDArray(x, [limit, pixels]), new NDArray(Int32Array.from(labels.data.subarray(0, limit)), [limit])];
-}
-
-const [trainX, trainY] = loadSplit('train');
-const [testX, testY] = loadSplit('t10k');
+const limit = opts.limit ? Number(opts.limit) : undefined;
+const [trainX, trainY] = loadFashion('train', opts.data, limit);
+const [testX, testY] = loadFashion('t10k', opts.data, limit);
 const rng = new random.RandomState(Number(opts.seed));
 
 /** PyTorch's default initialisation for a linear layer: U(-1/sqrt(fanIn), 1/sqrt(fanIn)). */
