@@ -82,7 +82,8 @@ function bodyPlan(attrs: Attrs, shapes: number[][], values: (TypedArray | undefi
   const l = layoutOf(attrs);
   const p = positions(l);
   const valuePos = bodyValueInputs(l);
-  const key = JSON.stringify(shapes) + valuePos.map((i) => `|${Array.from(values[i]!)}`).join('');
+  // The body sees rows: the number of steps (the sequences' and outputs' lengths) is not part of its plan.
+  const key = JSON.stringify(shapes.map((s, i) => (i > 0 && i < p.nonseq(0) ? s.slice(1) : i === 0 ? [] : s))) + valuePos.map((i) => `|${Array.from(values[i]!)}`).join('');
   let byKey = plans.get(attrs);
   if (!byKey) plans.set(attrs, (byKey = new Map()));
   let plan = byKey.get(key);
