@@ -186,6 +186,23 @@ class Executor : public Napi::ObjectWrap<Executor> {
 
   Napi::Value RunAsync(const Napi::CallbackInfo& info);
 
+  // One instruction's workspaces (null: none), each inside the arena of its dtype.
+  static std::vector<Workspace> decodeWorkspace(const Napi::Value& v, const int64_t arenaSize[4], uint32_t k) {
+    std::vector<Workspace> out;
+    if (v.IsNull() || v.IsUndefined()) return out;
+    if (!v.IsArray()) fail("executor: instruction " + std::to_string(k) + ": its workspace must be an array or null");
+    auto a = v.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); i++) {
+      if (!a.Get(i).IsObject()) fail("executor: instruction " + std::to_string(k) + ": a workspace must be {dtype, offset, elements}");
+      auto o = a.Get(i).As<Napi::Object>();
+      if (!o.Get("dtype").IsString()) fail("executor: instruction " + std::to_string(k) + ": a workspace needs a dtype");
+      Workspace w{parseDType(o.Get("dtype").As<Napi::String>().Utf8Value()), intOf(o.Get("offset"), "workspace offset"), intOf(o.Get("elements"), "workspace size")};
+      if (w.offset < 0 || w.elements < 0 || w.offset > arenaSize[static_cast<int>(w.dtype)] - w.elements) fail("executor: instruction " + std::to_string(k) + ": a workspace does not fit its arena");
+      out.push_back(w);
+    }
+    return out;
+  }
+
   void decode(const Napi::Object& prog, const Napi::Object& plan) {
     auto bufs = prog.Get("buffers").As<Napi::Array>();
     auto shapes = plan.Get("shapes").As<Napi::Array>();
@@ -257,9 +274,12 @@ class Executor : public Napi::ObjectWrap<Executor> {
     }
     auto instrs = prog.Get("instructions").As<Napi::Array>();
     auto skip = plan.Get("skip").As<Napi::Array>();
-    if (!plan.Get("skip").IsArray() || !plan.Get("decisions").IsArray()) fail("executor: plan does not match the program's instructions");
+    // A plan without workspaces gives none to any instruction.
+    const Napi::Value workValue = plan.Get("workspace");
+    const bool hasWork = !workValue.IsUndefined();
+    if (!plan.Get("skip").IsArray() || !plan.Get("decisions").IsArray() || (hasWork && !workValue.IsArray())) fail("executor: plan does not match the program's instructions");
     auto decisions = plan.Get("decisions").As<Napi::Array>();
-    if (skip.Length() != instrs.Length() || decisions.Length() != instrs.Length()) fail("executor: plan does not match the program's instructions");
+    if (skip.Length() != instrs.Length() || decisions.Length() != instrs.Length() || (hasWork && workValue.As<Napi::Array>().Length() != instrs.Length())) fail("executor: plan does not match the program's instructions");
     for (uint32_t k = 0; k < instrs.Length(); k++) {
       auto o = instrs.Get(k).As<Napi::Object>();
       Instruction ins;
@@ -270,7 +290,9 @@ class Executor : public Napi::ObjectWrap<Executor> {
       Json attrs = Json::parse(o.Get("attrs").As<Napi::String>().Utf8Value());
       const std::string decisionText = decisions.Get(k).As<Napi::String>().Utf8Value();
       Json decision = decisionText.empty() ? Json{} : Json::parse(decisionText);
-      KernelArgs args{attrs, ins.in, ins.out, {}, {}, {}, {}, decisionText.empty() ? nullptr : &decision};
+      if (hasWork) ins.workspace = decodeWorkspace(workValue.As<Napi::Array>().Get(k), arenaSize, k);
+      ins.workPtr.assign(ins.workspace.size(), nullptr);
+      KernelArgs args{attrs, ins.in, ins.out, {}, {}, {}, {}, decisionText.empty() ? nullptr : &decision, ins.workspace};
       for (int b : ins.in) { args.inTypes.push_back(program.buffers[b].dtype); args.inShapes.push_back(program.buffers[b].shape); }
       for (int b : ins.out) { args.outTypes.push_back(program.buffers[b].dtype); args.outShapes.push_back(program.buffers[b].shape); }
       try {

@@ -185,10 +185,18 @@ describe.runIf(nativeStatus().available)('native conv2d and pool2d kernels check
     const buffers = [0, 1, 2].map((ref) => ({ dtype: 'float64', kind: 'input', ref }));
     // The geometry is the plan's decision for the instruction; the attributes keep the op's own options.
     const prog = (opcode: string, attrs: object, n = 3) => ({ buffers: buffers.slice(0, n), instructions: [{ opcode, inputs: n === 3 ? [0, 1] : [0], outputs: [n - 1], attrs: JSON.stringify(attrs) }], constants: [], inputs: [0, 1, 2].slice(0, n), shared: [], outputs: [], updates: [] });
-    const plan = (shapes: number[][], decision: object) => ({ shapes, offsets: shapes.map(() => -1), alias: shapes.map(() => -1), skip: [false], snapshot: [], decisions: [JSON.stringify(decision)], arena: { float64: 0, float32: 0, int32: 0, bool: 0 } });
-    const g = { batch: 1, channels: 1, rows: 4, cols: 4, outChannels: 1, fRows: 2, fCols: 2, outRows: 3, outCols: 3, padRows: 0, padCols: 0, strideRows: 1, strideCols: 1, dilRows: 1, dilCols: 1, flip: true, colRows: 4, colCols: 9, direct: false };
+    // One column matrix of 4 x 9 in the float64 arena, as the planner would place it.
+    const work = [{ dtype: 'float64', offset: 0, elements: 36 }];
+    const plan = (shapes: number[][], decision: object, workspace: object[] | null = work, arena = 36) => ({ shapes, offsets: shapes.map(() => -1), alias: shapes.map(() => -1), skip: [false], snapshot: [], decisions: [JSON.stringify(decision)], workspace: [workspace], arena: { float64: arena, float32: 0, int32: 0, bool: 0 } });
+    const g = { batch: 1, channels: 1, rows: 4, cols: 4, outChannels: 1, fRows: 2, fCols: 2, outRows: 3, outCols: 3, padRows: 0, padCols: 0, strideRows: 1, strideCols: 1, dilRows: 1, dilCols: 1, flip: true, colRows: 4, colCols: 9, direct: false, parts: 1 };
     const shapes = [[1, 1, 4, 4], [1, 1, 2, 2], [1, 1, 3, 3]];
     expect(() => new Ex(prog('conv2d', {}), plan(shapes, g))).not.toThrow();
+    // The workspace must be there, big enough, and inside the arena.
+    expect(() => new Ex(prog('conv2d', {}), plan(shapes, g, null))).toThrow(/conv2d: the plan's workspace 0 is missing or too small/);
+    expect(() => new Ex(prog('conv2d', {}), plan(shapes, { ...g, parts: 2 }))).toThrow(/workspace 0 is missing or too small/);
+    expect(() => new Ex(prog('conv2d', {}), plan(shapes, g, [{ dtype: 'float32', offset: 0, elements: 0 }]))).toThrow(/workspace 0 is missing or too small/);
+    expect(() => new Ex(prog('conv2d', {}), plan(shapes, g, [{ dtype: 'float64', offset: 1, elements: 36 }]))).toThrow(/instruction 0: a workspace does not fit its arena/);
+    expect(() => new Ex(prog('conv2d', {}), plan(shapes, g, work, 35))).toThrow(/a workspace does not fit its arena/);
     expect(() => new Ex(prog('conv2d', {}), plan(shapes, { ...g, padRows: 9 }))).toThrow(/conv2d: the geometry does not match the plan's shapes/);
     expect(() => new Ex(prog('conv2d', {}), plan(shapes, { ...g, strideRows: 0 }))).toThrow(/geometry does not match/);
     expect(() => new Ex(prog('conv2d', {}), plan([[1, 1, 5, 4], [1, 1, 2, 2], [1, 1, 3, 3]], g))).toThrow(/geometry does not match/);

@@ -5,8 +5,8 @@
 // gradient, so that each part owns its slice of the result and no reduction is needed).
 //
 // The geometry (padding, output sizes, column-matrix size, the 1x1 shortcut) comes from the plan
-// as attributes; nothing is decided here. The column matrices live in a workspace owned by the
-// kernel: allocated once when the plan's executor is made, never per call.
+// as attributes; nothing is decided here. The column matrices live in the plan's workspace for
+// the instruction (arena space shared with other temporaries), as many as the plan's `parts`.
 #include <algorithm>
 #include <atomic>
 #include <cstring>
@@ -26,6 +26,7 @@ struct Tap {
 
 struct ConvGeometry {
   int64_t batch, channels, rows, cols, outChannels, fRows, fCols, outRows, outCols, padRows, padCols, strideRows, strideCols, dilRows, dilCols, colRows, colCols;
+  int64_t parts;  // column matrices in the workspace
   bool flip, direct;
   std::vector<Tap> rowTaps, colTaps;  // by column-matrix tap index (flipped for a true convolution)
 
@@ -36,6 +37,7 @@ struct ConvGeometry {
     padRows = n("padRows"), padCols = n("padCols"), strideRows = n("strideRows"), strideCols = n("strideCols");
     dilRows = n("dilRows"), dilCols = n("dilCols"), colRows = n("colRows"), colCols = n("colCols");
     flip = a["flip"].truthy(), direct = a["direct"].truthy();
+    parts = n("parts");
   }
   int64_t image() const { return channels * rows * cols; }
   int64_t output() const { return outChannels * colCols; }
@@ -145,9 +147,9 @@ class ConvKernel : public Kernel {
     g_.prepareTaps();
     // Forward and input gradient: one column matrix per part (the 1x1 shortcut needs none);
     // filter gradient: one matrix whose row bands belong to different parts.
-    parts_ = role == GradWeights ? 1 : std::max(1, kernelThreads());
-    const size_t elems = g_.direct ? 0 : static_cast<size_t>(parts_ * g_.colRows * g_.colCols);
-    workspace_.resize((elems * (f32_ ? sizeof(float) : sizeof(double)) + sizeof(double) - 1) / sizeof(double));
+    if (g_.parts < 1 || g_.parts > (1 << 20) || (role == GradWeights && g_.parts != 1)) throw std::runtime_error("conv2d: the plan's number of column matrices is out of range");
+    parts_ = static_cast<int>(g_.parts);
+    if (!g_.direct) requireWorkspace(a, 0, a.outTypes[0], g_.parts * g_.colRows * g_.colCols, "conv2d");
     if (g_.direct) parts_ = 1 << 20;  // no workspace: as many parts as the pool will run
   }
 
@@ -158,13 +160,14 @@ class ConvKernel : public Kernel {
 
  private:
   template <typename T>
-  T* columns(int part) {
+  T* columns(int part) const {
     if (g_.direct) return nullptr;
-    return reinterpret_cast<T*>(workspace_.data()) + static_cast<size_t>(part) * static_cast<size_t>(g_.colRows * g_.colCols);
+    return work_ == nullptr ? nullptr : static_cast<T*>(work_) + static_cast<size_t>(part) * static_cast<size_t>(g_.colRows * g_.colCols);
   }
 
   template <typename T>
   void run(Frame& f) {
+    work_ = g_.direct ? nullptr : f.workspace(0);
     const T* a = static_cast<const T*>(f.ptr[a_]);
     const T* b = static_cast<const T*>(f.ptr[b_]);
     T* out = static_cast<T*>(f.ptr[o_]);
@@ -235,7 +238,7 @@ class ConvKernel : public Kernel {
   int a_, b_, o_;
   bool f32_;
   int parts_ = 1;
-  std::vector<double> workspace_;
+  void* work_ = nullptr;  // this call's workspace
 };
 
 }  // namespace
