@@ -200,9 +200,11 @@ describe.runIf(nativeStatus().available)('native conv2d and pool2d kernels check
     expect(() => new Ex(prog('conv2d', {}), plan(shapes, { ...g, padRows: 9 }))).toThrow(/conv2d: the geometry does not match the plan's shapes/);
     expect(() => new Ex(prog('conv2d', {}), plan(shapes, { ...g, strideRows: 0 }))).toThrow(/geometry does not match/);
     expect(() => new Ex(prog('conv2d', {}), plan([[1, 1, 5, 4], [1, 1, 2, 2], [1, 1, 3, 3]], g))).toThrow(/geometry does not match/);
-    const p = { planes: 1, rows: 4, cols: 4, outRows: 2, outCols: 2, rowLo: [0, 2], rowHi: [2, 4], rowDiv: [1, 1], colLo: [0, 2], colHi: [2, 4], colDiv: [1, 1] };
+    const p = { planes: 1, rows: 4, cols: 4, outRows: 2, outCols: 2, rowLo: [0, 2], rowHi: [2, 4], rowDiv: [1, 1], colLo: [0, 2], colHi: [2, 4], colDiv: [1, 1], pairs: false };
     const pshapes = [[1, 1, 4, 4], [1, 1, 2, 2]];
     expect(() => new Ex(prog('pool2d', { mode: 'max' }, 2), plan(pshapes, p))).not.toThrow();
+    expect(() => new Ex(prog('pool2d', { mode: 'max' }, 2), plan(pshapes, { ...p, pairs: true }))).not.toThrow();
+    expect(() => new Ex(prog('pool2d', { mode: 'max' }, 2), plan(pshapes, { ...p, pairs: true, rowLo: [0, 1], rowHi: [2, 3] }))).toThrow(/pool2d: the plan's 2x2 tiling does not match its windows/);
     expect(() => new Ex(prog('pool2d', { mode: 'max' }, 2), plan(pshapes, { ...p, rowLo: [0, 4], rowHi: [2, 4] }))).toThrow(/pool2d: an empty window/);
     expect(() => new Ex(prog('pool2d', { mode: 'max' }, 2), plan(pshapes, { ...p, colHi: [2, 9] }))).toThrow(/pool2d: attribute colHi is out of range/);
     expect(() => new Ex(prog('pool2d', { mode: 'max' }, 2), { ...plan(pshapes, p), decisions: [''] })).toThrow(/pool2d: the plan carries no decision/);
