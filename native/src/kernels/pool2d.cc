@@ -5,6 +5,9 @@
 // never read, and the divisor already says whether it counts.
 #include <algorithm>
 #include <atomic>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "../pool.h"
@@ -52,6 +55,17 @@ struct PoolGeometry {
   int64_t plane() const { return rows * cols; }
   int64_t outPlane() const { return outRows * outCols; }
 };
+
+// c ? v : 0 by masking v's bits: which inputs hit the maximum is data, so a branch mispredicts.
+template <typename T>
+inline T keepIf(bool c, T v) {
+  using Bits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
+  Bits b;
+  std::memcpy(&b, &v, sizeof b);
+  b &= static_cast<Bits>(0) - static_cast<Bits>(c);
+  std::memcpy(&v, &b, sizeof b);
+  return v;
+}
 
 class PoolKernel : public Kernel {
  public:
@@ -163,12 +177,18 @@ class PoolKernel : public Kernel {
     const int64_t* colHi = g_.colHi.data();
     if (g_.pairs) {
       // Each input lies in one window: written once, no zero fill first (0 + share, as below).
-      for (int64_t r = 0; r < g_.rows; r++) {
-        const T* xr = x + r * W;
-        const T* zr = z + (r / 2) * OW;
-        const T* gr = gz + (r / 2) * OW;
-        T* gxr = gx + r * W;
-        for (int64_t c = 0; c < W; c++) gxr[c] = T(0) + (xr[c] == zr[c / 2] ? gr[c / 2] : T(0));
+      for (int64_t i = 0; i < g_.outRows; i++) {
+        const T* zr = z + i * OW;
+        const T* gr = gz + i * OW;
+        for (int64_t r = 2 * i; r < 2 * i + 2; r++) {
+          const T* xr = x + r * W;
+          T* gxr = gx + r * W;
+          for (int64_t j = 0; j < OW; j++) {
+            const T m = zr[j], gv = gr[j];
+            gxr[2 * j] = T(0) + keepIf(xr[2 * j] == m, gv);
+            gxr[2 * j + 1] = T(0) + keepIf(xr[2 * j + 1] == m, gv);
+          }
+        }
       }
       return;
     }
