@@ -82,6 +82,16 @@ void im2col(const ConvGeometry& g, const T* x, T* cols, int64_t k0, int64_t k1) 
     T* out = cols + k * N;
     const int64_t r0 = tr.start, c0 = tc.start, ilo = tr.lo, ihi = tr.hi, jlo = tc.lo, jhi = tc.hi;
     if (ilo > 0) std::fill(out, out + ilo * g.outCols, T(0));
+    if (g.strideCols == 1 && jlo == 0 && jhi == g.outCols) {
+      // Every output column reads inside the image (no column padding): plain row copies.
+      const int64_t OW = g.outCols, step = g.strideRows * g.cols;
+      const T* src = x + c * plane + (r0 + ilo * g.strideRows) * g.cols + c0;
+      T* dst = out + ilo * OW;
+      for (int64_t i = ilo; i < ihi; i++, src += step, dst += OW)
+        for (int64_t j = 0; j < OW; j++) dst[j] = src[j];
+      std::fill(out + ihi * OW, out + N, T(0));
+      return;
+    }
     for (int64_t i = ilo; i < ihi; i++) {
       const T* src = x + c * plane + (r0 + i * g.strideRows) * g.cols + c0;
       T* dst = out + i * g.outCols;
@@ -104,6 +114,15 @@ void col2im(const ConvGeometry& g, const T* cols, T* gx) {
   std::fill(gx, gx + g.image(), T(0));
   forEachColRow(g, 0, g.colRows, [&](int64_t k, int64_t c, const Tap& tr, const Tap& tc) {
     const int64_t r0 = tr.start, c0 = tc.start, ilo = tr.lo, ihi = tr.hi, jlo = tc.lo, jhi = tc.hi;
+    if (g.strideCols == 1 && jlo == 0 && jhi == g.outCols) {
+      // No column padding: whole rows added back, as in im2col.
+      const int64_t OW = g.outCols, step = g.strideRows * g.cols;
+      T* dst = gx + c * plane + (r0 + ilo * g.strideRows) * g.cols + c0;
+      const T* src = cols + k * N + ilo * OW;
+      for (int64_t i = ilo; i < ihi; i++, dst += step, src += OW)
+        for (int64_t j = 0; j < OW; j++) dst[j] += src[j];
+      return;
+    }
     for (int64_t i = ilo; i < ihi; i++) {
       T* dst = gx + c * plane + (r0 + i * g.strideRows) * g.cols + c0;
       const T* src = cols + k * N + i * g.outCols;
