@@ -245,10 +245,11 @@ struct Input {
   int buffer;
   DType dtype;
   // Tail: repeats along the leading axes (a bias row); Head: repeats along the trailing axes
-  // (a column); Strided: anything else broadcastable.
+  // (a column, or a per-channel value); Strided: anything else broadcastable.
   enum Mode { Full, Scalar, Tail, Head, Strided } mode;
   std::vector<int64_t> strides;  // broadcast strides over the output shape (Strided)
   int64_t period = 1;            // Tail: the input's size; Head: how often each value repeats
+  int64_t values = 1;            // Head: the input's size (value q of the output's runs is q mod values)
 };
 
 class Elemwise : public Kernel {
@@ -391,14 +392,17 @@ class Elemwise : public Kernel {
       in.period = size;
       return;
     }
+    // Head: the input's axes are a contiguous run [d, e] of the output's, each value repeated
+    // over the axes after e, and the whole input again over the axes before d (a per-channel bias).
     int e = nd - 1;
     while (e >= 0 && in.strides[e] == 0) e--;
-    const int64_t rep = n_ / std::max<int64_t>(size, 1);
-    bool head = e >= 0 && rep > 0;
-    for (int ax = 0; ax <= e && head; ax++) head = in.strides[ax] * rep == out[ax];
+    const int64_t rep = e >= 0 ? out[e] : 0;
+    bool head = e >= 0 && rep > 0 && size > 0;
+    for (int ax = d; ax <= e && head; ax++) head = in.strides[ax] * rep == out[ax];
     if (head) {
       in.mode = Input::Head;
       in.period = rep;
+      in.values = size;
     }
   }
 
@@ -411,7 +415,7 @@ class Elemwise : public Kernel {
       if (in.mode == Input::Tail)
         for (int64_t t = 0; t < run; t++) v[k + t] = src[r + t];
       else
-        std::fill_n(v + k, run, static_cast<double>(src[q]));
+        std::fill_n(v + k, run, static_cast<double>(src[q % in.values]));
       k += run;
       r = 0;
       q++;
