@@ -114,6 +114,16 @@ describe('workspaces in the arena', () => {
     });
   }
 
+  for (const backend of backends) {
+    it(`${backend}: an async call (js: on a worker thread, its own arena) gives the same bits`, async () => {
+      const f = twoConvs(backend);
+      const x = new random.RandomState(3).randn(2, 2, 6, 5) as NDArray;
+      const sync = f(x);
+      const later = await f.async(x);
+      later.forEach((r, i) => expect(Array.from(r.data)).toEqual(Array.from(sync[i].data)));
+    });
+  }
+
   it('the debug backend runs both with their workspaces and finds no difference', () => {
     const f = twoConvs('debug');
     expect(() => f(new random.RandomState(2).randn(3, 2, 5, 5) as NDArray)).not.toThrow();
