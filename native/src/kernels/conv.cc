@@ -237,7 +237,9 @@ class ConvKernel : public Kernel {
     // over the batch by whichever part claims it.
     const double work = static_cast<double>(g_.batch) * static_cast<double>(g_.output()) * static_cast<double>(K);
     const int parts = static_cast<int>(std::min<int64_t>(parallelParts(work), K));
-    const int bands = static_cast<int>(std::min<int64_t>(K, parts == 1 ? 1 : 4 * parts));
+    // Each band's products pack the output gradient again: few bands (about 64 rows or more
+    // each, from one to two per part), enough to even out a late thread.
+    const int bands = static_cast<int>(std::min<int64_t>(K, parts == 1 ? 1 : std::clamp<int64_t>(K / 64, parts, 2 * parts)));
     T* cols = g_.direct ? nullptr : columns<T>(0);
     claimEach(parts, bands, [&](int, int64_t b) {
       int64_t lo, hi;
