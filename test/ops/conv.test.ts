@@ -197,6 +197,10 @@ describe.runIf(nativeStatus().available)('native conv2d and pool2d kernels check
     expect(() => new Ex(prog('conv2d', {}), plan(shapes, g, [{ dtype: 'float32', offset: 0, elements: 0 }]))).toThrow(/workspace 0 is missing or too small/);
     expect(() => new Ex(prog('conv2d', {}), plan(shapes, g, [{ dtype: 'float64', offset: 1, elements: 36 }]))).toThrow(/instruction 0: a workspace does not fit its arena/);
     expect(() => new Ex(prog('conv2d', {}), plan(shapes, g, work, 35))).toThrow(/a workspace does not fit its arena/);
+    expect(() => new Ex(prog('conv2d', {}), plan(shapes, g, [{ dtype: 'float64', offset: -1, elements: 36 }]))).toThrow(/a workspace does not fit its arena/);
+    expect(() => new Ex(prog('conv2d', {}), plan(shapes, g, [{ offset: 0, elements: 36 }]))).toThrow(/a workspace needs a dtype/);
+    expect(() => new Ex(prog('conv2d', {}), { ...plan(shapes, g), workspace: 5 })).toThrow(/plan does not match the program's instructions/);
+    expect(() => new Ex(prog('conv2d', {}), { ...plan(shapes, g), workspace: [] })).toThrow(/plan does not match the program's instructions/);
     expect(() => new Ex(prog('conv2d', {}), plan(shapes, { ...g, padRows: 9 }))).toThrow(/conv2d: the geometry does not match the plan's shapes/);
     expect(() => new Ex(prog('conv2d', {}), plan(shapes, { ...g, strideRows: 0 }))).toThrow(/geometry does not match/);
     expect(() => new Ex(prog('conv2d', {}), plan([[1, 1, 5, 4], [1, 1, 2, 2], [1, 1, 3, 3]], g))).toThrow(/geometry does not match/);
