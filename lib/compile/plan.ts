@@ -6,8 +6,9 @@
 import type { DType, TypedArray } from '../ndarray/dtype.js';
 import { allocate, bytesPer } from '../ndarray/dtype.js';
 import { formatShape, sizeOf } from '../ndarray/shape.js';
-import { kernelFor, kernelInPlace, kernelMayFail } from '../ops/kernel.js';
-import type { Attrs, Instruction, Plan, Program } from './program.js';
+import { kernelFor, kernelInPlace, kernelMayFail, withOwnWorkspace } from '../ops/kernel.js';
+import type { WorkspaceSpec } from '../ops/kernel.js';
+import type { Attrs, Instruction, PlacedWorkspace, Plan, Program } from './program.js';
 import { valueBuffers } from './lower.js';
 
 export interface PlanInputs {
@@ -50,6 +51,7 @@ export function makePlan(p: Program, args: PlanInputs): Plan {
   const alias = new Array<number>(nb).fill(-1);
   const skip = new Array<boolean>(p.instructions.length).fill(false);
   const decisions = new Array<Attrs | null>(p.instructions.length).fill(null);
+  const needs = new Array<WorkspaceSpec[]>(p.instructions.length);
   const valueKeys = new Map<number, string>();
   const root = (b: number) => (alias[b] >= 0 ? alias[b] : b);
   p.instructions.forEach((ins, k) => {
@@ -70,11 +72,12 @@ export function makePlan(p: Program, args: PlanInputs): Plan {
       alias[ins.outputs[0]] = root(ins.inputs[0]);
       decisions[k] = { ...decisions[k]!, view: true };
     }
+    if (!skip[k]) needs[k] = spec.workspace?.(ins.attrs, inShapes, outShapes, types, decisions[k] ?? undefined) ?? [];
     // Values needed by later shape rules are computed now, on small arrays.
     if (ins.outputs.some((b) => meta.has(b))) {
       const outs = ins.outputs.map((b, i) => allocate(p.buffers[b].dtype, sizeOf(outShapes[i])));
       const ins2 = ins.inputs.map((b, i) => values[b] ?? allocate(p.buffers[b].dtype, sizeOf(inShapes[i])));
-      spec.js(ins.attrs, inShapes, outShapes, types, decisions[k] ?? undefined)(ins2, outs);
+      withOwnWorkspace(spec, ins.attrs, inShapes, outShapes, types, decisions[k] ?? undefined)(ins2, outs);
       ins.outputs.forEach((b, i) => (values[b] = outs[i]));
     }
   });
@@ -82,9 +85,9 @@ export function makePlan(p: Program, args: PlanInputs): Plan {
   // Decided before placing temps: in-place updates need no arena space.
   const snapshot = p.updates.map((u) => p.buffers[root(u.buffer)].kind !== 'temp');
   updateInPlace(p, shapes, alias, skip);
-  const { offsets, arena } = placeTemps(p, shapes, alias);
+  const { offsets, arena, workspace } = placeTemps(p, shapes, alias, needs);
   const tempBytes = (Object.keys(arena) as DType[]).reduce((a, d) => a + arena[d] * bytesPer(d), 0);
-  const plan: Plan = { shapes, offsets, arena, tempBytes, alias, skip, snapshot, decisions };
+  const plan: Plan = { shapes, offsets, arena, tempBytes, alias, skip, snapshot, decisions, workspace };
   if (valueKeys.size > 0) guards.set(plan, { valueKeys });
   return plan;
 }
@@ -150,7 +153,7 @@ export function planHolds(p: Program, plan: Plan, inputData: TypedArray[], share
       if (!computes && !g.valueKeys.has(k)) return;
       const step: GuardStep = { ins, key: g.valueKeys.get(k), inShapes: ins.inputs.map((b) => plan.shapes[b]), inValues: [] };
       if (computes) {
-        const kernel = kernelFor(ins.opcode).js(ins.attrs, step.inShapes, ins.outputs.map((b) => plan.shapes[b]), typesOf(p, ins), plan.decisions[k] ?? undefined);
+        const kernel = withOwnWorkspace(kernelFor(ins.opcode), ins.attrs, step.inShapes, ins.outputs.map((b) => plan.shapes[b]), typesOf(p, ins), plan.decisions[k] ?? undefined);
         const outs = ins.outputs.map((b) => values[b]!);
         const args = ins.inputs.map(() => EMPTY as TypedArray);
         step.run = () => kernel(step.inValues.map((v, i) => v ?? args[i]), outs);
@@ -215,8 +218,12 @@ function updateInPlace(p: Program, shapes: number[][], alias: number[], skip: bo
   });
 }
 
-/** Liveness-based placement of temps in one arena per dtype. */
-function placeTemps(p: Program, shapes: number[][], alias: number[]) {
+/**
+ * Liveness-based placement of temps in one arena per dtype. An instruction's workspaces are
+ * temps live at that instruction alone: placed after its outputs, freed with the inputs that
+ * die there, so the space is reused by later temps.
+ */
+function placeTemps(p: Program, shapes: number[][], alias: number[], needs: WorkspaceSpec[][]) {
   // Buffers that views read: their storage must not be overwritten in place.
   const viewed = new Set(alias.filter((a) => a >= 0));
   const root = (b: number) => (alias[b] >= 0 ? alias[b] : b);
@@ -229,6 +236,7 @@ function placeTemps(p: Program, shapes: number[][], alias: number[]) {
   const free: Record<DType, { off: number; size: number }[]> = { float64: [], float32: [], int32: [], bool: [] };
   const offsets = new Array<number>(p.buffers.length).fill(-1);
   const placed: number[][] = Array.from({ length: END + 1 }, () => []);
+  const workspace = new Array<PlacedWorkspace[] | null>(END).fill(null);
 
   const allocateBlock = (dtype: DType, size: number): number => {
     const list = free[dtype];
@@ -288,9 +296,12 @@ function placeTemps(p: Program, shapes: number[][], alias: number[]) {
       offsets[b] = allocateBlock(p.buffers[b].dtype, size);
       placed[last].push(b);
     }
+    const work = needs[k] ?? [];
+    if (work.length > 0) workspace[k] = work.map(({ dtype, elements }) => ({ dtype, offset: allocateBlock(dtype, elements), elements }));
     for (const b of placed[k]) release(p.buffers[b].dtype, offsets[b], sizeOf(shapes[b]));
+    for (const w of workspace[k] ?? []) release(w.dtype, w.offset, w.elements);
   });
-  return { offsets, arena };
+  return { offsets, arena, workspace };
 }
 
 /** Temps read by instruction k, read by nothing later, owning their storage and not broadcast: safe to overwrite. */

@@ -66,6 +66,13 @@ export interface Program {
 }
 
 /** The per-shape part of a compiled function: every buffer's shape, views, in-place writes and arena offsets. */
+/** A workspace of one instruction: `elements` of `dtype` from element `offset` of that dtype's arena. */
+export interface PlacedWorkspace {
+  dtype: DType;
+  offset: number;
+  elements: number;
+}
+
 export interface Plan {
   /** Concrete shape of every buffer. */
   shapes: number[][];
@@ -83,4 +90,9 @@ export interface Plan {
   snapshot: boolean[];
   /** Per instruction, the kernel's per-shape decisions (KernelSpec.decide), or null. */
   decisions: (Attrs | null)[];
+  /**
+   * Per instruction, its workspaces (KernelSpec.workspace) placed in the arena of their dtype,
+   * live only while it runs; null when it needs none.
+   */
+  workspace: (PlacedWorkspace[] | null)[];
 }

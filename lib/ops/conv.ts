@@ -13,6 +13,7 @@ import { Op } from '../graph/op.js';
 import { TensorType } from '../graph/type.js';
 import { Apply, Variable } from '../graph/variable.js';
 import { registerKernel } from './kernel.js';
+import type { KernelTypes, WorkspaceSpec } from './kernel.js';
 import type { Attrs } from '../compile/program.js';
 import { isDiscrete, isFloat, upcast } from '../ndarray/dtype.js';
 import type { TypedArray } from '../ndarray/dtype.js';
@@ -131,8 +132,32 @@ function geometryOf(role: ConvRole, attrs: Attrs, ins: number[][], outs: number[
   return convGeometry(p, ins[0], outs[0], OPCODE[role]);
 }
 
+/** At most this many column matrices per instruction (one per thread that shares the batch), within WORKSPACE_BUDGET elements. */
+const MAX_PARTS = 8;
+const WORKSPACE_BUDGET = 1 << 24;
+
+/** What the plan carries: the geometry and how many column matrices the workspace holds. */
+export interface ConvDecision extends ConvGeometry {
+  parts: number;
+}
+
 /** The geometry, decided once per plan; both backends' kernels execute it. */
-const decideGeometry = (role: ConvRole) => (attrs: Attrs, ins: number[][], outs: number[][]): Attrs => ({ ...geometryOf(role, attrs, ins, outs) }) as unknown as Attrs;
+const decideGeometry =
+  (role: ConvRole) =>
+  (attrs: Attrs, ins: number[][], outs: number[][]): Attrs => {
+    const g = geometryOf(role, attrs, ins, outs);
+    // The filter gradient shares one column matrix among threads (bands of its rows); the other
+    // two give each thread its own matrix, as many as the batch and the budget allow.
+    const matrix = Math.max(1, g.colRows * g.colCols);
+    const parts = role === 'gradWeights' ? 1 : Math.max(1, Math.min(MAX_PARTS, g.batch, Math.floor(WORKSPACE_BUDGET / matrix)));
+    return { ...g, parts } as unknown as Attrs;
+  };
+
+/** The column matrices, in the result's dtype; the 1x1 shortcut reads the image itself and needs none. */
+function convWorkspace(_attrs: Attrs, _ins: number[][], _outs: number[][], types: KernelTypes, decision?: Attrs): WorkspaceSpec[] {
+  const g = decision as unknown as ConvDecision;
+  return g.direct ? [] : [{ dtype: types.outputs[0], elements: g.parts * g.colRows * g.colCols }];
+}
 
 registerKernel({
   opcode: 'conv2d',
@@ -141,15 +166,17 @@ registerKernel({
     return [[g.batch, g.outChannels, g.outRows, g.outCols]];
   },
   decide: decideGeometry('forward'),
+  workspace: convWorkspace,
   js(_attrs, _ins, _outs, _types, decision) {
-    const g = decision as unknown as ConvGeometry;
+    const g = decision as unknown as ConvDecision;
     const { batch, outChannels: O, colRows: K, colCols: N } = g;
     const image = g.channels * g.rows * g.cols;
-    const cols = new Float64Array(K * N);
     const scratch = new Float64Array(4 * Math.max(O, N, 1));
-    return ([x, w], [out]) => {
+    return ([x, w], [out], [work]) => {
       for (let b = 0; b < batch; b++) {
-        im2col(g, x, b * image, cols);
+        let cols: TypedArray;
+        if (g.direct) cols = x.subarray(b * image, (b + 1) * image);
+        else im2col(g, x, b * image, (cols = work));
         gemm(w, cols, out.subarray(b * O * N, (b + 1) * O * N), O, N, K, false, false, scratch);
       }
     };
@@ -165,19 +192,25 @@ registerKernel({
     return [xs];
   },
   decide: decideGeometry('gradInputs'),
+  workspace: convWorkspace,
   js(_attrs, _ins, _outs, _types, decision) {
-    const g = decision as unknown as ConvGeometry;
+    const g = decision as unknown as ConvDecision;
     const { batch, outChannels: O, colRows: K, colCols: N } = g;
     const image = g.channels * g.rows * g.cols;
-    const cols = new Float64Array(K * N);
-    const gx = new Float64Array(image);
+    const gx = new Float64Array(g.direct ? 0 : image);
     const scratch = new Float64Array(4 * Math.max(K, N, 1));
-    return ([w, gz], [out]) => {
+    return ([w, gz], [out], [work]) => {
       for (let b = 0; b < batch; b++) {
+        const gzb = gz.subarray(b * O * N, (b + 1) * O * N);
+        // 1x1: the columns are the image's gradient itself.
+        if (g.direct) {
+          gemm(w, gzb, out.subarray(b * image, (b + 1) * image), K, N, O, true, false, scratch);
+          continue;
+        }
         // Columns of the gradient: W^T · gz, then each added back where it was read.
-        gemm(w, gz.subarray(b * O * N, (b + 1) * O * N), cols, K, N, O, true, false, scratch);
+        gemm(w, gzb, work, K, N, O, true, false, scratch);
         gx.fill(0);
-        col2im(g, cols, gx);
+        col2im(g, work, gx);
         out.set(gx, b * image);
       }
     };
@@ -193,19 +226,21 @@ registerKernel({
     return [ws];
   },
   decide: decideGeometry('gradWeights'),
+  workspace: convWorkspace,
   js(_attrs, _ins, _outs, _types, decision) {
-    const g = decision as unknown as ConvGeometry;
+    const g = decision as unknown as ConvDecision;
     const { batch, outChannels: O, colRows: K, colCols: N } = g;
     const image = g.channels * g.rows * g.cols;
-    const cols = new Float64Array(K * N);
     const acc = new Float64Array(O * K);
     const part = new Float64Array(O * K);
     const scratch = new Float64Array(4 * Math.max(O, K, 1));
-    return ([x, gz], [out]) => {
+    return ([x, gz], [out], [work]) => {
       // dW = sum over the batch of gz_b · columns_b^T, accumulated in double.
       acc.fill(0);
       for (let b = 0; b < batch; b++) {
-        im2col(g, x, b * image, cols);
+        let cols: TypedArray;
+        if (g.direct) cols = x.subarray(b * image, (b + 1) * image);
+        else im2col(g, x, b * image, (cols = work));
         gemm(gz.subarray(b * O * N, (b + 1) * O * N), cols, part, O, K, N, false, true, scratch);
         for (let i = 0; i < acc.length; i++) acc[i] += part[i];
       }

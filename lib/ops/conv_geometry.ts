@@ -126,7 +126,7 @@ function validRange(start: number, stride: number, size: number, outSize: number
 }
 
 /** The column matrix (colRows x colCols) of one image (channels x rows x cols starting at `x0`). */
-export function im2col(g: ConvGeometry, x: TypedArray, x0: number, cols: Float64Array): void {
+export function im2col(g: ConvGeometry, x: TypedArray, x0: number, cols: TypedArray): void {
   const N = g.colCols;
   const plane = g.rows * g.cols;
   forEachColRow(g, (k, c, r0, c0) => {
@@ -143,7 +143,7 @@ export function im2col(g: ConvGeometry, x: TypedArray, x0: number, cols: Float64
 }
 
 /** Adds each entry of a column matrix back at the input position it was read from. */
-export function col2im(g: ConvGeometry, cols: Float64Array, gx: Float64Array): void {
+export function col2im(g: ConvGeometry, cols: TypedArray, gx: Float64Array): void {
   const N = g.colCols;
   const plane = g.rows * g.cols;
   forEachColRow(g, (k, c, r0, c0) => {

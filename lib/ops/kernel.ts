@@ -6,6 +6,7 @@
  * opcode names: the planner and the fusion passes read these properties.
  */
 import type { DType, TypedArray } from '../ndarray/dtype.js';
+import { allocate } from '../ndarray/dtype.js';
 import type { Attrs } from '../compile/program.js';
 
 export interface KernelTypes {
@@ -13,8 +14,20 @@ export interface KernelTypes {
   outputs: DType[];
 }
 
-/** Runs one instruction: buffers are passed per call, everything else was fixed when the plan was made. */
-export type JsKernel = (ins: TypedArray[], outs: TypedArray[]) => void;
+/**
+ * Runs one instruction: buffers are passed per call, everything else was fixed when the plan
+ * was made. `work` holds the instruction's workspaces (KernelSpec.workspace), in declared order.
+ */
+export type JsKernel = (ins: TypedArray[], outs: TypedArray[], work: TypedArray[]) => void;
+
+/** A kernel that brings its own workspaces: for runs outside a plan. */
+export type SelfContainedKernel = (ins: TypedArray[], outs: TypedArray[]) => void;
+
+/** Scratch an instruction needs only while it runs (e.g. a column matrix), placed in the plan's arena. */
+export interface WorkspaceSpec {
+  dtype: DType;
+  elements: number;
+}
 
 export interface KernelSpec {
   opcode: string;
@@ -63,6 +76,12 @@ export interface KernelSpec {
    * `offset` where it starts in this call (checked). The plan then makes the output a view.
    */
   runtimeView?: { can(decision: Attrs): boolean; offset(decision: Attrs, ins: TypedArray[]): number };
+  /**
+   * Scratch arrays the kernel needs while it runs, from the shapes and the decision: the plan
+   * places them in the arena like temporaries live at this instruction alone (so they share
+   * space with other temporaries) and both backends' kernels receive them; neither allocates.
+   */
+  workspace?(attrs: Attrs, inShapes: number[][], outShapes: number[][], types: KernelTypes, decision?: Attrs): WorkspaceSpec[];
   /** Build the kernel for fixed shapes; `decision` is what `decide` returned for them. */
   js(attrs: Attrs, inShapes: number[][], outShapes: number[][], types: KernelTypes, decision?: Attrs): JsKernel;
 }
@@ -81,9 +100,17 @@ export function kernelFor(opcode: string): KernelSpec {
 }
 
 /** The kernel for fixed shapes outside a plan (constant folding, fused inner ops): its decisions are made now. */
-export function jsKernelFor(opcode: string, attrs: Attrs, inShapes: number[][], outShapes: number[][], types: KernelTypes, values: (TypedArray | undefined)[] = []): JsKernel {
+export function jsKernelFor(opcode: string, attrs: Attrs, inShapes: number[][], outShapes: number[][], types: KernelTypes, values: (TypedArray | undefined)[] = []): SelfContainedKernel {
   const spec = kernelFor(opcode);
-  return spec.js(attrs, inShapes, outShapes, types, spec.decide?.(attrs, inShapes, outShapes, types, values));
+  const decision = spec.decide?.(attrs, inShapes, outShapes, types, values);
+  return withOwnWorkspace(spec, attrs, inShapes, outShapes, types, decision);
+}
+
+/** The kernel with workspaces of its own, for runs outside a plan's arena (shape-valued steps, folding). */
+export function withOwnWorkspace(spec: KernelSpec, attrs: Attrs, inShapes: number[][], outShapes: number[][], types: KernelTypes, decision?: Attrs): SelfContainedKernel {
+  const kernel = spec.js(attrs, inShapes, outShapes, types, decision);
+  const own = (spec.workspace?.(attrs, inShapes, outShapes, types, decision) ?? []).map((w) => allocate(w.dtype, w.elements));
+  return (ins, outs) => kernel(ins, outs, own);
 }
 
 /** Reads a property that may be constant or depend on the attributes. */

@@ -96,6 +96,8 @@ export interface PoolGeometry {
   colLo: number[];
   colHi: number[];
   colDiv: number[];
+  /** 2x2 windows that tile the plane exactly (each input in one window): the native kernels' fast path. */
+  pairs: boolean;
 }
 
 function paramsOf(attrs: Attrs): PoolParams {
@@ -109,7 +111,9 @@ export function poolGeometry(p: PoolParams, xs: readonly number[]): PoolGeometry
   const r = axisWindows(rows, p.ws[0], p.stride[0], p.pad[0], p.ignoreBorder, p.mode);
   const c = axisWindows(cols, p.ws[1], p.stride[1], p.pad[1], p.ignoreBorder, p.mode);
   const planes = sizeOf(xs.slice(0, -2));
-  return { planes, rows, cols, outRows: r.lo.length, outCols: c.lo.length, rowLo: r.lo, rowHi: r.hi, rowDiv: r.div, colLo: c.lo, colHi: c.hi, colDiv: c.div };
+  const tiles = (w: { lo: number[]; hi: number[] }, size: number) => w.lo.length * 2 === size && w.lo.every((lo, i) => lo === 2 * i && w.hi[i] === lo + 2);
+  const pairs = tiles(r, rows) && tiles(c, cols);
+  return { planes, rows, cols, outRows: r.lo.length, outCols: c.lo.length, rowLo: r.lo, rowHi: r.hi, rowDiv: r.div, colLo: c.lo, colHi: c.hi, colDiv: c.div, pairs };
 }
 
 const outShapeOf = (xs: readonly number[], g: PoolGeometry) => [...xs.slice(0, -2), g.outRows, g.outCols];

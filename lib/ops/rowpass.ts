@@ -8,7 +8,7 @@
  */
 import type { Attrs } from '../compile/program.js';
 import type { DType, TypedArray } from '../ndarray/dtype.js';
-import { registerKernel, kernelFor, kernelMayFail, jsKernelFor, JsKernel } from './kernel.js';
+import { registerKernel, kernelFor, kernelMayFail, jsKernelFor, SelfContainedKernel } from './kernel.js';
 import { readFileSync } from 'node:fs';
 import { formatShape } from '../ndarray/shape.js';
 import { addGemvCols, gemm, gemvRows } from './dot.js';
@@ -134,7 +134,7 @@ registerKernel({
     const rowSize = all.map((s) => product(s.slice(1)));
     const isCut = (r: number) => cut !== null && cut[r];
     const blockShape = (r: number, len: number) => (isCut(r) ? [len, ...all[r].slice(1)] : all[r]);
-    const kernelsFor = (len: number): JsKernel[] =>
+    const kernelsFor = (len: number): SelfContainedKernel[] =>
       inner.map((x) =>
         jsKernelFor(
           x.opcode,

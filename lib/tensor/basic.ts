@@ -3,6 +3,7 @@ import type { Variable } from '../graph/variable.js';
 import { TensorLike, asVariable } from '../graph/as_variable.js';
 import { reduce as reduceOp, argReduce } from '../ops/reduce.js';
 import { dot as dotOp } from '../ops/dot.js';
+import { tensordot } from './tensordot.js';
 import { dimshuffle as dimshuffleOp, transpose as transposeOp, Pattern } from '../ops/dimshuffle.js';
 import { reshape as reshapeOp, flatten as flattenOp, shape as shapeOp } from '../ops/reshape.js';
 import { concatenate as concatOp, stack as stackOp } from '../ops/join.js';
@@ -86,10 +87,19 @@ export const var_ = (x: TensorLike, axis?: Axis, keepdims?: Keep) => {
 export const std = (x: TensorLike, axis?: Axis, keepdims?: Keep) => ew('sqrt', [var_(x, axis, keepdims)]);
 
 /**
- * The matrix product of vectors and matrices in every combination (vector·vector is a scalar), run as BLAS gemm/gemv.
+ * numpy.dot: the matrix product of vectors and matrices in every combination (vector·vector is
+ * a scalar), run as BLAS gemm/gemv; with more dimensions, the sum over the last axis of `a` and
+ * the second-to-last of `b` (its only axis for a vector), the result having a's other axes then
+ * b's (a tensordot, so one matrix product too).
  * @example T.dot(x, w)  // (n, k)·(k,) → (n,)
+ * @example T.dot(images, w)  // (b, r, k)·(k, m) → (b, r, m)
  */
-export const dot = (a: TensorLike, b: TensorLike) => dotOp(v(a, 'dot'), v(b, 'dot'));
+export const dot = (a: TensorLike, b: TensorLike) => {
+  const av = v(a, 'dot');
+  const bv = v(b, 'dot');
+  if (av.ndim > 0 && bv.ndim > 0 && (av.ndim > 2 || bv.ndim > 2)) return tensordot(av, bv, [[av.ndim - 1], [Math.max(bv.ndim - 2, 0)]]);
+  return dotOp(av, bv);
+};
 /**
  * The outer product of two vectors: a matrix with `a[i] * b[j]`.
  * @example T.outer(u, v)

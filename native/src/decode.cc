@@ -34,6 +34,22 @@ const Json& arrayOf(const Json& o, const char* key, size_t length, const char* w
   return a;
 }
 
+// One instruction's workspaces (null: none), each inside the arena of its dtype.
+std::vector<Workspace> workspacesOf(const Json& v, const int64_t arenaElements[4], size_t k) {
+  std::vector<Workspace> out;
+  if (v.isNull()) return out;
+  const std::string where = "instruction " + std::to_string(k) + ": ";
+  if (v.type != Json::Array) fail(where + "its workspace must be an array or null");
+  for (const Json& w : v.arr) {
+    if (w.type != Json::Object) fail(where + "a workspace must be {dtype, offset, elements}");
+    if (!w.has("dtype") || w["dtype"].type != Json::String) fail(where + "a workspace needs a dtype");
+    Workspace ws{parseDType(w["dtype"].str), intOf(w["offset"], "workspace offset"), intOf(w["elements"], "workspace size")};
+    if (ws.offset < 0 || ws.elements < 0 || ws.offset > arenaElements[static_cast<int>(ws.dtype)] - ws.elements) fail(where + "a workspace does not fit its arena");
+    out.push_back(ws);
+  }
+  return out;
+}
+
 }  // namespace
 
 void decodeProgram(const Json& prog, const Json& plan, std::vector<std::vector<uint8_t>> constants, Program& out, int64_t arenaElements[4]) {
@@ -98,6 +114,8 @@ void decodeProgram(const Json& prog, const Json& plan, std::vector<std::vector<u
   const Json& instrs = arrayOf(prog, "instructions", SIZE_MAX, "instructions must be an array");
   const Json& skip = arrayOf(plan, "skip", instrs.size(), "plan does not match the program's instructions");
   const Json& decisions = arrayOf(plan, "decisions", instrs.size(), "plan does not match the program's instructions");
+  // A plan without workspaces gives none to any instruction.
+  const Json* work = plan.has("workspace") ? &arrayOf(plan, "workspace", instrs.size(), "plan does not match the program's instructions") : nullptr;
   for (size_t k = 0; k < instrs.size(); k++) {
     const Json& o = instrs[k];
     Instruction ins;
@@ -106,7 +124,9 @@ void decodeProgram(const Json& prog, const Json& plan, std::vector<std::vector<u
     ins.out = bufferList(o["outputs"], nb, "instruction outputs");
     ins.skip = skip[k].truthy();
     const Json& decision = decisions[k];
-    KernelArgs args{o["attrs"], ins.in, ins.out, {}, {}, {}, {}, decision.isNull() ? nullptr : &decision};
+    if (work) ins.workspace = workspacesOf((*work)[k], arenaElements, k);
+    ins.workPtr.assign(ins.workspace.size(), nullptr);
+    KernelArgs args{o["attrs"], ins.in, ins.out, {}, {}, {}, {}, decision.isNull() ? nullptr : &decision, ins.workspace};
     for (int b : ins.in) {
       args.inTypes.push_back(out.buffers[b].dtype);
       args.inShapes.push_back(out.buffers[b].shape);

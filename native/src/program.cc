@@ -26,8 +26,16 @@ void execute(Program& p, const CallData& call) {
       case Buffer::Temp: f.ptr[b] = direct[root] ? direct[root] : p.arena[static_cast<int>(r.dtype)] + r.offset * bytesOf(r.dtype); break;
     }
   }
-  for (auto& ins : p.instructions)
-    if (!ins.skip) ins.kernel->run(f);
+  for (auto& ins : p.instructions) {
+    if (ins.skip) continue;
+    for (size_t i = 0; i < ins.workspace.size(); i++) {
+      const Workspace& w = ins.workspace[i];
+      ins.workPtr[i] = p.arena[static_cast<int>(w.dtype)] + w.offset * bytesOf(w.dtype);
+    }
+    f.work = &ins.workPtr;
+    ins.kernel->run(f);
+  }
+  f.work = nullptr;
   // Every instruction succeeded: publish outputs, then updates (values from before the call).
   for (size_t i = 0; i < p.outputs.size(); i++) {
     const Buffer& b = p.buffers[p.outputs[i]];

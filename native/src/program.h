@@ -2,6 +2,7 @@
 // binds buffers, runs the instructions and commits outputs and updates.
 #pragma once
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -19,9 +20,16 @@ struct Buffer {
   int64_t size;
 };
 
-// Everything a kernel may read at run time: pointers of the buffers bound for this call.
+// Everything a kernel may read at run time: pointers of the buffers bound for this call, and
+// the running instruction's workspaces (Plan.workspace) in the order its kernel declared them.
 struct Frame {
   std::vector<void*> ptr;
+  const std::vector<void*>* work = nullptr;
+
+  void* workspace(size_t i) const {
+    if (!work || i >= work->size()) throw std::runtime_error("kernel: the plan gives this instruction no workspace " + std::to_string(i));
+    return (*work)[i];
+  }
 };
 
 class Kernel {
@@ -31,9 +39,18 @@ class Kernel {
   virtual void run(Frame& f) = 0;
 };
 
+// Scratch of one instruction, live only while it runs: `elements` from element `offset` of the
+// arena of `dtype` (checked to fit when the plan is decoded).
+struct Workspace {
+  DType dtype;
+  int64_t offset, elements;
+};
+
 struct Instruction {
   std::string opcode;
   std::vector<int> in, out;
+  std::vector<Workspace> workspace;
+  std::vector<void*> workPtr;  // resolved in the arena on each call
   bool skip = false;
   std::unique_ptr<Kernel> kernel;
 };

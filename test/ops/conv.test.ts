@@ -186,17 +186,31 @@ describe.runIf(nativeStatus().available)('native conv2d and pool2d kernels check
     // The geometry is the plan's decision for the instruction; the attributes keep the op's own options.
     // As lib/backend/native hands them to the addon: the program and plan as JSON text.
     const prog = (opcode: string, attrs: object, n = 3) => ({ text: JSON.stringify({ buffers: buffers.slice(0, n), instructions: [{ opcode, inputs: n === 3 ? [0, 1] : [0], outputs: [n - 1], attrs }], inputs: [0, 1, 2].slice(0, n), shared: [], outputs: [], updates: [] }), constants: [] });
-    const planOf = (shapes: number[][], decision: object | null) => ({ shapes, offsets: shapes.map(() => -1), alias: shapes.map(() => -1), skip: [false], snapshot: [], decisions: [decision], arena: { float64: 0, float32: 0, int32: 0, bool: 0 } });
-    const plan = (shapes: number[][], decision: object) => JSON.stringify(planOf(shapes, decision));
-    const g = { batch: 1, channels: 1, rows: 4, cols: 4, outChannels: 1, fRows: 2, fCols: 2, outRows: 3, outCols: 3, padRows: 0, padCols: 0, strideRows: 1, strideCols: 1, dilRows: 1, dilCols: 1, flip: true, colRows: 4, colCols: 9, direct: false };
+    // One column matrix of 4 x 9 in the float64 arena, as the planner would place it.
+    const work = [{ dtype: 'float64', offset: 0, elements: 36 }];
+    const planOf = (shapes: number[][], decision: object | null, workspace: object[] | null = work, arena = 36) => ({ shapes, offsets: shapes.map(() => -1), alias: shapes.map(() => -1), skip: [false], snapshot: [], decisions: [decision], workspace: [workspace], arena: { float64: arena, float32: 0, int32: 0, bool: 0 } });
+    const plan = (shapes: number[][], decision: object, workspace: object[] | null = work, arena = 36) => JSON.stringify(planOf(shapes, decision, workspace, arena));
+    const g = { batch: 1, channels: 1, rows: 4, cols: 4, outChannels: 1, fRows: 2, fCols: 2, outRows: 3, outCols: 3, padRows: 0, padCols: 0, strideRows: 1, strideCols: 1, dilRows: 1, dilCols: 1, flip: true, colRows: 4, colCols: 9, direct: false, parts: 1 };
     const shapes = [[1, 1, 4, 4], [1, 1, 2, 2], [1, 1, 3, 3]];
     expect(() => new Ex(prog('conv2d', {}), plan(shapes, g))).not.toThrow();
+    // The workspace must be there, big enough, and inside the arena.
+    expect(() => new Ex(prog('conv2d', {}), plan(shapes, g, null))).toThrow(/conv2d: the plan's workspace 0 is missing or too small/);
+    expect(() => new Ex(prog('conv2d', {}), plan(shapes, { ...g, parts: 2 }))).toThrow(/workspace 0 is missing or too small/);
+    expect(() => new Ex(prog('conv2d', {}), plan(shapes, g, [{ dtype: 'float32', offset: 0, elements: 0 }]))).toThrow(/workspace 0 is missing or too small/);
+    expect(() => new Ex(prog('conv2d', {}), plan(shapes, g, [{ dtype: 'float64', offset: 1, elements: 36 }]))).toThrow(/instruction 0: a workspace does not fit its arena/);
+    expect(() => new Ex(prog('conv2d', {}), plan(shapes, g, work, 35))).toThrow(/a workspace does not fit its arena/);
+    expect(() => new Ex(prog('conv2d', {}), plan(shapes, g, [{ dtype: 'float64', offset: -1, elements: 36 }]))).toThrow(/a workspace does not fit its arena/);
+    expect(() => new Ex(prog('conv2d', {}), plan(shapes, g, [{ offset: 0, elements: 36 }]))).toThrow(/a workspace needs a dtype/);
+    expect(() => new Ex(prog('conv2d', {}), JSON.stringify({ ...planOf(shapes, g), workspace: 5 }))).toThrow(/plan does not match the program's instructions/);
+    expect(() => new Ex(prog('conv2d', {}), JSON.stringify({ ...planOf(shapes, g), workspace: [] }))).toThrow(/plan does not match the program's instructions/);
     expect(() => new Ex(prog('conv2d', {}), plan(shapes, { ...g, padRows: 9 }))).toThrow(/conv2d: the geometry does not match the plan's shapes/);
     expect(() => new Ex(prog('conv2d', {}), plan(shapes, { ...g, strideRows: 0 }))).toThrow(/geometry does not match/);
     expect(() => new Ex(prog('conv2d', {}), plan([[1, 1, 5, 4], [1, 1, 2, 2], [1, 1, 3, 3]], g))).toThrow(/geometry does not match/);
-    const p = { planes: 1, rows: 4, cols: 4, outRows: 2, outCols: 2, rowLo: [0, 2], rowHi: [2, 4], rowDiv: [1, 1], colLo: [0, 2], colHi: [2, 4], colDiv: [1, 1] };
+    const p = { planes: 1, rows: 4, cols: 4, outRows: 2, outCols: 2, rowLo: [0, 2], rowHi: [2, 4], rowDiv: [1, 1], colLo: [0, 2], colHi: [2, 4], colDiv: [1, 1], pairs: false };
     const pshapes = [[1, 1, 4, 4], [1, 1, 2, 2]];
     expect(() => new Ex(prog('pool2d', { mode: 'max' }, 2), plan(pshapes, p))).not.toThrow();
+    expect(() => new Ex(prog('pool2d', { mode: 'max' }, 2), plan(pshapes, { ...p, pairs: true }))).not.toThrow();
+    expect(() => new Ex(prog('pool2d', { mode: 'max' }, 2), plan(pshapes, { ...p, pairs: true, rowLo: [0, 1], rowHi: [2, 3] }))).toThrow(/pool2d: the plan's 2x2 tiling does not match its windows/);
     expect(() => new Ex(prog('pool2d', { mode: 'max' }, 2), plan(pshapes, { ...p, rowLo: [0, 4], rowHi: [2, 4] }))).toThrow(/pool2d: an empty window/);
     expect(() => new Ex(prog('pool2d', { mode: 'max' }, 2), plan(pshapes, { ...p, colHi: [2, 9] }))).toThrow(/pool2d: attribute colHi is out of range/);
     expect(() => new Ex(prog('pool2d', { mode: 'max' }, 2), JSON.stringify(planOf(pshapes, null)))).toThrow(/pool2d: the plan carries no decision/);

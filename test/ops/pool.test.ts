@@ -65,6 +65,22 @@ describe('pool2d by hand', () => {
     });
   }
 
+  it('2x2 windows that tile the image (the native fast path): ties, NaN and signed zeros as the general rule', () => {
+    // Planes of 4x6 and 2x2 windows: one window [NaN 1; 2 NaN] (the first element starts the
+    // maximum, so NaN wins), ties, and gradients of -0 (a maximal input gets 0 + gz, so +0).
+    const xs = [NaN, 1, 3, 3, -1, -2, 2, NaN, 3, 0, -2, -1, 0, -0, 4, 4, 7, 1, -0, 0, 4, 4, 1, 7];
+    const gz = [1, 2, -0, -0, 5, 6];
+    const x = T.tensor4('x');
+    const out = T.signal.pool2d(x, { ws: [2, 2] });
+    const gx = grad(out.mul(new NDArray(Float64Array.from(gz), [1, 1, 2, 3])).sum(), x);
+    const results = backends.map((backend) => fn([x], [out, gx], { backend })(new NDArray(Float64Array.from(xs), [1, 1, 4, 6])));
+    const [o, g] = results[0];
+    expect(Array.from(o.data)).toEqual([NaN, 3, -1, 0, 4, 7]);
+    expect(Array.from(g.data).map((v) => Object.is(v, -0))).toEqual(xs.map(() => false));
+    expect(Array.from(g.data)).toEqual([0, 0, 2, 2, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 5, 5, 6, 0, 0, 0, 5, 5, 0, 6]);
+    for (const r of results.slice(1)) r.forEach((a, i) => expect(Array.from(a.data)).toEqual(Array.from(results[0][i].data)));
+  });
+
   it('any leading axes: a matrix and a 5-d tensor', () => {
     const m = T.matrix('m');
     const f = fn([m], T.signal.pool2d(m, { ws: [1, 2] }), { backend: 'js' });

@@ -1,5 +1,5 @@
 /**
- * tensordot, batchedDot and T.nnet.bn against numpy/PyTorch fixtures (gen_tensordot_bn.py):
+ * tensordot, batchedDot, T.dot beyond matrices and T.nnet.bn against numpy/PyTorch fixtures (gen_tensordot_bn.py):
  * values and gradients on both backends, finite differences, running averages as updates of
  * shared variables, errors.
  */
@@ -13,7 +13,7 @@ import type { Arr } from './close.js';
 
 type ProductCase = { inputs: Arr[]; out: Arr; r: Arr; grads: Arr[]; axes?: number | [number[], number[]] };
 type BnCase = Record<'x' | 'gamma' | 'beta' | 'runningMean' | 'runningVar' | 'out' | 'mean' | 'invstd' | 'newRunningMean' | 'newRunningVar' | 'testOut' | 'r', Arr> & { axes: number[]; grads: Arr[] };
-const fx = fixture as unknown as { tensordot: Record<string, ProductCase>; batchedDot: Record<string, ProductCase>; bn: Record<string, BnCase> };
+const fx = fixture as unknown as { tensordot: Record<string, ProductCase>; batchedDot: Record<string, ProductCase>; dot: Record<string, ProductCase>; bn: Record<string, BnCase> };
 const backends = nativeStatus().available ? (['js', 'native'] as const) : (['js'] as const);
 const toArray = (a: Arr) => new NDArray(Float64Array.from(a.data), a.shape);
 const vars = (arrs: Arr[]) => arrs.map((a, i) => T.tensor('float64', a.shape.map(() => false), `x${i}`));
@@ -48,6 +48,25 @@ describe('batchedDot', () => {
   it('finite differences, and a clear error for other ranks', () => {
     gradient.verifyGrad((a, b) => T.batchedDot(a, b), fx.batchedDot.mat_mat.inputs.map(toArray));
     expect(() => T.batchedDot(T.vector('a'), T.matrix('b'))).toThrow(/batchedDot: operands must be 2-d or 3-d/);
+  });
+});
+
+describe('T.dot with more than two dimensions (numpy.dot)', () => {
+  for (const [name, c] of Object.entries(fx.dot)) checkProduct(name, c, (a, b) => T.dot(a, b));
+  it('the fluent form, finite differences, and the shapes numpy gives', () => {
+    const c = fx.dot.t3_t3;
+    const [a, b] = vars(c.inputs);
+    expect(a.dot(b).ndim).toBe(4);
+    expectClose(fn([a, b], a.dot(b))(...c.inputs.map(toArray)), c.out, 'fluent', 1e-12);
+    gradient.verifyGrad((x, y) => T.dot(x, y), fx.dot.vec_t3.inputs.map(toArray));
+    // A scalar still multiplies elementwise; vectors and matrices still take the gemm/gemv path.
+    expect(T.dot(T.scalar('s'), T.tensor3('t')).ndim).toBe(3);
+    expect(T.dot(T.matrix('m'), T.vector('v')).ndim).toBe(1);
+  });
+  it('misaligned axes are a clear error', () => {
+    const a = T.tensor3('a'), b = T.matrix('b');
+    const f = fn([a, b], T.dot(a, b));
+    expect(() => f(new NDArray(new Float64Array(24), [2, 3, 4]), new NDArray(new Float64Array(15), [3, 5]))).toThrow(/dot: shapes .* are not aligned/);
   });
 });
 

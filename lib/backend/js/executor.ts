@@ -16,6 +16,8 @@ interface Step {
   outIds: number[];
   ins: TypedArray[];
   outs: TypedArray[];
+  /** The instruction's workspaces: views of the arena. */
+  work: TypedArray[];
 }
 
 export class JsExecutor implements Executor {
@@ -47,7 +49,8 @@ export class JsExecutor implements Executor {
       const outShapes = ins.outputs.map((b) => plan.shapes[b]);
       const types = { inputs: ins.inputs.map((b) => p.buffers[b].dtype), outputs: ins.outputs.map((b) => p.buffers[b].dtype) };
       const decision = plan.decisions[k] ?? undefined;
-      const step: Step = { kernel: spec.js(ins.attrs, inShapes, outShapes, types, decision), inIds: ins.inputs, outIds: ins.outputs, ins: [], outs: [] };
+      const work = (plan.workspace[k] ?? []).map((w) => arenas[w.dtype].subarray(w.offset, w.offset + w.elements));
+      const step: Step = { kernel: spec.js(ins.attrs, inShapes, outShapes, types, decision), inIds: ins.inputs, outIds: ins.outputs, ins: [], outs: [], work };
       if (decision?.view && spec.runtimeView) {
         step.viewOffset = (ins) => spec.runtimeView!.offset(decision, ins);
         step.viewSize = sizeOf(outShapes[0]);
@@ -83,7 +86,7 @@ export class JsExecutor implements Executor {
         continue;
       }
       for (let i = 0; i < s.outIds.length; i++) s.outs[i] = bufs[s.outIds[i]];
-      s.kernel(s.ins, s.outs);
+      s.kernel(s.ins, s.outs, s.work);
     }
     // Every instruction succeeded: publish outputs, then updates (values from before the call).
     p.outputs.forEach((b, i) => call.outputs[i].set(bufs[b]));

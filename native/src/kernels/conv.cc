@@ -5,8 +5,8 @@
 // gradient, so that each part owns its slice of the result and no reduction is needed).
 //
 // The geometry (padding, output sizes, column-matrix size, the 1x1 shortcut) comes from the plan
-// as attributes; nothing is decided here. The column matrices live in a workspace owned by the
-// kernel: allocated once when the plan's executor is made, never per call.
+// as attributes; nothing is decided here. The column matrices live in the plan's workspace for
+// the instruction (arena space shared with other temporaries), as many as the plan's `parts`.
 #include <algorithm>
 #include <atomic>
 #include <cstring>
@@ -26,6 +26,7 @@ struct Tap {
 
 struct ConvGeometry {
   int64_t batch, channels, rows, cols, outChannels, fRows, fCols, outRows, outCols, padRows, padCols, strideRows, strideCols, dilRows, dilCols, colRows, colCols;
+  int64_t parts;  // column matrices in the workspace
   bool flip, direct;
   std::vector<Tap> rowTaps, colTaps;  // by column-matrix tap index (flipped for a true convolution)
 
@@ -36,6 +37,7 @@ struct ConvGeometry {
     padRows = n("padRows"), padCols = n("padCols"), strideRows = n("strideRows"), strideCols = n("strideCols");
     dilRows = n("dilRows"), dilCols = n("dilCols"), colRows = n("colRows"), colCols = n("colCols");
     flip = a["flip"].truthy(), direct = a["direct"].truthy();
+    parts = n("parts");
   }
   int64_t image() const { return channels * rows * cols; }
   int64_t output() const { return outChannels * colCols; }
@@ -80,6 +82,16 @@ void im2col(const ConvGeometry& g, const T* x, T* cols, int64_t k0, int64_t k1) 
     T* out = cols + k * N;
     const int64_t r0 = tr.start, c0 = tc.start, ilo = tr.lo, ihi = tr.hi, jlo = tc.lo, jhi = tc.hi;
     if (ilo > 0) std::fill(out, out + ilo * g.outCols, T(0));
+    if (g.strideCols == 1 && jlo == 0 && jhi == g.outCols) {
+      // Every output column reads inside the image (no column padding): plain row copies.
+      const int64_t OW = g.outCols, step = g.strideRows * g.cols;
+      const T* src = x + c * plane + (r0 + ilo * g.strideRows) * g.cols + c0;
+      T* dst = out + ilo * OW;
+      for (int64_t i = ilo; i < ihi; i++, src += step, dst += OW)
+        for (int64_t j = 0; j < OW; j++) dst[j] = src[j];
+      std::fill(out + ihi * OW, out + N, T(0));
+      return;
+    }
     for (int64_t i = ilo; i < ihi; i++) {
       const T* src = x + c * plane + (r0 + i * g.strideRows) * g.cols + c0;
       T* dst = out + i * g.outCols;
@@ -102,6 +114,15 @@ void col2im(const ConvGeometry& g, const T* cols, T* gx) {
   std::fill(gx, gx + g.image(), T(0));
   forEachColRow(g, 0, g.colRows, [&](int64_t k, int64_t c, const Tap& tr, const Tap& tc) {
     const int64_t r0 = tr.start, c0 = tc.start, ilo = tr.lo, ihi = tr.hi, jlo = tc.lo, jhi = tc.hi;
+    if (g.strideCols == 1 && jlo == 0 && jhi == g.outCols) {
+      // No column padding: whole rows added back, as in im2col.
+      const int64_t OW = g.outCols, step = g.strideRows * g.cols;
+      T* dst = gx + c * plane + (r0 + ilo * g.strideRows) * g.cols + c0;
+      const T* src = cols + k * N + ilo * OW;
+      for (int64_t i = ilo; i < ihi; i++, dst += step, src += OW)
+        for (int64_t j = 0; j < OW; j++) dst[j] += src[j];
+      return;
+    }
     for (int64_t i = ilo; i < ihi; i++) {
       T* dst = gx + c * plane + (r0 + i * g.strideRows) * g.cols + c0;
       const T* src = cols + k * N + i * g.outCols;
@@ -145,9 +166,9 @@ class ConvKernel : public Kernel {
     g_.prepareTaps();
     // Forward and input gradient: one column matrix per part (the 1x1 shortcut needs none);
     // filter gradient: one matrix whose row bands belong to different parts.
-    parts_ = role == GradWeights ? 1 : std::max(1, kernelThreads());
-    const size_t elems = g_.direct ? 0 : static_cast<size_t>(parts_ * g_.colRows * g_.colCols);
-    workspace_.resize((elems * (f32_ ? sizeof(float) : sizeof(double)) + sizeof(double) - 1) / sizeof(double));
+    if (g_.parts < 1 || g_.parts > (1 << 20) || (role == GradWeights && g_.parts != 1)) throw std::runtime_error("conv2d: the plan's number of column matrices is out of range");
+    parts_ = static_cast<int>(g_.parts);
+    if (!g_.direct) requireWorkspace(a, 0, a.outTypes[0], g_.parts * g_.colRows * g_.colCols, "conv2d");
     if (g_.direct) parts_ = 1 << 20;  // no workspace: as many parts as the pool will run
   }
 
@@ -158,13 +179,14 @@ class ConvKernel : public Kernel {
 
  private:
   template <typename T>
-  T* columns(int part) {
+  T* columns(int part) const {
     if (g_.direct) return nullptr;
-    return reinterpret_cast<T*>(workspace_.data()) + static_cast<size_t>(part) * static_cast<size_t>(g_.colRows * g_.colCols);
+    return work_ == nullptr ? nullptr : static_cast<T*>(work_) + static_cast<size_t>(part) * static_cast<size_t>(g_.colRows * g_.colCols);
   }
 
   template <typename T>
   void run(Frame& f) {
+    work_ = g_.direct ? nullptr : f.workspace(0);
     const T* a = static_cast<const T*>(f.ptr[a_]);
     const T* b = static_cast<const T*>(f.ptr[b_]);
     T* out = static_cast<T*>(f.ptr[o_]);
@@ -215,7 +237,9 @@ class ConvKernel : public Kernel {
     // over the batch by whichever part claims it.
     const double work = static_cast<double>(g_.batch) * static_cast<double>(g_.output()) * static_cast<double>(K);
     const int parts = static_cast<int>(std::min<int64_t>(parallelParts(work), K));
-    const int bands = static_cast<int>(std::min<int64_t>(K, parts == 1 ? 1 : 4 * parts));
+    // Each band's products pack the output gradient again: few bands (about 64 rows or more
+    // each, from one to two per part), enough to even out a late thread.
+    const int bands = static_cast<int>(std::min<int64_t>(K, parts == 1 ? 1 : std::clamp<int64_t>(K / 64, parts, 2 * parts)));
     T* cols = g_.direct ? nullptr : columns<T>(0);
     claimEach(parts, bands, [&](int, int64_t b) {
       int64_t lo, hi;
@@ -235,7 +259,7 @@ class ConvKernel : public Kernel {
   int a_, b_, o_;
   bool f32_;
   int parts_ = 1;
-  std::vector<double> workspace_;
+  void* work_ = nullptr;  // this call's workspace
 };
 
 }  // namespace

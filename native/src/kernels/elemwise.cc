@@ -63,6 +63,7 @@ struct LibmMath {
   static double log1p(double x) { return std::log1p(x); }
   static double sigmoid(double x) { return theanode::sigmoid(x); }
   static double softplus(double x) { return theanode::softplus(x); }
+  static double tanh(double x) { return std::tanh(x); }
 };
 struct VectorMath {
   static double exp(double x) { return vmath::exp(x); }
@@ -70,6 +71,7 @@ struct VectorMath {
   static double log1p(double x) { return vmath::log1p(x); }
   static double sigmoid(double x) { return vmath::sigmoid(x); }
   static double softplus(double x) { return vmath::softplus(x); }
+  __attribute__((always_inline)) static double tanh(double x) { return vmath::tanh(x); }
 };
 // Branch-free selection (vmath.h): data-dependent branches mispredict on random data, and
 // selects vectorise. Conditions are combined with | rather than ||, which is a branch.
@@ -122,7 +124,9 @@ struct RoundFloat {
 
 template <class R, class M>
 __attribute__((always_inline)) inline void stepLoop(Op op, DType dt, double* r, const double* a, const double* b, const double* c, int64_t len) {
-#define LOOP(expr) for (int64_t k = 0; k < len; k++) r[k] = R::apply(expr)
+// A step's result block is never one of its argument blocks (each step has its own), so
+// element k depends on element k of the arguments alone: no aliasing check, no scalar copy.
+#define LOOP(expr) _Pragma("GCC ivdep") for (int64_t k = 0; k < len; k++) r[k] = R::apply(expr)
     switch (op) {
       case Op::Add: LOOP(a[k] + b[k]); break;
       case Op::Sub: LOOP(a[k] - b[k]); break;
@@ -138,7 +142,7 @@ __attribute__((always_inline)) inline void stepLoop(Op op, DType dt, double* r, 
       case Op::Sqr: LOOP(a[k] * a[k]); break;
       case Op::Abs: LOOP(std::fabs(a[k])); break;
       case Op::Sign: LOOP(sign(a[k])); break;
-      case Op::Tanh: LOOP(std::tanh(a[k])); break;
+      case Op::Tanh: LOOP(M::tanh(a[k])); break;
       case Op::Sigmoid: LOOP(M::sigmoid(a[k])); break;
       case Op::Softplus: LOOP(M::softplus(a[k])); break;
       case Op::Relu: LOOP(relu(a[k])); break;
@@ -241,10 +245,11 @@ struct Input {
   int buffer;
   DType dtype;
   // Tail: repeats along the leading axes (a bias row); Head: repeats along the trailing axes
-  // (a column); Strided: anything else broadcastable.
+  // (a column, or a per-channel value); Strided: anything else broadcastable.
   enum Mode { Full, Scalar, Tail, Head, Strided } mode;
   std::vector<int64_t> strides;  // broadcast strides over the output shape (Strided)
   int64_t period = 1;            // Tail: the input's size; Head: how often each value repeats
+  int64_t values = 1;            // Head: the input's size (value q of the output's runs is q mod values)
 };
 
 class Elemwise : public Kernel {
@@ -387,14 +392,17 @@ class Elemwise : public Kernel {
       in.period = size;
       return;
     }
+    // Head: the input's axes are a contiguous run [d, e] of the output's, each value repeated
+    // over the axes after e, and the whole input again over the axes before d (a per-channel bias).
     int e = nd - 1;
     while (e >= 0 && in.strides[e] == 0) e--;
-    const int64_t rep = n_ / std::max<int64_t>(size, 1);
-    bool head = e >= 0 && rep > 0;
-    for (int ax = 0; ax <= e && head; ax++) head = in.strides[ax] * rep == out[ax];
+    const int64_t rep = e >= 0 ? out[e] : 0;
+    bool head = e >= 0 && rep > 0 && size > 0;
+    for (int ax = d; ax <= e && head; ax++) head = in.strides[ax] * rep == out[ax];
     if (head) {
       in.mode = Input::Head;
       in.period = rep;
+      in.values = size;
     }
   }
 
@@ -407,7 +415,7 @@ class Elemwise : public Kernel {
       if (in.mode == Input::Tail)
         for (int64_t t = 0; t < run; t++) v[k + t] = src[r + t];
       else
-        std::fill_n(v + k, run, static_cast<double>(src[q]));
+        std::fill_n(v + k, run, static_cast<double>(src[q % in.values]));
       k += run;
       r = 0;
       q++;

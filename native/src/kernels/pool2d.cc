@@ -5,6 +5,9 @@
 // never read, and the divisor already says whether it counts.
 #include <algorithm>
 #include <atomic>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "../pool.h"
@@ -17,6 +20,7 @@ struct PoolGeometry {
   int64_t planes, rows, cols, outRows, outCols;
   std::vector<int64_t> rowLo, rowHi, colLo, colHi;
   std::vector<double> rowDiv, colDiv;
+  bool pairs;  // 2x2 windows tiling the plane exactly
 
   explicit PoolGeometry(const Json& a) {
     auto n = [&](const char* k) { return static_cast<int64_t>(a[k].number()); };
@@ -39,10 +43,29 @@ struct PoolGeometry {
       if (rowLo[i] >= rowHi[i]) throw std::runtime_error("pool2d: an empty window in the plan");
     for (size_t j = 0; j < colLo.size(); j++)
       if (colLo[j] >= colHi[j]) throw std::runtime_error("pool2d: an empty window in the plan");
+    // The fast path's claim is checked against the windows it replaces.
+    pairs = a["pairs"].truthy();
+    auto tiles = [](const std::vector<int64_t>& lo, const std::vector<int64_t>& hi, int64_t size) {
+      bool ok = static_cast<int64_t>(lo.size()) * 2 == size;
+      for (size_t i = 0; ok && i < lo.size(); i++) ok = lo[i] == static_cast<int64_t>(2 * i) && hi[i] == lo[i] + 2;
+      return ok;
+    };
+    if (pairs && !(tiles(rowLo, rowHi, rows) && tiles(colLo, colHi, cols))) throw std::runtime_error("pool2d: the plan's 2x2 tiling does not match its windows");
   }
   int64_t plane() const { return rows * cols; }
   int64_t outPlane() const { return outRows * outCols; }
 };
+
+// c ? v : 0 by masking v's bits: which inputs hit the maximum is data, so a branch mispredicts.
+template <typename T>
+inline T keepIf(bool c, T v) {
+  using Bits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
+  Bits b;
+  std::memcpy(&b, &v, sizeof b);
+  b &= static_cast<Bits>(0) - static_cast<Bits>(c);
+  std::memcpy(&v, &b, sizeof b);
+  return v;
+}
 
 class PoolKernel : public Kernel {
  public:
@@ -100,6 +123,21 @@ class PoolKernel : public Kernel {
   template <typename T>
   void pool(const T* x, T* y, double* acc) const {
     const int64_t OW = g_.outCols, W = g_.cols;
+    if (max_ && g_.pairs) {
+      // The general loop's order (first element, then each greater one) on two rows of pairs.
+      for (int64_t i = 0; i < g_.outRows; i++) {
+        const T* x0 = x + 2 * i * W;
+        const T* x1 = x0 + W;
+        T* yr = y + i * OW;
+        for (int64_t j = 0; j < OW; j++) {
+          T m = x0[2 * j];
+          m = x0[2 * j + 1] > m ? x0[2 * j + 1] : m;
+          m = x1[2 * j] > m ? x1[2 * j] : m;
+          yr[j] = x1[2 * j + 1] > m ? x1[2 * j + 1] : m;
+        }
+      }
+      return;
+    }
     const int64_t* colLo = g_.colLo.data();
     const int64_t* colHi = g_.colHi.data();
     for (int64_t i = 0; i < g_.outRows; i++) {
@@ -137,6 +175,23 @@ class PoolKernel : public Kernel {
     const int64_t OW = g_.outCols, W = g_.cols;
     const int64_t* colLo = g_.colLo.data();
     const int64_t* colHi = g_.colHi.data();
+    if (g_.pairs) {
+      // Each input lies in one window: written once, no zero fill first (0 + share, as below).
+      for (int64_t i = 0; i < g_.outRows; i++) {
+        const T* zr = z + i * OW;
+        const T* gr = gz + i * OW;
+        for (int64_t r = 2 * i; r < 2 * i + 2; r++) {
+          const T* xr = x + r * W;
+          T* gxr = gx + r * W;
+          for (int64_t j = 0; j < OW; j++) {
+            const T m = zr[j], gv = gr[j];
+            gxr[2 * j] = T(0) + keepIf(xr[2 * j] == m, gv);
+            gxr[2 * j + 1] = T(0) + keepIf(xr[2 * j + 1] == m, gv);
+          }
+        }
+      }
+      return;
+    }
     std::fill(gx, gx + g_.plane(), T(0));
     for (int64_t i = 0; i < g_.outRows; i++) {
       const T* zr = z + i * OW;

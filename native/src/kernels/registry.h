@@ -17,7 +17,16 @@ struct KernelArgs {
   std::vector<std::vector<int64_t>> inShapes, outShapes;
   // The kernel's per-shape decisions from the Plan (KernelSpec.decide), or null.
   const Json* decision = nullptr;
+  // The workspaces the Plan placed for this instruction (KernelSpec.workspace); the kernel
+  // checks they are the size it needs, and reads them from Frame::workspace at run time.
+  std::vector<Workspace> workspace;
 };
+
+// Checks that the plan gave workspace `i` of `dtype` with at least `elements` elements.
+inline void requireWorkspace(const KernelArgs& a, size_t i, DType dtype, int64_t elements, const char* kernel) {
+  if (i >= a.workspace.size() || a.workspace[i].dtype != dtype || a.workspace[i].elements < elements)
+    throw std::runtime_error(std::string(kernel) + ": the plan's workspace " + std::to_string(i) + " is missing or too small (needs " + std::to_string(elements) + " elements)");
+}
 
 using KernelFactory = std::function<std::unique_ptr<Kernel>(const KernelArgs&)>;
 

@@ -92,6 +92,12 @@ describe.runIf(native.available)('native agrees with js', () => {
     const fc = T.tensor('float32', [false, true], 'fc');
     const fm = T.matrix('fm', 'float32');
     agree([fm, fc], [fm.add(fc), T.relu(fm.sub(fc))], [f32(300, 7), f32(300, 1)], 'broadcast f32');
+    // A per-channel value (its axes a contiguous run inside the output's), over many blocks.
+    const x4 = T.tensor4('x4', 'float32');
+    const ch = T.vector('ch', 'float32');
+    const plane = T.matrix('plane', 'float32');
+    const perChannel = ch.dimshuffle('x', 0, 'x', 'x');
+    agree([x4, ch, plane], [T.tanh(x4.add(perChannel)), x4.mul(plane.dimshuffle('x', 0, 1, 'x')).add(perChannel)], [f32(7, 20, 9, 11), f32(20), f32(20, 9)], 'per-channel f32');
   });
 
   it('integers, booleans, 0-d values and empty arrays', () => {
