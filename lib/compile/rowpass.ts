@@ -76,19 +76,10 @@ function sameShapeSource(p: Program, b: number, producer: ReadonlyMap<number, nu
     const k = producer.get(b);
     if (k === undefined || k < stopAt) return { buf: b, rowsOnly };
     const ins = p.instructions[k];
-    if (ins.opcode === 'xent_softmax' || ins.opcode === 'softmax') {
-      // One loss per row of the logits (softmax keeps the whole shape).
-      rowsOnly = rowsOnly || ins.opcode === 'xent_softmax';
-      b = ins.inputs[0];
-      continue;
-    }
-    if (ins.opcode !== 'elemwise') return null;
-    const bcast = ins.attrs.bcast as boolean[][];
-    const nd = p.buffers[b].ndim;
-    const allBroadcast = (ax: number) => bcast.every((f, j) => p.buffers[ins.inputs[j]].ndim === nd && f[ax]);
-    const j = ins.inputs.findIndex((src, i) => p.buffers[src].ndim === nd && bcast[i].every((f, ax) => !f || allBroadcast(ax)));
-    if (j < 0) return null;
-    b = ins.inputs[j];
+    const src = kernelFor(ins.opcode).shapeSource?.(ins.attrs, ins.inputs.map((i) => p.buffers[i].ndim), p.buffers[b].ndim);
+    if (!src) return null;
+    rowsOnly = rowsOnly || src.rowsOnly;
+    b = ins.inputs[src.input];
   }
   return null;
 }
@@ -118,7 +109,7 @@ function tryFuse(p: Program, { k1, k2 }: Found, producer: ReadonlyMap<number, nu
     if (s === null) return null;
     if (s.rowsOnly) {
       // Only the row count carries over: size_of over axis 0, or shape of axis 0.
-      const axes = x.opcode === 'size_of' ? (x.attrs.axes as number[]) : x.attrs.axis !== undefined ? [x.attrs.axis as number] : null;
+      const axes = kernelFor(x.opcode).axesRead?.(x.attrs) ?? null;
       if (!axes || axes.some((ax) => ax !== 0)) return null;
     }
     instructions[k] = { ...x, inputs: [s.buf] };

@@ -242,6 +242,13 @@ registerKernel({
   inPlace: (_attrs, n) => Array.from({ length: n }, (_, i) => i),
   // Column sums reduce over rows, so only the plain form is row-local.
   rowLocal: (attrs) => !attrs.colsum,
+  // The result has the shape of an input of its rank that is broadcast only where all such inputs are.
+  shapeSource(attrs, ndims, nd) {
+    const bcast = attrs.bcast as boolean[][];
+    const allBroadcast = (ax: number) => bcast.every((f, j) => ndims[j] === nd && f[ax]);
+    const input = ndims.findIndex((d, i) => d === nd && bcast[i].every((f, ax) => !f || allBroadcast(ax)));
+    return input < 0 ? null : { input, rowsOnly: false };
+  },
   inferShape: (attrs, shapes) => {
     const [out] = inferElemwiseShape(attrs, shapes);
     const c = attrs.colsum as unknown as ColumnSums | undefined;

@@ -82,6 +82,13 @@ export interface KernelSpec {
    * space with other temporaries) and both backends' kernels receive them; neither allocates.
    */
   workspace?(attrs: Attrs, inShapes: number[][], outShapes: number[][], types: KernelTypes, decision?: Attrs): WorkspaceSpec[];
+  /**
+   * Which input output 0 has the shape of (`rowsOnly`: only its rows, one value per row), or
+   * null when none does: the one-pass fusion answers shape questions from an earlier buffer.
+   */
+  shapeSource?(attrs: Attrs, inputNdims: number[], outNdim: number): { input: number; rowsOnly: boolean } | null;
+  /** For a shapeOnly kernel: the axes of its input whose lengths it reads (null: all of them). */
+  axesRead?(attrs: Attrs): number[] | null;
   /** Build the kernel for fixed shapes; `decision` is what `decide` returned for them. */
   js(attrs: Attrs, inShapes: number[][], outShapes: number[][], types: KernelTypes, decision?: Attrs): JsKernel;
 }

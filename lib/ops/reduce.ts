@@ -315,6 +315,7 @@ export function sizeOf(x: Variable, axes: number[], dtype: DType): Variable {
 registerKernel({
   opcode: 'size_of',
   shapeOnly: true,
+  axesRead: (attrs) => attrs.axes as number[],
   inferShape: () => [[]],
   js(attrs, [s]) {
     const n = (attrs.axes as number[]).reduce((a, ax) => a * s[ax], 1);

@@ -149,6 +149,7 @@ export function shapeOf(x: Variable, axis: number): Variable {
 registerKernel({
   opcode: 'shape',
   shapeOnly: true,
+  axesRead: (attrs) => (attrs.axis === undefined ? null : [attrs.axis as number]),
   inferShape: (attrs, [s]) => [attrs.axis === undefined ? [s.length] : []],
   js(attrs, [s]) {
     const vals = attrs.axis === undefined ? s : [s[attrs.axis as number]];

@@ -45,6 +45,7 @@ export const logSoftmax = (x: Variable) => new Softmax(true).makeNode(x).outputs
 registerKernel({
   opcode: 'softmax',
   rowLocal: true,
+  shapeSource: () => ({ input: 0, rowsOnly: false }),
   inferShape: (_a, [s]) => [s],
   js(attrs, [s]) {
     const log = attrs.log as boolean;

@@ -110,6 +110,8 @@ registerKernel({
   // Labels are data: one out of range fails the call.
   mayFail: true,
   rowLocal: true,
+  // One loss per row of the logits.
+  shapeSource: () => ({ input: 0, rowsOnly: true }),
   inferShape(attrs, [z, y]) {
     checkLabels('crossentropySoftmax', z, y);
     if (attrs.labelsPerRow && y[0] !== z[0]) throw new Error(`crossentropySoftmax: ${y[0]} labels for ${z[0]} rows of logits; the negative log-likelihood picks one row per label, so they must match`);
