@@ -16,7 +16,7 @@ export { fn } from './compile/function.js';
 export type { FnOptions, CompiledFunction, UpdatesLike, GivensLike } from './compile/function.js';
 export { grad } from './grad.js';
 export { scan } from './scan/index.js';
-export type { ScanOptions, SequenceArg, OutputInfoArg, StepFn } from './scan/index.js';
+export type { ScanOptions, SequenceArg, OutputInfoArg, StepFn, StepResult } from './scan/index.js';
 export type { GradOptions } from './grad.js';
 export { config } from './config.js';
 export type { Config, FloatX, BackendName } from './config.js';

@@ -44,9 +44,10 @@ export interface ScanOptions {
   name?: string;
 }
 
-/** What a step function may return: outputs, or [outputs, updates] like Theano's. */
-type StepResult = TensorLike | TensorLike[] | [TensorLike | TensorLike[], Map<SharedVariable, TensorLike>];
+/** What a step function may return: its outputs, or [outputs, updates] like Theano's (updates: new values of shared variables). */
+export type StepResult = TensorLike | TensorLike[] | [TensorLike | TensorLike[], Map<SharedVariable, TensorLike>] | Map<SharedVariable, TensorLike>;
 
+/** A scan step: receives the sequences' rows (per tap), the outputs' previous values (per tap), then the non-sequences. */
 export type StepFn = (...args: Variable[]) => StepResult;
 
 interface Sequence {
