@@ -13,8 +13,7 @@
  * addon call with the body plan it is given.
  */
 import { registerKernel, kernelMayFail } from './kernel.js';
-import type { TypedArray } from '../ndarray/dtype.js';
-import { allocate } from '../ndarray/dtype.js';
+import type { DType, TypedArray } from '../ndarray/dtype.js';
 import { formatShape, shapesEqual, sizeOf } from '../ndarray/shape.js';
 import type { Attrs, Plan, Program } from '../compile/program.js';
 import { programFromAttrs } from '../compile/program_json.js';
@@ -46,6 +45,8 @@ const layoutOf = (attrs: Attrs): LoopLayout => ({
 });
 
 const lagOf = (taps: number[]) => -taps[0];
+/** The body's arenas, in the order of the loop's first four workspaces (native/src/kernels/loop.cc reads them so). */
+const DTYPES: DType[] = ['float64', 'float32', 'int32', 'bool'];
 const spanOf = (taps: number[]) => taps[taps.length - 1] - taps[0];
 
 /** Input positions of the loop: n at 0, then sequences, initial rows, non-sequences. */
@@ -136,30 +137,42 @@ registerKernel({
       return [l.keepLast[k] ? lag : n + lag, ...s];
     });
   },
+  // The body's temporaries (one arena per dtype) and the rings of states that keep their last
+  // rows live in the function's arena, as any instruction's scratch does.
+  workspace(attrs, _inShapes, outShapes, types, decision) {
+    const l = layoutOf(attrs);
+    const plan = decision!.plan as unknown as Plan;
+    const rings = l.recTaps.flatMap((taps, j) => (l.keepLast[j] ? [{ dtype: types.outputs[j], elements: (lagOf(taps) + 1) * sizeOf(outShapes[j].slice(1)) }] : []));
+    return [...DTYPES.map((dtype) => ({ dtype, elements: plan.arena[dtype] ?? 0 })), ...rings];
+  },
   decide(attrs, inShapes, _outShapes, _types, values) {
     return { n: stepCount(values, layoutOf(attrs).name), plan: bodyPlan(attrs, inShapes, values) as unknown as Attrs };
   },
-  js(attrs, inShapes, outShapes, types, decision) {
+  js(attrs, inShapes, outShapes, _types, decision) {
     const l = layoutOf(attrs);
     const p = positions(l);
     const n = decision!.n as number;
-    const exec = new JsExecutor(l.body, decision!.plan as unknown as Plan);
+    const plan = decision!.plan as unknown as Plan;
+    // Made on the first call, in the workspace the plan gives (the same views on every call).
+    let exec: JsExecutor | undefined;
+    let rings: TypedArray[] = [];
     const rowOf = (s: number[]) => sizeOf(s.slice(1));
     // Where each output's rows live while looping: the output itself, or a ring of lag + 1 rows
     // (row r at r mod (lag + 1)) for a state that keeps only its last rows; a per-step output
     // that keeps its last row rewrites row 0.
+    const ringOf: number[] = [];
     const stores = outShapes.map((s, k) => {
       const row = rowOf(s);
       if (k < p.R && l.keepLast[k]) {
-        const lag = lagOf(l.recTaps[k]);
-        return { ring: allocate(types.outputs[k], (lag + 1) * row), modulus: lag + 1, row, shift: lag };
+        ringOf[k] = ringOf.filter((x) => x !== undefined).length;
+        return { ring: true, modulus: lagOf(l.recTaps[k]) + 1, row, shift: lagOf(l.recTaps[k]) };
       }
-      return { ring: null, modulus: k >= p.R && l.keepLast[k] ? 1 : Infinity, row, shift: k < p.R ? lagOf(l.recTaps[k]) : 0 };
+      return { ring: false, modulus: k >= p.R && l.keepLast[k] ? 1 : Infinity, row, shift: k < p.R ? lagOf(l.recTaps[k]) : 0 };
     });
     const rowAt = (k: number, outs: TypedArray[], r: number) => {
       const st = stores[k];
       const at = (st.modulus === Infinity ? r : r % st.modulus) * st.row;
-      return (st.ring ?? outs[k]).subarray(at, at + st.row);
+      return (st.ring ? rings[ringOf[k]] : outs[k]).subarray(at, at + st.row);
     };
     // Per body input: a row of a sequence (loop input), a row of a state, or a whole non-sequence.
     const reads: { from: 'in' | 'out'; index: number; shift: number; row: number }[] = [];
@@ -167,9 +180,13 @@ registerKernel({
     l.recTaps.forEach((taps, j) => taps.forEach((tap) => reads.push({ from: 'out', index: j, shift: lagOf(taps) + tap, row: 0 })));
     const initSizes = l.recTaps.map((_, j) => sizeOf(inShapes[p.init(j)]));
     const call = { inputs: [] as TypedArray[], shared: [] as TypedArray[], outputs: [] as TypedArray[], updates: [] as TypedArray[] };
-    return (ins, outs) => {
+    return (ins, outs, work) => {
       if (Number(ins[0][0]) !== n) throw new Error(`scan '${l.name}': the plan was made for ${n} steps, got ${ins[0][0]}`);
-      initSizes.forEach((size, j) => (stores[j].ring ?? outs[j]).set(ins[p.init(j)].subarray(0, size)));
+      if (!exec) {
+        exec = new JsExecutor(l.body, plan, Object.fromEntries(DTYPES.map((d, i) => [d, work[i]])));
+        rings = work.slice(DTYPES.length);
+      }
+      initSizes.forEach((size, j) => (stores[j].ring ? rings[ringOf[j]] : outs[j]).set(ins[p.init(j)].subarray(0, size)));
       for (let k = 0; k < l.nNonseq; k++) call.inputs[p.nArgs + k] = ins[p.nonseq(k)];
       for (let t = 0; t < n; t++) {
         reads.forEach((r, i) => {
@@ -178,7 +195,7 @@ registerKernel({
         });
         stores.forEach((st, k) => (call.outputs[k] = rowAt(k, outs, t + st.shift)));
         try {
-          exec.run(call);
+          exec!.run(call);
         } catch (e) {
           throw stepError(e, l.name, t);
         }

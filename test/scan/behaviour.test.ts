@@ -149,6 +149,21 @@ describe('scan', () => {
     expect(ops.filter((o) => o === 'dot' || o === 'gemm').length).toBeLessThanOrEqual(2);
   });
 
+  it("places the body's temporaries and the state rings in the function's arena", () => {
+    const x = T.matrix('x');
+    const W = shared(randn(3, 3), 'W');
+    const [hs] = scan((xt: Variable, h: Variable) => T.tanh(h.dot(W).add(xt)).mul(2), { sequences: x, outputsInfo: T.zerosLike(x.get(0)) });
+    const f = fn([x], (hs as Variable).get(-1));
+    f(randn(4, 3));
+    const k = f.program.instructions.findIndex((i) => i.opcode === 'loop');
+    const work = f.lastPlan!.workspace[k]!;
+    // One arena per dtype for the body, then the ring of the state that keeps its last row (2 rows of 3).
+    expect(work.map((w) => w.dtype)).toEqual(['float64', 'float32', 'int32', 'bool', 'float64']);
+    expect(work[0].elements).toBeGreaterThan(0);
+    expect(work[4].elements).toBe(6);
+    expect(f.lastPlan!.tempBytes).toBeGreaterThanOrEqual(8 * (work[0].elements + work[4].elements));
+  });
+
   it('returns the updates the step gives for shared variables, applied by fn', () => {
     const count = shared(array(0), 'count');
     const x = T.vector('x');

@@ -28,10 +28,11 @@ export class JsExecutor implements Executor {
   private readonly perCall: { id: number; kind: 'input' | 'shared'; ref: number; size: number }[] = [];
   private job?: WorkerJob;
 
-  constructor(private readonly program: Program, private readonly plan: Plan) {
+  /** `given`: the arenas to place the temporaries in (a loop body's, inside its loop's workspace); else its own. */
+  constructor(private readonly program: Program, private readonly plan: Plan, given?: Partial<Record<DType, TypedArray>>) {
     const p = program;
     const arenas = {} as Record<DType, TypedArray>;
-    for (const d of Object.keys(plan.arena) as DType[]) arenas[d] = allocate(d, plan.arena[d]);
+    for (const d of Object.keys(plan.arena) as DType[]) arenas[d] = given?.[d] ?? allocate(d, plan.arena[d]);
     this.bufs = new Array(p.buffers.length);
     const root = (b: number) => (plan.alias[b] >= 0 ? plan.alias[b] : b);
     p.buffers.forEach((spec, b) => {

@@ -18,7 +18,8 @@ class Loop : public Kernel {
     const Json& attrs = a.attrs;
     int64_t elements[4];
     decodeProgram(attrs["body"], d["plan"], constantsFromJson(attrs["body"]["constants"]), body_, elements);
-    allocateArena(elements);
+    // The body's arenas are the loop's first four workspaces, one per dtype, in the plan's arena.
+    for (int dt = 0; dt < 4; dt++) requireWorkspace(a, static_cast<size_t>(dt), static_cast<DType>(dt), elements[dt], "loop");
     n_ = static_cast<int64_t>(d["n"].number());
     name_ = attrs["name"].str;
     const Json& seqTaps = attrs["seqTaps"];
@@ -47,9 +48,13 @@ class Loop : public Kernel {
       const bool keep = keepLast[j].truthy();
       if (a.inShapes[1 + S + j].empty() || a.inShapes[1 + S + j][0] != lag || a.outShapes[j].empty() || a.outShapes[j][0] != (keep ? lag : n_ + lag)) throw std::runtime_error("loop: a state's buffer does not fit its taps and the step count");
       const int64_t row = rowBytes(a.outShapes[j], a.outTypes[j]);
-      // A state that keeps only its last rows lives in a ring of lag + 1 rows while looping.
-      Store st{keep ? lag + 1 : 0, lag, row, {}};
-      if (keep) st.ring.assign(static_cast<size_t>((lag + 1) * row), 0);
+      // A state that keeps only its last rows lives in a ring of lag + 1 rows while looping: the
+      // next workspace.
+      Store st{keep ? lag + 1 : 0, lag, row, -1};
+      if (keep) {
+        st.ring = static_cast<int>(4 + rings_++);
+        requireWorkspace(a, static_cast<size_t>(st.ring), a.outTypes[j], (lag + 1) * (row / static_cast<int64_t>(bytesOf(a.outTypes[j]))), "loop");
+      }
       for (const Json& t : taps.arr) {
         Read r{false, static_cast<int>(j), lag + static_cast<int64_t>(t.number()), row};
         if (!keep) checkRows(r, a.outShapes[j][0]);
@@ -63,7 +68,7 @@ class Loop : public Kernel {
       const bool keep = keepLast[k].truthy();
       if (a.outShapes[k].empty() || a.outShapes[k][0] != (keep ? std::min<int64_t>(n_, 1) : n_)) throw std::runtime_error("loop: an output does not have one row per step");
       // Keeping the last row: every step rewrites row 0.
-      stores_.push_back({keep ? 1 : 0, 0, rowBytes(a.outShapes[k], a.outTypes[k]), {}});
+      stores_.push_back({keep ? 1 : 0, 0, rowBytes(a.outShapes[k], a.outTypes[k]), -1});
     }
     nonseq0_ = 1 + S + R;
     // The body's buffers must be exactly the rows (and whole non-sequences) bound to them.
@@ -85,6 +90,7 @@ class Loop : public Kernel {
   void run(Frame& f) override {
     const int32_t n = *static_cast<const int32_t*>(f.ptr[in_[0]]);
     if (n != n_) throw std::runtime_error("loop: the plan was made for " + std::to_string(n_) + " steps, got " + std::to_string(n));
+    for (int dt = 0; dt < 4; dt++) body_.arena[dt] = static_cast<uint8_t*>(f.workspace(static_cast<size_t>(dt)));
     for (size_t j = 0; j < inits_.size(); j++)
       if (inits_[j].bytes) std::memcpy(rowAt(f, j, 0), f.ptr[in_[inits_[j].input]], static_cast<size_t>(inits_[j].bytes));
     for (size_t k = reads_.size(); k < call_.inputs.size(); k++) call_.inputs[k] = f.ptr[in_[nonseq0_ + k - reads_.size()]];
@@ -103,7 +109,7 @@ class Loop : public Kernel {
     // A ring's last lag rows, in order, become the output.
     for (size_t k = 0; k < stores_.size(); k++) {
       const Store& st = stores_[k];
-      if (st.ring.empty()) continue;
+      if (st.ring < 0) continue;
       for (int64_t r = 0; r < st.shift; r++) std::memcpy(static_cast<uint8_t*>(f.ptr[out_[k]]) + r * st.rowBytes, rowAt(f, k, n_ + r), static_cast<size_t>(st.rowBytes));
     }
   }
@@ -125,13 +131,13 @@ class Loop : public Kernel {
     int64_t modulus;
     int64_t shift;  // row written at step t: t + shift
     int64_t rowBytes;
-    std::vector<uint8_t> ring;
+    int ring;  // its workspace, or -1
   };
 
   uint8_t* rowAt(Frame& f, size_t k, int64_t r) {
     Store& st = stores_[k];
     const int64_t at = st.modulus ? r % st.modulus : r;
-    return (st.ring.empty() ? static_cast<uint8_t*>(f.ptr[out_[k]]) : st.ring.data()) + at * st.rowBytes;
+    return static_cast<uint8_t*>(st.ring < 0 ? f.ptr[out_[k]] : f.workspace(static_cast<size_t>(st.ring))) + at * st.rowBytes;
   }
 
   // Rows t + shift for t < n must lie in a buffer of `rows` rows.
@@ -139,21 +145,9 @@ class Loop : public Kernel {
     if (r.shift < 0 || (n_ > 0 && n_ - 1 + r.shift >= rows)) throw std::runtime_error("loop: the steps read past the end of a sequence or state");
   }
 
-  // The body's temporaries live here, one 64-byte aligned region per dtype, made once per plan.
-  void allocateArena(const int64_t elements[4]) {
-    size_t offsets[4], total = 0;
-    for (int d = 0; d < 4; d++) {
-      offsets[d] = total;
-      total += (static_cast<size_t>(elements[d]) * bytesOf(static_cast<DType>(d)) + 63) / 64 * 64;
-    }
-    storage_.assign(total + 64, 0);
-    auto base = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(storage_.data()) + 63) / 64 * 64);
-    for (int d = 0; d < 4; d++) body_.arena[d] = base + offsets[d];
-  }
-
   std::vector<int> in_, out_;
   Program body_;
-  std::vector<uint8_t> storage_;
+  size_t rings_ = 0;
   int64_t n_ = 0;
   std::string name_;
   size_t nonseq0_ = 0;
