@@ -20,4 +20,4 @@ export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:allocator_may_return_null=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 # The tests that run native code (not the packaging test, which rebuilds the normal addon);
 # THEANODE_SANITIZE_TESTS narrows them.
-npx vitest run ${THEANODE_SANITIZE_TESTS:-test/backend test/compile test/ops test/rewrite test/fuzz} --exclude test/backend/native/package.test.ts
+npx vitest run ${THEANODE_SANITIZE_TESTS:-test/backend test/compile test/ops test/rewrite test/fuzz test/scan test/random} --exclude test/backend/native/package.test.ts

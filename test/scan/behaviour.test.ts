@@ -112,6 +112,17 @@ describe('scan', () => {
     });
   }
 
+  it('considerConstant stops the gradient at a scan output', () => {
+    const x = T.matrix('x');
+    const W = shared(randn(3, 3), 'W');
+    const [hs] = scan((xt: Variable, h: Variable) => T.tanh(h.dot(W).add(xt)), { sequences: x, outputsInfo: T.zerosLike(x.get(0)) });
+    const last = (hs as Variable).get(-1);
+    const c = last.sum().mul(W.sum());
+    const [lv, g] = fn([x], [last, grad(c, W, { considerConstant: [hs as Variable] })])(randn(4, 3));
+    const s = Array.from(lv.data).reduce((a, b) => a + b, 0);
+    Array.from(g.data).forEach((v) => expect(v).toBeCloseTo(s, 12));
+  });
+
   it('agrees with finite differences, through taps and a non-sequence', () => {
     gradient.verifyGrad(
       (x: Variable, W: Variable, y0: Variable) =>
