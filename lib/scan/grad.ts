@@ -15,7 +15,7 @@ import { cloneGraph } from '../graph/clone.js';
 import { applyElemwise as ew } from '../ops/elemwise.js';
 import { reduce } from '../ops/reduce.js';
 import { get, indexUpdate, slice } from '../ops/index.js';
-import { stack } from '../ops/join.js';
+import { concatenate, stack } from '../ops/join.js';
 import { isFloat } from '../ndarray/dtype.js';
 import { grad } from '../grad.js';
 import { ScanOp } from './op.js';
@@ -154,8 +154,8 @@ export function scanGrad(op: ScanOp, node: Apply, outputGrads: (Variable | null)
   const back = buildScan(step, { sequences: bSeqs, outputsInfo, nonSequences: nonseqs, nSteps: steps, name: `grad of ${name}` });
   const full = back.node.outputs;
   const last = (v: Variable) => get(v, -1);
-  const complete = truncateGradient >= 0 ? ew('le', [n, truncateGradient]) : null;
-  const whenComplete = (v: Variable) => (complete ? ew('switch', [complete, v, zerosLike(v)]) : v);
+  // Steps the backward loop did not run (truncation): the accumulators end at row `skipped`.
+  const skipped = truncateGradient >= 0 ? ew('sub', [n, steps]) : null;
 
   const grads: (Variable | null)[] = [null];
   // Sequences: per tap, the rows of the last `steps` forward steps, put back where they were read.
@@ -173,9 +173,17 @@ export function scanGrad(op: ScanOp, node: Apply, outputGrads: (Variable | null)
   recTaps.forEach((taps, j) => {
     if (!diffRec[j]) return grads.push(null);
     const L = maxLag(taps);
-    const rows = Array.from({ length: L }, (_, r) => plus(gFull[j] ? get(gFull[j]!, r) : null, whenComplete(last(full[a + r]))!)!);
+    // Accumulator k holds the gradient of row skipped - 1 + k: initial row r takes accumulator
+    // r - skipped + 1 when there is one (all of them, without truncation), else nothing.
+    const finals = Array.from({ length: L }, (_, r) => last(full[a + r]));
+    let sums = finals;
+    if (skipped) {
+      const d = ew('minimum', [skipped, L]);
+      const padded = concatenate([zerosLike(stack(finals, 0)), stack(finals, 0)], 0);
+      sums = finals.map((_, r) => get(padded, ew('sub', [L + r, d])));
+    }
     a += L;
-    grads.push(stack(rows, 0));
+    grads.push(stack(sums.map((v, r) => plus(gFull[j] ? get(gFull[j]!, r) : null, v)!), 0));
   });
   nonseqs.forEach((_, k) => grads.push(diffNonseq[k] ? last(full[a++]) : null));
   return grads;

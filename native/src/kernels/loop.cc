@@ -30,7 +30,7 @@ class Loop : public Kernel {
     if (a.in.size() != 1 + S + R + nNonseq || a.out.size() < R || keepLast.size() != a.out.size()) throw std::runtime_error("loop: inputs and outputs do not match the layout");
     auto rowBytes = [](const std::vector<int64_t>& s, DType t) {
       if (s.empty()) throw std::runtime_error("loop: a sequence or output has no step axis");
-      return static_cast<int64_t>(bytesOf(t)) * (s[0] == 0 ? 0 : sizeOf(s) / s[0]);
+      return static_cast<int64_t>(bytesOf(t)) * sizeOf(std::vector<int64_t>(s.begin() + 1, s.end()));
     };
     // Every body input: a row of a loop input (sequence) or output (state), or a whole non-sequence.
     for (size_t i = 0; i < S; i++) {
