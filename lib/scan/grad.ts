@@ -2,13 +2,13 @@
  * The gradient of a Scan (backpropagation through time), itself a scan that runs the steps
  * backwards.
  *
- * Backward step for forward step t: the forward step is recomputed from its inputs at t (the
- * sequences' rows, the states it read, the non-sequences; a random draw recomputes the same
- * numbers from the same stream state), and its vector-Jacobian product is taken with the
- * output gradients at t. A state with lag L is read by the L steps after the one that wrote
- * it, so the backward loop carries, per state, L partial sums: accumulator k holds the gradient
- * reaching the row written k steps before the current one. Non-sequence gradients are carried
- * as running sums; sequence gradients are rows of per-step outputs, put back in place.
+ * Backward step for forward step t: the step's vector-Jacobian product, taken with the output
+ * gradients at t, over the step's inputs at t (the sequences' rows, the states it read, the
+ * non-sequences) and the per-step values the forward loop saved for it. A state with lag L is
+ * read by the L steps after the one that wrote it, so the backward loop carries, per state, L
+ * partial sums: accumulator k holds the gradient reaching the row written k steps before the
+ * current one. Non-sequence gradients are carried as running sums; sequence gradients are rows
+ * of per-step outputs, put back in place.
  */
 import { Apply, Variable } from '../graph/variable.js';
 import { cloneGraph } from '../graph/clone.js';
