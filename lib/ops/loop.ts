@@ -7,6 +7,8 @@
  * output (one row per step). At step t the body reads row t + tap - minTap of each sequence and
  * row t + lag + tap of each recurrent buffer, in place, and writes its results straight into
  * row t + lag (row t) of the outputs: nothing is copied per step but the initial rows, once.
+ * A reverse loop (a gradient's) reads the sequences' rows and writes the per-step outputs' rows
+ * of step n - 1 - t, walking the forward loop's buffers backwards in place.
  *
  * The body is planned here, once per shape signature of the loop, and the plan travels as the
  * instruction's decision: the native backend runs the whole loop inside the function's one
@@ -31,6 +33,8 @@ interface LoopLayout {
   keepLast: boolean[];
   /** Per output kept so: the row read is the last step's, so with no steps there is none (an error, as reading an empty output). */
   lastOfSteps: boolean[];
+  /** A gradient's loop: step t reads the sequences' rows and writes the per-step outputs' rows of step n - 1 - t. */
+  reverse: boolean;
 }
 
 const layoutOf = (attrs: Attrs): LoopLayout => ({
@@ -42,6 +46,7 @@ const layoutOf = (attrs: Attrs): LoopLayout => ({
   name: attrs.name as string,
   keepLast: attrs.keepLast as boolean[],
   lastOfSteps: attrs.lastOfSteps as boolean[],
+  reverse: attrs.reverse === true,
 });
 
 const lagOf = (taps: number[]) => -taps[0];
@@ -189,11 +194,12 @@ registerKernel({
       initSizes.forEach((size, j) => (stores[j].ring ? rings[ringOf[j]] : outs[j]).set(ins[p.init(j)].subarray(0, size)));
       for (let k = 0; k < l.nNonseq; k++) call.inputs[p.nArgs + k] = ins[p.nonseq(k)];
       for (let t = 0; t < n; t++) {
+        const ts = l.reverse ? n - 1 - t : t;
         reads.forEach((r, i) => {
           if (r.from === 'out') call.inputs[i] = rowAt(r.index, outs, t + r.shift);
-          else call.inputs[i] = ins[r.index].subarray((t + r.shift) * r.row, (t + r.shift + 1) * r.row);
+          else call.inputs[i] = ins[r.index].subarray((ts + r.shift) * r.row, (ts + r.shift + 1) * r.row);
         });
-        stores.forEach((st, k) => (call.outputs[k] = rowAt(k, outs, t + st.shift)));
+        stores.forEach((st, k) => (call.outputs[k] = rowAt(k, outs, (k < p.R ? t : ts) + st.shift)));
         try {
           exec!.run(call);
         } catch (e) {

@@ -84,8 +84,11 @@ export function scan(stepFn: StepFn, opts: ScanOptions = {}): [Variable | Variab
   return [outputs.length === 1 ? outputs[0] : outputs, updates];
 }
 
-/** scan() with the Scan node it made, whose outputs are the whole buffers (for the gradient). */
-export function buildScan(stepFn: StepFn, opts: ScanOptions = {}): { node: Apply; outputs: Variable[]; updates: Map<SharedVariable, Variable> } {
+/**
+ * scan() with the Scan node it made, whose outputs are the whole buffers (for the gradient);
+ * `reverse`: a gradient's loop (lib/scan/grad.ts), which reads its sequences from the last row.
+ */
+export function buildScan(stepFn: StepFn, opts: ScanOptions = {}, reverse = false): { node: Apply; outputs: Variable[]; updates: Map<SharedVariable, Variable> } {
   const name = opts.name ?? `scan${++scans}`;
   const where = `scan '${name}'`;
   if (typeof stepFn !== 'function') throw new TypeError(`${where}: the step must be a function`);
@@ -123,6 +126,7 @@ export function buildScan(stepFn: StepFn, opts: ScanOptions = {}): { node: Apply
     nNonseq: inner.outerNonseqs.length,
     truncateGradient: opts.truncateGradient ?? -1,
     name,
+    reverse,
   };
   const innerInputs = [...seqArgs.flat(), ...recArgs.flat(), ...inner.stateArgs, ...inner.innerNonseqs];
   const innerOutputs = [...inner.outputs.slice(0, recOutputs.length), ...inner.stateOutputs, ...inner.outputs.slice(recOutputs.length)];

@@ -22,9 +22,8 @@ import { ScanOp } from './op.js';
 import { toposort } from '../graph/toposort.js';
 import { buildScan, maxLag } from './build.js';
 
-const reversed = (v: Variable) => get(v, slice(null, null, -1));
-/** Rows [from, from + n) of v, last first. */
-const rowsBackwards = (v: Variable, from: number | Variable, n: Variable) => reversed(get(v, slice(from, ew('add', [from, n]))));
+/** Rows [from, to) of v: a view, which the backward loop reads from its last row. */
+const rows = (v: Variable, from: Variable | number, to: Variable) => get(v, slice(from, to));
 const zerosLike = (v: Variable) => ew('second', [v, 0]);
 const plus = (a: Variable | null, b: Variable | null): Variable | null => (a && b ? ew('add', [a, b]) : a ?? b);
 const freeLike = (v: Variable, name: string) => new Variable(v.type, null, 0, name);
@@ -95,13 +94,16 @@ export function scanGrad(op: ScanOp, node: Apply, outputGrads: (Variable | null)
   const saved = savedValues(vjp, args, nArgs, cots);
   const forward = saved.length ? new ScanOp({ ...op.layout, nNitsot: nNitsot + saved.length }, args, [...op.innerOutputs, ...saved], op).makeNode(n, ...rest) : node;
 
-  // The backward scan's sequences, each read at tap 0: per forward tap, the rows it read, last first.
+  // The backward scan's sequences, each read at tap 0 from its last row: per forward tap, the
+  // rows the last `steps` forward steps read.
+  const skip = truncateGradient >= 0 ? ew('sub', [n, steps]) : 0;
+  const window = (v: Variable, from: number) => rows(v, from === 0 ? skip : ew('add', [skip, from]), ew('add', [n, from]));
   const bSeqs: Variable[] = [];
-  seqTaps.forEach((taps, i) => taps.forEach((tap) => bSeqs.push(rowsBackwards(seqs[i], tap - taps[0], n))));
-  recTaps.forEach((taps, j) => taps.forEach((tap) => bSeqs.push(rowsBackwards(forward.outputs[j], maxLag(taps) + tap, n))));
-  const savedSeq = saved.map((_, e) => bSeqs.push(reversed(forward.outputs[R + nNitsot + e])) - 1);
-  const gRecSeq = gFull.map((g, j) => (g && diffRec[j] ? bSeqs.push(rowsBackwards(g, maxLag(recTaps[j]), n)) - 1 : -1));
-  const gNitsotSeq = gNitsot.map((g, m) => (cotNitsot[m] ? bSeqs.push(reversed(g!)) - 1 : -1));
+  seqTaps.forEach((taps, i) => taps.forEach((tap) => bSeqs.push(window(seqs[i], tap - taps[0]))));
+  recTaps.forEach((taps, j) => taps.forEach((tap) => bSeqs.push(window(forward.outputs[j], maxLag(taps) + tap))));
+  const savedSeq = saved.map((_, e) => bSeqs.push(window(forward.outputs[R + nNitsot + e], 0)) - 1);
+  const gRecSeq = gFull.map((g, j) => (g && diffRec[j] ? bSeqs.push(window(g, maxLag(recTaps[j]))) - 1 : -1));
+  const gNitsotSeq = gNitsot.map((g, m) => (cotNitsot[m] ? bSeqs.push(window(g!, 0)) - 1 : -1));
 
   // Recurrent: L accumulators per differentiable state, one running sum per differentiable non-sequence.
   const outputsInfo: (Variable | null)[] = [];
@@ -151,11 +153,9 @@ export function scanGrad(op: ScanOp, node: Apply, outputGrads: (Variable | null)
     return next;
   };
 
-  const back = buildScan(step, { sequences: bSeqs, outputsInfo, nonSequences: nonseqs, nSteps: steps, name: `grad of ${name}` });
+  const back = buildScan(step, { sequences: bSeqs, outputsInfo, nonSequences: nonseqs, nSteps: steps, name: `grad of ${name}` }, true);
   const full = back.node.outputs;
   const last = (v: Variable) => get(v, -1);
-  // Steps the backward loop did not run (truncation): the accumulators end at row `skipped`.
-  const skipped = truncateGradient >= 0 ? ew('sub', [n, steps]) : null;
 
   const grads: (Variable | null)[] = [null];
   // Sequences: per tap, the rows of the last `steps` forward steps, put back where they were read.
@@ -164,8 +164,8 @@ export function scanGrad(op: ScanOp, node: Apply, outputGrads: (Variable | null)
     if (!diffSeq[i]) return grads.push(null);
     let g: Variable = zerosLike(seqs[i]);
     taps.forEach((tap) => {
-      const from = ew('add', [ew('sub', [n, steps]), tap - taps[0]]);
-      g = indexUpdate(g, [slice(from, ew('add', [from, steps]))], reversed(full[o++]), 'inc');
+      const from = ew('add', [skip, tap - taps[0]]);
+      g = indexUpdate(g, [slice(from, ew('add', [from, steps]))], full[o++], 'inc');
     });
     grads.push(g);
   });
@@ -173,12 +173,13 @@ export function scanGrad(op: ScanOp, node: Apply, outputGrads: (Variable | null)
   recTaps.forEach((taps, j) => {
     if (!diffRec[j]) return grads.push(null);
     const L = maxLag(taps);
-    // Accumulator k holds the gradient of row skipped - 1 + k: initial row r takes accumulator
-    // r - skipped + 1 when there is one (all of them, without truncation), else nothing.
+    // Accumulator k holds the gradient of row skip - 1 + k: initial row r takes accumulator
+    // r - skip + 1 when there is one (all of them, without truncation), else nothing.
     const finals = Array.from({ length: L }, (_, r) => last(full[a + r]));
     let sums = finals;
-    if (skipped) {
-      const d = ew('minimum', [skipped, L]);
+    if (truncateGradient >= 0) {
+      // Steps the backward loop did not run: the accumulators end at row `skip`.
+      const d = ew('minimum', [skip, L]);
       const padded = concatenate([zerosLike(stack(finals, 0)), stack(finals, 0)], 0);
       sums = finals.map((_, r) => get(padded, ew('sub', [L + r, d])));
     }

@@ -39,6 +39,8 @@ export interface ScanLayout {
   keepLast?: boolean[];
   /** Per output kept so, whether what is read is the last of the steps' rows (none with 0 steps). */
   lastOfSteps?: boolean[];
+  /** Steps read the sequences and write the per-step outputs from the last row to the first (a gradient's loop). */
+  reverse?: boolean;
 }
 
 let uid = 0;
@@ -99,9 +101,9 @@ export class ScanOp extends Op {
 
   lower(): { opcode: string; attrs: Attrs } {
     this.body ??= this.lowerBody();
-    const { seqTaps, recTaps, nNitsot, nNonseq, name, keepLast, lastOfSteps } = this.layout;
+    const { seqTaps, recTaps, nNitsot, nNonseq, name, keepLast, lastOfSteps, reverse } = this.layout;
     const none = Array<boolean>(recTaps.length + nNitsot).fill(false);
-    return { opcode: 'loop', attrs: { body: this.body, seqTaps, recTaps, nNitsot, nNonseq, name, keepLast: keepLast ?? none, lastOfSteps: lastOfSteps ?? none } };
+    return { opcode: 'loop', attrs: { body: this.body, seqTaps, recTaps, nNitsot, nNonseq, name, keepLast: keepLast ?? none, lastOfSteps: lastOfSteps ?? none, reverse: reverse === true } };
   }
 
   /** The body as a Program: rewritten like any function's graph, then lowered. */

@@ -1,7 +1,8 @@
 // `loop` (scan): runs the body Program once per step, on rows of the loop's buffers in place.
 // Everything about the loop was decided in lib/ops/loop.ts: the body's plan (shapes, arena,
 // views, its kernels' decisions) and the step count it was made for. This executes it, after
-// checking that every row it will touch lies inside its buffer.
+// checking that every row it will touch lies inside its buffer. A reverse loop (a gradient's)
+// reads sequence rows and writes per-step output rows from the last step's to the first.
 #include <algorithm>
 #include <cstring>
 
@@ -22,6 +23,7 @@ class Loop : public Kernel {
     for (int dt = 0; dt < 4; dt++) requireWorkspace(a, static_cast<size_t>(dt), static_cast<DType>(dt), elements[dt], "loop");
     n_ = static_cast<int64_t>(d["n"].number());
     name_ = attrs["name"].str;
+    reverse_ = attrs.has("reverse") && attrs["reverse"].truthy();
     const Json& seqTaps = attrs["seqTaps"];
     const Json& recTaps = attrs["recTaps"];
     const size_t S = seqTaps.size(), R = recTaps.size();
@@ -94,12 +96,14 @@ class Loop : public Kernel {
     for (size_t j = 0; j < inits_.size(); j++)
       if (inits_[j].bytes) std::memcpy(rowAt(f, j, 0), f.ptr[in_[inits_[j].input]], static_cast<size_t>(inits_[j].bytes));
     for (size_t k = reads_.size(); k < call_.inputs.size(); k++) call_.inputs[k] = f.ptr[in_[nonseq0_ + k - reads_.size()]];
+    const size_t R = inits_.size();
     for (int64_t t = 0; t < n_; t++) {
+      const int64_t ts = reverse_ ? n_ - 1 - t : t;  // the row of the sequences and per-step outputs
       for (size_t i = 0; i < reads_.size(); i++) {
         const Read& r = reads_[i];
-        call_.inputs[i] = r.fromInput ? static_cast<uint8_t*>(f.ptr[in_[r.index]]) + (t + r.shift) * r.rowBytes : rowAt(f, static_cast<size_t>(r.index), t + r.shift);
+        call_.inputs[i] = r.fromInput ? static_cast<uint8_t*>(f.ptr[in_[r.index]]) + (ts + r.shift) * r.rowBytes : rowAt(f, static_cast<size_t>(r.index), t + r.shift);
       }
-      for (size_t k = 0; k < call_.outputs.size(); k++) call_.outputs[k] = rowAt(f, k, t + stores_[k].shift);
+      for (size_t k = 0; k < call_.outputs.size(); k++) call_.outputs[k] = rowAt(f, k, (k < R ? t : ts) + stores_[k].shift);
       try {
         execute(body_, call_);
       } catch (const std::exception& e) {
@@ -150,6 +154,7 @@ class Loop : public Kernel {
   size_t rings_ = 0;
   int64_t n_ = 0;
   std::string name_;
+  bool reverse_ = false;
   size_t nonseq0_ = 0;
   std::vector<Read> reads_;
   std::vector<Init> inits_;
