@@ -13,7 +13,8 @@ const MAX_COMPARED = 64;
 
 const constantKeys = new WeakMap<Constant, string | null>();
 
-function constantKey(c: Constant): string | null {
+/** A constant's value as text, for comparing by value; null for large ones (compared by identity). */
+export function constantKey(c: Constant): string | null {
   let k = constantKeys.get(c);
   if (k === undefined) {
     k = c.value.size > MAX_COMPARED ? null : `${c.value.dtype}|${c.value.shape}|${Array.from(c.value.data, (v) => (Object.is(v, -0) ? '-0' : String(v))).join(',')}`;

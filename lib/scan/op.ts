@@ -10,7 +10,9 @@
  */
 import { Op } from '../graph/op.js';
 import { TensorType } from '../graph/type.js';
-import { Apply, SharedVariable, Variable } from '../graph/variable.js';
+import { Apply, Constant, SharedVariable, Variable } from '../graph/variable.js';
+import { toposort } from '../graph/toposort.js';
+import { constantKey } from '../rewrite/merge.js';
 import { FunctionGraph } from '../graph/fgraph.js';
 import { rewriteGraph } from '../rewrite/index.js';
 import { lower } from '../compile/lower.js';
@@ -43,11 +45,8 @@ export interface ScanLayout {
   reverse?: boolean;
 }
 
-let uid = 0;
-
 export class ScanOp extends Op {
   readonly name = 'Scan';
-  private readonly uid = ++uid;
   /** Shared variables this loop advances and their values after it (what scan() returned as updates). */
   readonly sharedUpdates = new Map<SharedVariable, Variable>();
   private body: Attrs | undefined;
@@ -60,9 +59,22 @@ export class ScanOp extends Op {
     super();
   }
 
-  /** Two loops are the same computation only when they are the same loop. */
+  /**
+   * The layout and the inner graph's structure: loops built twice alike (the gradient taken in
+   * two calls of grad) are one computation, which merging then runs once.
+   */
   override key(): string {
-    return `Scan#${this.uid}`;
+    const ids = new Map<Variable, string>();
+    this.innerInputs.forEach((v, i) => ids.set(v, `i${i}:${v.dtype}[${v.broadcastable.map(Number).join('')}]`));
+    const idOf = (v: Variable) => ids.get(v) ?? (v instanceof Constant ? `c(${constantKey(v) ?? `#${v.id}`})` : `free#${v.id}`);
+    const lines: string[] = [];
+    for (const node of toposort(this.innerOutputs, new Set(this.innerInputs))) {
+      const k = lines.length;
+      lines.push(`${node.op.cachedKey}(${node.inputs.map(idOf).join(',')})`);
+      node.outputs.forEach((o, j) => ids.set(o, `n${k}.${j}`));
+    }
+    const { name: _name, ...layout } = this.layout;
+    return `Scan${JSON.stringify(layout)}{${lines.join(';')}}->${this.innerOutputs.map(idOf).join(',')}`;
   }
 
   get nSeqTaps(): number {
