@@ -6,11 +6,10 @@
  *   node dist/examples/lenet.js --epochs 2 --seed 1
  *   node dist/examples/lenet.js --backend js --limit 2560 --epochs 1   # a slice, on the js backend
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { io, random, training, NDArray, setBlasThreads } from 'theanode';
+import { random, training, NDArray, setBlasThreads } from 'theanode';
 import { buildLenet } from './lenet-model.js';
+import { FASHION_DIR, loadFashion } from './fashion-data.js';
 
 const { values: opts } = parseArgs({
   options: {
@@ -18,31 +17,17 @@ const { values: opts } = parseArgs({
     batch: { type: 'string', default: '128' },
     lr: { type: 'string', default: '0.1' },
     seed: { type: 'string', default: '0' },
-    data: { type: 'string', default: process.env.FASHION_MNIST_DIR ?? '/usr/share/datasets/fashion-mnist' },
+    data: { type: 'string', default: FASHION_DIR },
     backend: { type: 'string', default: 'auto' },
     threads: { type: 'string' },
     limit: { type: 'string' },
   },
 });
 
-function loadSplit(prefix: string, limit?: number): [NDArray, NDArray] {
-  const file = (kind: string) => join(opts.data!, `${prefix}-${kind}.gz`);
-  if (!existsSync(file('images-idx3-ubyte'))) {
-    console.error(`Fashion-MNIST not found in ${opts.data}: install the Debian package dataset-fashion-mnist, or pass --data / set FASHION_MNIST_DIR.`);
-    process.exit(1);
-  }
-  const images = io.loadIdx(file('images-idx3-ubyte'));
-  const labels = io.loadIdx(file('labels-idx1-ubyte'));
-  const n = Math.min(limit ?? images.shape[0], images.shape[0]);
-  const x = new Float32Array(n * 784);
-  for (let i = 0; i < x.length; i++) x[i] = images.data[i] / 255;
-  return [new NDArray(x, [n, 784]), new NDArray(Int32Array.from(labels.data.subarray(0, n)), [n])];
-}
-
 if (opts.threads) setBlasThreads(Number(opts.threads));
 const limit = opts.limit ? Number(opts.limit) : undefined;
-const [trainX, trainY] = loadSplit('train', limit);
-const [testX, testY] = loadSplit('t10k');
+const [trainX, trainY] = loadFashion('train', opts.data, limit);
+const [testX, testY] = loadFashion('t10k', opts.data);
 const rng = new random.RandomState(Number(opts.seed));
 const net = buildLenet(rng, { learningRate: Number(opts.lr), backend: opts.backend as 'auto' | 'native' | 'js' });
 

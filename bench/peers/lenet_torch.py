@@ -1,21 +1,31 @@
 """The LeNet of examples/lenet-model.ts in PyTorch (same data, model, initialisation rule, SGD
 lr 0.1, batch 128, float32), for comparing accuracy and time per epoch.
 
-Usage: lenet_torch.py [SEED [EPOCHS [THREADS [LIMIT]]]]; prints one line per epoch.
+Usage: lenet_torch.py [--seed S] [--epochs E] [--threads T] [--limit N]
+(or the same four positionally: SEED EPOCHS THREADS LIMIT); prints one line per epoch.
 """
+import argparse
 import gzip
 import math
-import sys
 import time
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-seed = int(sys.argv[1]) if len(sys.argv) > 1 else 0
-epochs = int(sys.argv[2]) if len(sys.argv) > 2 else 10
-threads = int(sys.argv[3]) if len(sys.argv) > 3 else 1
-limit = int(sys.argv[4]) if len(sys.argv) > 4 else 60000
+cli = argparse.ArgumentParser()
+for i, (name, default) in enumerate([("seed", 0), ("epochs", 10), ("threads", 1), ("limit", 60000)]):
+    cli.add_argument(f"pos_{name}", nargs="?", type=int, default=None, help=f"{name}, positionally")
+    cli.add_argument(f"--{name}", type=int, default=None)
+args = cli.parse_args()
+
+
+def option(name, default):
+    flag, pos = getattr(args, name), getattr(args, f"pos_{name}")
+    return flag if flag is not None else pos if pos is not None else default
+
+
+seed, epochs, threads, limit = option("seed", 0), option("epochs", 10), option("threads", 1), option("limit", 60000)
 torch.set_num_threads(threads)
 torch.manual_seed(seed)
 d = "/usr/share/datasets/fashion-mnist/"

@@ -7,12 +7,15 @@
  * receives the gradient of every window that counts it, divided by that window's divisor.
  *
  * The windows of each axis (first and last input index, divisor) are worked out here once per
- * plan and handed to both backends' kernels, which only loop over them.
+ * plan and handed to both backends' kernels, which only loop over them. Their scratch (rows of
+ * sums for the native kernels' parts, a float64 plane for the js gradients) is declared as
+ * workspaces, placed in the plan's arena.
  */
 import { Op } from '../graph/op.js';
 import { TensorType } from '../graph/type.js';
 import { Apply, Variable } from '../graph/variable.js';
 import { registerKernel } from './kernel.js';
+import type { KernelTypes, WorkspaceSpec } from './kernel.js';
 import type { Attrs } from '../compile/program.js';
 import { isDiscrete, isFloat } from '../ndarray/dtype.js';
 import type { TypedArray } from '../ndarray/dtype.js';
@@ -183,13 +186,37 @@ export function pool2d(x: Variable, opts: Pool2dOptions): Variable {
 // ---------------------------------------------------------------------------------------------
 // Kernels
 
+/** At most this many native parts (threads over the planes), each with its own row of scratch. */
+const MAX_PARTS = 8;
+
+/** What the plan carries: the geometry and how many parts the native kernels' row scratch serves. */
+export interface PoolDecision extends PoolGeometry {
+  parts: number;
+}
+
 /** The window geometry, decided once per plan; both backends' kernels execute it. */
-const decideGeometry = (xOf: (ins: number[][], outs: number[][]) => number[]) => (attrs: Attrs, ins: number[][], outs: number[][]): Attrs => ({ ...poolGeometry(paramsOf(attrs), xOf(ins, outs)) }) as unknown as Attrs;
+const decideGeometry =
+  (xOf: (ins: number[][], outs: number[][]) => number[]) =>
+  (attrs: Attrs, ins: number[][], outs: number[][]): Attrs => {
+    const g = poolGeometry(paramsOf(attrs), xOf(ins, outs));
+    return { ...g, parts: Math.max(1, Math.min(MAX_PARTS, g.planes)) } as unknown as Attrs;
+  };
+
+/** One row of float64 sums (or gradient shares) per native part. */
+const rowsWorkspace = (g: PoolDecision): WorkspaceSpec => ({ dtype: 'float64', elements: g.parts * Math.max(1, g.outCols) });
+/** One input plane in float64, where the js gradients add up each input's shares before rounding. */
+const planeWorkspace = (g: PoolDecision): WorkspaceSpec => ({ dtype: 'float64', elements: Math.max(1, g.rows * g.cols) });
+const workspaceOf =
+  (spaces: (g: PoolDecision, attrs: Attrs) => WorkspaceSpec[]) =>
+  (attrs: Attrs, _ins: number[][], _outs: number[][], _types: KernelTypes, decision?: Attrs): WorkspaceSpec[] =>
+    spaces(decision as unknown as PoolDecision, attrs);
 
 registerKernel({
   opcode: 'pool2d',
   inferShape: (attrs, [xs]) => [outShapeOf(xs, poolGeometry(paramsOf(attrs), xs))],
   decide: decideGeometry((ins) => ins[0]),
+  // Sums and averages add up each window's rows (the native kernels, in float64); max needs nothing.
+  workspace: workspaceOf((g, attrs) => (attrs.mode === 'max' ? [] : [rowsWorkspace(g)])),
   js(attrs, _ins, _outs, _types, decision) {
     const g = decision as unknown as PoolGeometry;
     const isMax = attrs.mode === 'max';
@@ -216,12 +243,30 @@ registerKernel({
   },
 });
 
-/** Shared loop of both gradients: calls add(plane base, window i, j, output index). */
+/** Shared loop of the gradients: calls visit(plane base, window i, j, output index). */
 function forEachWindow(g: PoolGeometry, visit: (base: number, i: number, j: number, o: number) => void): void {
-  let o = 0;
+  for (let p = 0; p < g.planes; p++) forEachWindowOf(g, p, visit);
+}
+
+/** The windows of plane `p` alone. */
+function forEachWindowOf(g: PoolGeometry, p: number, visit: (base: number, i: number, j: number, o: number) => void): void {
+  const base = p * g.rows * g.cols;
+  let o = p * g.outRows * g.outCols;
+  for (let i = 0; i < g.outRows; i++) for (let j = 0; j < g.outCols; j++) visit(base, i, j, o++);
+}
+
+/**
+ * Plane by plane, the shares `add` gives each input (at its index within the plane) are summed
+ * in the float64 workspace `acc`, then rounded once into `out`.
+ */
+function accumulatePlanes(g: PoolGeometry, acc: TypedArray, out: TypedArray, add: (base: number, i: number, j: number, o: number, acc: TypedArray) => void): void {
+  const plane = g.rows * g.cols;
+  if (acc.length < plane) throw new Error(`pool2d: the plan's workspace holds ${acc.length} elements, a plane needs ${plane}`);
+  const sums = acc.subarray(0, plane);
   for (let p = 0; p < g.planes; p++) {
-    const base = p * g.rows * g.cols;
-    for (let i = 0; i < g.outRows; i++) for (let j = 0; j < g.outCols; j++) visit(base, i, j, o++);
+    sums.fill(0);
+    forEachWindowOf(g, p, (base, i, j, o) => add(base, i, j, o, sums));
+    out.set(sums, p * plane);
   }
 }
 
@@ -238,20 +283,18 @@ registerKernel({
     return [xs];
   },
   decide: decideGeometry((ins) => ins[0]),
-  js(_attrs, [xs], _outs, _types, decision) {
+  workspace: workspaceOf((g) => [planeWorkspace(g)]),
+  js(_attrs, _ins, _outs, _types, decision) {
     const g = decision as unknown as PoolGeometry;
-    const gx64 = new Float64Array(sizeOf(xs));
-    return ([x, z, gz], [out]) => {
-      gx64.fill(0);
-      forEachWindow(g, (base, i, j, o) => {
+    return ([x, z, gz], [out], [acc]) => {
+      accumulatePlanes(g, acc, out, (base, i, j, o, sums) => {
         const m = z[o];
         const gv = gz[o];
         for (let r = g.rowLo[i]; r < g.rowHi[i]; r++) {
-          const row = base + r * g.cols;
-          for (let c = g.colLo[j]; c < g.colHi[j]; c++) if (x[row + c] === m) gx64[row + c] += gv;
+          const row = r * g.cols;
+          for (let c = g.colLo[j]; c < g.colHi[j]; c++) if (x[base + row + c] === m) sums[row + c] += gv;
         }
       });
-      out.set(gx64);
     };
   },
 });
@@ -297,19 +340,18 @@ registerKernel({
     return [xs];
   },
   decide: decideGeometry((_ins, outs) => outs[0]),
-  js(_attrs, _ins, [xs], _types, decision) {
+  // The native kernels' rows of shares, then the js kernel's plane.
+  workspace: workspaceOf((g) => [rowsWorkspace(g), planeWorkspace(g)]),
+  js(_attrs, _ins, _outs, _types, decision) {
     const g = decision as unknown as PoolGeometry;
-    const gx64 = new Float64Array(sizeOf(xs));
-    return ([gz], [out]) => {
-      gx64.fill(0);
-      forEachWindow(g, (base, i, j, o) => {
+    return ([gz], [out], [, acc]) => {
+      accumulatePlanes(g, acc, out, (_base, i, j, o, sums) => {
         const v = gz[o] / (g.rowDiv[i] * g.colDiv[j]);
         for (let r = g.rowLo[i]; r < g.rowHi[i]; r++) {
-          const row = base + r * g.cols;
-          for (let c = g.colLo[j]; c < g.colHi[j]; c++) gx64[row + c] += v;
+          const row = r * g.cols;
+          for (let c = g.colLo[j]; c < g.colHi[j]; c++) sums[row + c] += v;
         }
       });
-      out.set(gx64);
     };
   },
 });

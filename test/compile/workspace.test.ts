@@ -129,3 +129,72 @@ describe('workspaces in the arena', () => {
     expect(() => f(new random.RandomState(2).randn(3, 2, 5, 5) as NDArray)).not.toThrow();
   });
 });
+
+/** Max and average pooling with their gradients: every pool2d kernel that declares scratch. */
+function pools(backend: 'js' | 'native' | 'debug') {
+  const x = T.tensor4('x');
+  const w = shared(new random.RandomState(6).randn(3) as NDArray, 'w');
+  const h = T.signal.pool2d(x.mul(w.dimshuffle(0, 'x', 'x')), { ws: [2, 2] }).sqr();
+  const cost = T.signal.pool2d(h, { ws: [2, 3], stride: [1, 1], mode: 'average_exc_pad' }).sqr().sum();
+  return fn([x], [cost, ...grad(cost, [x, w])], { backend });
+}
+
+describe('pool2d workspaces in the arena', () => {
+  it('each pool instruction gets the float64 scratch its kernels declare, inside the arena', () => {
+    const f = pools('js');
+    f(new random.RandomState(1).randn(2, 3, 9, 9) as NDArray);
+    const plan = f.lastPlan!;
+    const seen = new Set<string>();
+    f.program.instructions.forEach((ins, k) => {
+      if (!ins.opcode.startsWith('pool2d')) return;
+      const d = plan.decisions[k] as unknown as { parts: number; planes: number; rows: number; cols: number; outCols: number };
+      expect(d.parts).toBe(Math.min(8, d.planes));
+      const rows = { dtype: 'float64', elements: d.parts * d.outCols };
+      const plane = { dtype: 'float64', elements: d.rows * d.cols };
+      const want = {
+        pool2d: ins.attrs.mode === 'max' ? [] : [rows],
+        pool2d_max_grad: [plane],
+        pool2d_sum_grad: [rows, plane],
+        pool2d_max_grad_grad: [],
+      }[ins.opcode]!;
+      const got = (plan.workspace[k] ?? []).map((w) => ({ dtype: w.dtype, elements: w.elements }));
+      expect(got, `${ins.opcode} ${ins.attrs.mode}`).toEqual(want);
+      for (const w of plan.workspace[k] ?? []) expect(w.offset + w.elements).toBeLessThanOrEqual(plan.arena.float64);
+      seen.add(`${ins.opcode} ${ins.attrs.mode}`);
+    });
+    expect([...seen].sort()).toEqual(['pool2d average_exc_pad', 'pool2d max', 'pool2d_max_grad max', 'pool2d_sum_grad average_exc_pad']);
+    // No array of the input's size: the largest pool workspace is one 9x9 plane.
+    const pooling = f.program.instructions.flatMap((ins, k) => (ins.opcode.startsWith('pool2d') ? (plan.workspace[k] ?? []) : []));
+    expect(Math.max(...pooling.map((w) => w.elements))).toBe(9 * 9);
+  });
+
+  it('a pool workspace overlaps no temporary live at its instruction', () => {
+    const f = pools('js');
+    f(new random.RandomState(1).randn(2, 3, 9, 9) as NDArray);
+    const all = intervals(f.program, f.lastPlan!);
+    for (const a of all.filter((i) => i.what.startsWith('workspace'))) {
+      for (const b of all) {
+        if (a === b || a.dtype !== b.dtype || a.hi <= b.lo || b.hi <= a.lo) continue;
+        expect(b.to < a.from || b.from > a.to, `${a.what} overlaps ${b.what}`).toBe(true);
+      }
+    }
+  });
+
+  it('both backends agree, on a call after one with other shapes (a new plan, new workspaces)', () => {
+    const rng = new random.RandomState(5);
+    const ref = pools('js');
+    for (const backend of backends) {
+      const f = pools(backend);
+      for (const shape of [[2, 3, 9, 9], [3, 3, 11, 7]]) {
+        const x = rng.randn(...shape) as NDArray;
+        const want = ref(x);
+        f(x).forEach((r, i) => r.data.forEach((v, j) => expect(Math.abs(v - want[i].data[j])).toBeLessThanOrEqual(1e-10 * (1 + Math.abs(want[i].data[j])))));
+      }
+    }
+  });
+
+  it('the debug backend runs both with their workspaces and finds no difference', () => {
+    const f = pools('debug');
+    expect(() => f(new random.RandomState(2).randn(3, 3, 9, 8) as NDArray)).not.toThrow();
+  });
+});

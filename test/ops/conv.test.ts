@@ -206,9 +206,16 @@ describe.runIf(nativeStatus().available)('native conv2d and pool2d kernels check
     expect(() => new Ex(prog('conv2d', {}), plan(shapes, { ...g, padRows: 9 }))).toThrow(/conv2d: the geometry does not match the plan's shapes/);
     expect(() => new Ex(prog('conv2d', {}), plan(shapes, { ...g, strideRows: 0 }))).toThrow(/geometry does not match/);
     expect(() => new Ex(prog('conv2d', {}), plan([[1, 1, 5, 4], [1, 1, 2, 2], [1, 1, 3, 3]], g))).toThrow(/geometry does not match/);
-    const p = { planes: 1, rows: 4, cols: 4, outRows: 2, outCols: 2, rowLo: [0, 2], rowHi: [2, 4], rowDiv: [1, 1], colLo: [0, 2], colHi: [2, 4], colDiv: [1, 1], pairs: false };
+    const p = { planes: 1, rows: 4, cols: 4, outRows: 2, outCols: 2, rowLo: [0, 2], rowHi: [2, 4], rowDiv: [1, 1], colLo: [0, 2], colHi: [2, 4], colDiv: [1, 1], pairs: false, parts: 1 };
     const pshapes = [[1, 1, 4, 4], [1, 1, 2, 2]];
     expect(() => new Ex(prog('pool2d', { mode: 'max' }, 2), plan(pshapes, p))).not.toThrow();
+    // Max needs no scratch; sums need a float64 row of outCols per part, from the plan's workspace.
+    expect(() => new Ex(prog('pool2d', { mode: 'max' }, 2), plan(pshapes, p, null))).not.toThrow();
+    expect(() => new Ex(prog('pool2d', { mode: 'sum' }, 2), plan(pshapes, p, [{ dtype: 'float64', offset: 0, elements: 2 }], 2))).not.toThrow();
+    expect(() => new Ex(prog('pool2d', { mode: 'sum' }, 2), plan(pshapes, p, null))).toThrow(/pool2d: the plan's workspace 0 is missing or too small \(needs 2 elements\)/);
+    expect(() => new Ex(prog('pool2d', { mode: 'sum' }, 2), plan(pshapes, { ...p, parts: 4 }, [{ dtype: 'float64', offset: 0, elements: 7 }]))).toThrow(/workspace 0 is missing or too small \(needs 8 elements\)/);
+    expect(() => new Ex(prog('pool2d', { mode: 'max' }, 2), plan(pshapes, { ...p, parts: 0 }))).toThrow(/pool2d: the plan's number of parts is out of range/);
+    expect(() => new Ex(prog('pool2d', { mode: 'max' }, 2), plan(pshapes, { ...p, parts: undefined }))).toThrow(/attribute/);
     expect(() => new Ex(prog('pool2d', { mode: 'max' }, 2), plan(pshapes, { ...p, pairs: true }))).not.toThrow();
     expect(() => new Ex(prog('pool2d', { mode: 'max' }, 2), plan(pshapes, { ...p, pairs: true, rowLo: [0, 1], rowHi: [2, 3] }))).toThrow(/pool2d: the plan's 2x2 tiling does not match its windows/);
     expect(() => new Ex(prog('pool2d', { mode: 'max' }, 2), plan(pshapes, { ...p, rowLo: [0, 4], rowHi: [2, 4] }))).toThrow(/pool2d: an empty window/);

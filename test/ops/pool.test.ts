@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fixture from '../fixtures/conv.json';
-import { T, fn, grad, gradient, NDArray, random } from 'theanode';
+import { T, fn, grad, gradient, NDArray, random, backendInfo, setBlasThreads } from 'theanode';
 import type { Pool2dOptions } from '../../lib/ops/pool.js';
 import { nativeStatus } from '../../lib/backend/native/index.js';
 import { expectClose } from './close.js';
@@ -151,4 +151,64 @@ describe('pool2d gradients against finite differences', () => {
       return grad(p.sqr().sum(), x).sqr();
     }, [rng.randn(1, 2, 5, 4) as NDArray], { eps: 1e-5 });
   });
+});
+
+/** Pooling and its gradient by the definition, in float64: each input sums gz (sum) or gz where it is maximal (max) over the windows that hold it. */
+function direct(x: NDArray, gz: NDArray, ws: [number, number], stride: [number, number], mode: 'max' | 'sum'): { out: number[]; gx: number[] } {
+  const [rows, cols] = x.shape.slice(-2);
+  const [outRows, outCols] = gz.shape.slice(-2);
+  const planes = x.size / (rows * cols);
+  const gx = new Array<number>(x.size).fill(0);
+  const out: number[] = [];
+  for (let p = 0; p < planes; p++) {
+    for (let i = 0; i < outRows; i++) {
+      for (let j = 0; j < outCols; j++) {
+        const at = (r: number, c: number) => p * rows * cols + (i * stride[0] + r) * cols + j * stride[1] + c;
+        let m = -Infinity;
+        let s = 0;
+        for (let r = 0; r < ws[0]; r++) for (let c = 0; c < ws[1]; c++) (m = Math.max(m, x.data[at(r, c)])), (s += x.data[at(r, c)]);
+        out.push(mode === 'max' ? m : s);
+        const g = gz.data[(p * outRows + i) * outCols + j];
+        for (let r = 0; r < ws[0]; r++) for (let c = 0; c < ws[1]; c++) if (mode === 'sum' || x.data[at(r, c)] === m) gx[at(r, c)] += g;
+      }
+    }
+  }
+  return { out, gx };
+}
+
+describe('pool2d scratch in the plan: more planes than parts, on two threads', () => {
+  // 3 x 5 planes (more than the 8 parts a plan gives the native kernels), overlapping windows
+  // (inputs counted by several windows, so the gradients add up shares), float64 and float32.
+  for (const backend of backends) {
+    for (const mode of ['max', 'sum'] as const) {
+      it(`${mode}: value and gradient equal the definition (${backend})`, () => {
+        const before = backendInfo().blasThreads ?? 1;
+        if (backend === 'native') setBlasThreads(2);
+        try {
+          const rng = new random.RandomState(11);
+          const ws: [number, number] = [3, 2];
+          const stride: [number, number] = [1, 2];
+          const x64 = rng.randn(3, 5, 7, 6) as NDArray;
+          const gz64 = rng.randn(3, 5, 5, 3) as NDArray;
+          for (const dtype of ['float64', 'float32'] as const) {
+            const x = T.tensor4('x', dtype);
+            const gz = T.tensor4('gz', dtype);
+            const out = T.signal.pool2d(x, { ws, stride, mode });
+            const f = fn([x, gz], [out, grad(out.mul(gz).sum(), x)], { backend });
+            // The same values rounded to the dtype, so the definition sees what the kernels see.
+            const xv = x64.astype(dtype);
+            const gv = gz64.astype(dtype);
+            const [o, g] = f(xv, gv);
+            expect(f.lastPlan!.workspace.some((w) => w && w.length > 0)).toBe(true);
+            const rtol = dtype === 'float64' ? 1e-12 : 1e-5;
+            const exact = direct(xv.astype('float64'), gv.astype('float64'), ws, stride, mode);
+            expectClose(o, { shape: gz64.shape, data: exact.out }, `${mode} ${dtype} value`, rtol);
+            expectClose(g, { shape: x64.shape, data: exact.gx }, `${mode} ${dtype} gradient`, rtol);
+          }
+        } finally {
+          setBlasThreads(before);
+        }
+      });
+    }
+  }
 });

@@ -2,7 +2,8 @@
 // (lib/ops/pool.ts), over
 // the last two axes of any number of planes, split over the planes by the addon's pool. The
 // windows of each axis (input range and divisor) come from the plan as attributes: padding is
-// never read, and the divisor already says whether it counts.
+// never read, and the divisor already says whether it counts. The rows of float64 sums the
+// parts need (sums, averages and their gradient) are the plan's workspace 0, one per part.
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
@@ -20,11 +21,13 @@ struct PoolGeometry {
   int64_t planes, rows, cols, outRows, outCols;
   std::vector<int64_t> rowLo, rowHi, colLo, colHi;
   std::vector<double> rowDiv, colDiv;
-  bool pairs;  // 2x2 windows tiling the plane exactly
+  bool pairs;     // 2x2 windows tiling the plane exactly
+  int64_t parts;  // rows of scratch in the workspace (at most this many parts run)
 
   explicit PoolGeometry(const Json& a) {
     auto n = [&](const char* k) { return static_cast<int64_t>(a[k].number()); };
-    planes = n("planes"), rows = n("rows"), cols = n("cols"), outRows = n("outRows"), outCols = n("outCols");
+    planes = n("planes"), rows = n("rows"), cols = n("cols"), outRows = n("outRows"), outCols = n("outCols"), parts = n("parts");
+    if (parts < 1 || parts > 1024) throw std::runtime_error("pool2d: the plan's number of parts is out of range");
     auto list = [&](const char* k, size_t len, int64_t limit, auto& out) {
       const Json& v = a[k];
       if (v.size() != len) throw std::runtime_error(std::string("pool2d: attribute ") + k + " has the wrong length");
@@ -81,9 +84,9 @@ class PoolKernel : public Kernel {
     const auto& y = role == Forward || role == MaxGradGrad ? a.outShapes[0] : a.inShapes[role == MaxGrad ? 2 : 0];
     if (role == MaxGradGrad && (sizeOf(a.inShapes[1]) != sizeOf(y) || sizeOf(a.inShapes[2]) != sizeOf(x))) throw std::runtime_error("pool2d: operands do not match the geometry");
     if (sizeOf(y) != g_.planes * g_.outPlane()) throw std::runtime_error("pool2d: the output gradient does not match the geometry");
-    // One row of sums (or of gradient shares) per part: allocated with the plan, not per call.
-    scratchParts_ = std::max(1, kernelThreads());
-    scratch_.assign(static_cast<size_t>(scratchParts_ * std::max<int64_t>(g_.outCols, 1)), 0.0);
+    // One row of sums (or of gradient shares) per part, in the plan's arena.
+    usesRows_ = role == SumGrad || (role == Forward && !max_);
+    if (usesRows_) requireWorkspace(a, 0, DType::F64, g_.parts * rowLength(), "pool2d");
   }
 
   void run(Frame& f) override {
@@ -95,7 +98,8 @@ class PoolKernel : public Kernel {
   template <typename T>
   void run(Frame& f) {
     const double work = static_cast<double>(g_.planes) * static_cast<double>(g_.plane() + g_.outPlane());
-    const int parts = static_cast<int>(std::min<int64_t>({parallelParts(work), g_.planes, scratchParts_}));
+    const int parts = static_cast<int>(std::min<int64_t>({parallelParts(work), g_.planes, g_.parts}));
+    double* rows = usesRows_ ? static_cast<double*>(f.workspace(0)) : nullptr;
     T* out = static_cast<T*>(f.ptr[out_]);
     const T* in0 = static_cast<const T*>(f.ptr[in_[0]]);
     const T* in1 = in_.size() > 2 ? static_cast<const T*>(f.ptr[in_[1]]) : nullptr;
@@ -105,7 +109,7 @@ class PoolKernel : public Kernel {
     const int64_t run = std::max<int64_t>(1, g_.planes / (8 * std::max(parts, 1)));
     std::atomic<int64_t> next{0};
     parallelRun(std::max(parts, 1), [&](int p) {
-      double* row = scratch_.data() + static_cast<size_t>(p) * static_cast<size_t>(std::max<int64_t>(g_.outCols, 1));
+      double* row = rows ? rows + static_cast<size_t>(p) * static_cast<size_t>(rowLength()) : nullptr;
       for (int64_t lo; (lo = next.fetch_add(run, std::memory_order_relaxed)) < g_.planes;) {
         for (int64_t k = lo, hi = std::min(lo + run, g_.planes); k < hi; k++) {
           if (role_ == Forward) pool(in0 + k * g_.plane(), out + k * g_.outPlane(), row);
@@ -240,14 +244,15 @@ class PoolKernel : public Kernel {
     }
   }
 
+  int64_t rowLength() const { return std::max<int64_t>(g_.outCols, 1); }
+
   PoolGeometry g_;
   Role role_;
   bool max_;
   std::vector<int> in_;
   int out_;
   bool f32_;
-  int64_t scratchParts_ = 1;
-  std::vector<double> scratch_;
+  bool usesRows_ = false;
 };
 
 }  // namespace
