@@ -61,6 +61,7 @@ struct LibmMath {
   static double exp(double x) { return std::exp(x); }
   static double log(double x) { return std::log(x); }
   static double log1p(double x) { return std::log1p(x); }
+  static double tanh(double x) { return std::tanh(x); }
   static double sigmoid(double x) { return theanode::sigmoid(x); }
   static double softplus(double x) { return theanode::softplus(x); }
 };
@@ -68,6 +69,7 @@ struct VectorMath {
   static double exp(double x) { return vmath::exp(x); }
   static double log(double x) { return vmath::log(x); }
   static double log1p(double x) { return vmath::log1p(x); }
+  static double tanh(double x) { return vmath::tanh(x); }
   static double sigmoid(double x) { return vmath::sigmoid(x); }
   static double softplus(double x) { return vmath::softplus(x); }
 };
@@ -138,7 +140,7 @@ __attribute__((always_inline)) inline void stepLoop(Op op, DType dt, double* r, 
       case Op::Sqr: LOOP(a[k] * a[k]); break;
       case Op::Abs: LOOP(std::fabs(a[k])); break;
       case Op::Sign: LOOP(sign(a[k])); break;
-      case Op::Tanh: LOOP(std::tanh(a[k])); break;
+      case Op::Tanh: LOOP(M::tanh(a[k])); break;
       case Op::Sigmoid: LOOP(M::sigmoid(a[k])); break;
       case Op::Softplus: LOOP(M::softplus(a[k])); break;
       case Op::Relu: LOOP(relu(a[k])); break;
