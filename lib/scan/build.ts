@@ -21,7 +21,10 @@ import { applyElemwise as ew } from '../ops/elemwise.js';
 import { get, slice } from '../ops/index.js';
 import { shapeOf } from '../ops/reshape.js';
 import { dimshuffle } from '../ops/dimshuffle.js';
-import { canCastSafely, isDiscrete } from '../ndarray/dtype.js';
+import { canCastSafely, isDiscrete, isFloat } from '../ndarray/dtype.js';
+import { Dot } from '../ops/dot.js';
+import { toposort } from '../graph/toposort.js';
+import { elem } from '../rewrite/pattern.js';
 import { ScanOp, ScanLayout } from './op.js';
 import { closeInnerGraph } from './inner.js';
 
@@ -84,11 +87,11 @@ export function scan(stepFn: StepFn, opts: ScanOptions = {}): [Variable | Variab
 }
 
 /** scan() with the Scan node it made, whose outputs are the whole buffers (for the gradient). */
-export function buildScan(stepFn: StepFn, opts: ScanOptions = {}): { node: Apply; outputs: Variable[]; updates: Map<SharedVariable, Variable> } {
+export function buildScan(stepFn: StepFn, opts: ScanOptions = {}, internal: { keepProducts?: boolean } = {}): { node: Apply; outputs: Variable[]; updates: Map<SharedVariable, Variable> } {
   const name = opts.name ?? `scan${++scans}`;
   const where = `scan '${name}'`;
   if (typeof stepFn !== 'function') throw new TypeError(`${where}: the step must be a function`);
-  const sequences = asList(opts.sequences as SequenceArg | SequenceArg[]).map((s, i) => sequenceOf(s, i, opts.goBackwards === true, where));
+  let sequences = asList(opts.sequences as SequenceArg | SequenceArg[]).map((s, i) => sequenceOf(s, i, opts.goBackwards === true, where));
   const infos = opts.outputsInfo === undefined ? undefined : Array.isArray(opts.outputsInfo) ? opts.outputsInfo : [opts.outputsInfo];
   const recurrent: Recurrent[] = [];
   (infos ?? []).forEach((info, i) => {
@@ -98,7 +101,7 @@ export function buildScan(stepFn: StepFn, opts: ScanOptions = {}): { node: Apply
 
   // Fresh variables for the step: one per sequence tap, one per output tap.
   const mark = new Variable(new TensorType('int32', []));
-  const seqArgs = sequences.map((s) => s.taps.map((tap) => rowVariable(s.outer, `${s.outer.name ?? 'seq'}[t${tap >= 0 ? '+' : ''}${tap}]`)));
+  let seqArgs = sequences.map((s) => s.taps.map((tap) => rowVariable(s.outer, `${s.outer.name ?? 'seq'}[t${tap >= 0 ? '+' : ''}${tap}]`)));
   const recArgs = recurrent.map((r) => r.taps.map((tap) => rowVariable(r.init, `${r.init.name ?? 'out'}[t${tap}]`)));
   const result = stepFn(...seqArgs.flat(), ...recArgs.flat(), ...nonSequences);
   const { outputs: stepOutputs, updates: stepUpdates } = stepResultOf(result, where);
@@ -114,18 +117,26 @@ export function buildScan(stepFn: StepFn, opts: ScanOptions = {}): { node: Apply
   for (const st of inner.states) {
     recurrent.push({ init: dimshuffle(st.shared, ['x', ...st.shared.broadcastable.map((_, k) => k)]), taps: [-1], position: -1, shared: st.shared });
   }
+  const n = stepCount(sequences, opts.nSteps, where);
+  const innerOutputs = [...inner.outputs.slice(0, recOutputs.length), ...inner.stateOutputs, ...inner.outputs.slice(recOutputs.length)];
+  const allInputs = [...seqArgs.flat(), ...recArgs.flat(), ...inner.stateArgs, ...inner.innerNonseqs];
+  const read = readSequences(sequences, seqArgs, innerOutputs, allInputs);
+  if (read.length < sequences.length) {
+    sequences = read.map((i) => sequences[i]);
+    seqArgs = read.map((i) => seqArgs[i]);
+  }
+  const innerInputs = [...seqArgs.flat(), ...recArgs.flat(), ...inner.stateArgs, ...inner.innerNonseqs];
+  const saved = internal.keepProducts === false ? [] : productsOf(innerOutputs, innerInputs);
   const layout: ScanLayout = {
     seqTaps: sequences.map((s) => s.taps),
     recTaps: recurrent.map((r) => r.taps),
-    nNitsot: nitsot.length,
+    nNitsot: nitsot.length + saved.length,
+    nSaved: saved.length,
     nNonseq: inner.outerNonseqs.length,
     truncateGradient: opts.truncateGradient ?? -1,
     name,
   };
-  const innerInputs = [...seqArgs.flat(), ...recArgs.flat(), ...inner.stateArgs, ...inner.innerNonseqs];
-  const innerOutputs = [...inner.outputs.slice(0, recOutputs.length), ...inner.stateOutputs, ...inner.outputs.slice(recOutputs.length)];
-  const n = stepCount(sequences, opts.nSteps, where);
-  const node = new ScanOp(layout, innerInputs, innerOutputs).makeNode(n, ...sequences.map((s) => s.outer), ...recurrent.map((r) => r.init), ...inner.outerNonseqs);
+  const node = new ScanOp(layout, innerInputs, [...innerOutputs, ...saved]).makeNode(n, ...sequences.map((s) => s.outer), ...recurrent.map((r) => r.init), ...inner.outerNonseqs);
 
   // The user's outputs, in the order the step returned them.
   const outs: Variable[] = new Array(stepOutputs.length);
@@ -142,6 +153,36 @@ export function buildScan(stepFn: StepFn, opts: ScanOptions = {}): { node: Apply
   });
   for (const [s, e] of updates) (node.op as ScanOp).sharedUpdates.set(s, e);
   return { node, outputs: outs, updates };
+}
+
+/**
+ * The step's products of per-step values (invariant ones were moved out of the loop), or the sum
+ * a product is added into when that is its only reader (a gemm): what a backward step would
+ * otherwise compute again, and the forward step's biggest work.
+ */
+function productsOf(outputs: Variable[], inputs: Variable[]): Variable[] {
+  const already = new Set(outputs);
+  const nodes = toposort(outputs, new Set(inputs));
+  const readers = new Map<Variable, Apply[]>();
+  nodes.forEach((node) => node.inputs.forEach((v) => readers.set(v, [...(readers.get(v) ?? []), node])));
+  const kept: Variable[] = [];
+  for (const node of nodes) {
+    const d = node.outputs[0];
+    if (!(node.op instanceof Dot) || !isFloat(d.dtype) || already.has(d)) continue;
+    const only = readers.get(d);
+    const sum = only?.length === 1 && only[0].inputs.length === 2 ? only[0].outputs[0] : null;
+    const intoSum = sum !== null && elem(sum, 'add') !== null && sum.dtype === d.dtype && sum.broadcastable.every((b, i) => b === d.broadcastable[i]) && sum.ndim === d.ndim;
+    const v = intoSum ? sum! : d;
+    if (!already.has(v)) kept.push(v);
+  }
+  return kept;
+}
+
+/** Drop the sequences the step does not read (the step count was taken from them already). */
+function readSequences(sequences: Sequence[], seqArgs: Variable[][], outputs: Variable[], inputs: Variable[]): number[] {
+  const read = new Set<Variable>(outputs);
+  toposort(outputs, new Set(inputs)).forEach((node) => node.inputs.forEach((v) => read.add(v)));
+  return sequences.map((_, i) => i).filter((i) => seqArgs[i].some((a) => read.has(a)));
 }
 
 export const maxLag = (taps: readonly number[]) => Math.max(...taps.map((t) => -t));

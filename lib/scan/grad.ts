@@ -7,7 +7,8 @@
  * numbers from the same stream state), and its vector-Jacobian product is taken with the
  * output gradients at t. A state with lag L is read by the L steps after the one that wrote
  * it, so the backward loop carries, per state, L partial sums: accumulator k holds the gradient
- * reaching the row written k steps before the current one. Non-sequence gradients are carried
+ * reaching the row written k steps before the current one. The products the forward step
+ * kept (its last outputs) are read back rather than recomputed. Non-sequence gradients are carried
  * as running sums; sequence gradients are rows of per-step outputs, put back in place.
  */
 import { Apply, Variable } from '../graph/variable.js';
@@ -17,9 +18,38 @@ import { reduce } from '../ops/reduce.js';
 import { get, indexUpdate, slice } from '../ops/index.js';
 import { stack } from '../ops/join.js';
 import { isFloat } from '../ndarray/dtype.js';
+import { toposort } from '../graph/toposort.js';
 import { grad } from '../grad.js';
 import type { ScanOp } from './op.js';
 import { buildScan, maxLag } from './build.js';
+
+/**
+ * `outs` with every product that recomputes one of `products` (the same op on the same
+ * computation: grad works on a stabilized copy of the step) replaced by the value kept for it.
+ */
+function withKeptProducts(outs: Variable[], products: Variable[], kept: Variable[], args: ReadonlySet<Variable>): Variable[] {
+  const memo = new Map<Variable, Map<Variable, boolean>>();
+  const same = (a: Variable, b: Variable): boolean => {
+    if (a === b) return true;
+    if (!a.owner || !b.owner || a.owner.op.key() !== b.owner.op.key() || a.index !== b.index || a.owner.inputs.length !== b.owner.inputs.length) return false;
+    let byB = memo.get(a);
+    if (!byB) memo.set(a, (byB = new Map()));
+    let r = byB.get(b);
+    if (r === undefined) {
+      r = a.owner.inputs.every((u, i) => same(u, b.owner!.inputs[i]));
+      byB.set(b, r);
+    }
+    return r;
+  };
+  const swap = new Map<Variable, Variable>();
+  const keys = new Set(products.map((p) => p.owner!.op.key()));
+  for (const node of toposort(outs, args)) {
+    const v = node.outputs[0];
+    const m = keys.has(node.op.key()) ? products.findIndex((p) => same(v, p)) : -1;
+    if (m >= 0) swap.set(v, kept[m]);
+  }
+  return swap.size ? cloneGraph(outs, args, swap).outputs : outs;
+}
 
 const reversed = (v: Variable) => get(v, slice(null, null, -1));
 /** Rows [from, from + n) of v, last first. */
@@ -28,7 +58,7 @@ const zerosLike = (v: Variable) => ew('second', [v, 0]);
 const plus = (a: Variable | null, b: Variable | null): Variable | null => (a && b ? ew('add', [a, b]) : a ?? b);
 
 export function scanGrad(op: ScanOp, node: Apply, outputGrads: (Variable | null)[]): (Variable | null)[] {
-  const { seqTaps, recTaps, nNitsot, truncateGradient, name } = op.layout;
+  const { seqTaps, recTaps, nNitsot, nSaved, truncateGradient, name } = op.layout;
   const S = seqTaps.length;
   const R = recTaps.length;
   const [n, ...rest] = node.inputs;
@@ -49,6 +79,8 @@ export function scanGrad(op: ScanOp, node: Apply, outputGrads: (Variable | null)
   recTaps.forEach((taps, j) => taps.forEach((tap) => bSeqs.push(rowsBackwards(node.outputs[j], maxLag(taps) + tap, n))));
   const gRecSeq = gFull.map((g, j) => (g && diffRec[j] ? bSeqs.push(rowsBackwards(g, maxLag(recTaps[j]), n)) - 1 : -1));
   const gNitsotSeq = gNitsot.map((g) => (g && isFloat(g.dtype) ? bSeqs.push(reversed(g)) - 1 : -1));
+  const savedInner = op.innerOutputs.slice(op.innerOutputs.length - nSaved);
+  const savedSeq = savedInner.map((_, m) => bSeqs.push(reversed(node.outputs[R + nNitsot - nSaved + m])) - 1);
 
   // Recurrent: L accumulators per differentiable state, one running sum per differentiable non-sequence.
   const outputsInfo: (Variable | null)[] = [];
@@ -66,7 +98,7 @@ export function scanGrad(op: ScanOp, node: Apply, outputGrads: (Variable | null)
     // The forward step on this step's values.
     const replace = new Map<Variable, Variable>();
     op.innerInputs.forEach((v, i) => replace.set(v, i < nSeqTaps + nRecTaps ? slices[i] : ws[i - nSeqTaps - nRecTaps]));
-    const outs = cloneGraph(op.innerOutputs, new Set(), replace).outputs;
+    const { outputs: outs, map: forward } = cloneGraph(op.innerOutputs, new Set(), replace);
     // Cotangents of the step's outputs: the state's own gradient plus what later steps sent back.
     let a = 0;
     const lastAcc: (Variable | null)[] = recTaps.map((taps, j) => {
@@ -112,10 +144,10 @@ export function scanGrad(op: ScanOp, node: Apply, outputGrads: (Variable | null)
     });
     ws.forEach((_, k) => wAt[k] >= 0 && next.push(ew('add', [acc[a++], gs[wAt[k]]])));
     seqArgAt.forEach((g) => next.push(gs[g]));
-    return next;
+    return savedInner.length ? withKeptProducts(next, savedInner.map((v) => forward.get(v)!), savedInner.map((_, m) => slices[savedSeq[m]]), new Set(args)) : next;
   };
 
-  const back = buildScan(step, { sequences: bSeqs, outputsInfo, nonSequences: nonseqs, nSteps: steps, name: `grad of ${name}` });
+  const back = buildScan(step, { sequences: bSeqs, outputsInfo, nonSequences: nonseqs, nSteps: steps, name: `grad of ${name}` }, { keepProducts: false });
   const full = back.node.outputs;
   const last = (v: Variable) => get(v, -1);
   const complete = truncateGradient >= 0 ? ew('le', [n, truncateGradient]) : null;

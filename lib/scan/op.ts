@@ -26,8 +26,13 @@ export interface ScanLayout {
   seqTaps: number[][];
   /** Per recurrent output, its taps (negative, sorted). */
   recTaps: number[][];
-  /** Outputs that are not fed back. */
+  /** Outputs that are not fed back (the last `nSaved` of them are kept products, see below). */
   nNitsot: number;
+  /**
+   * Products computed in the step (dots of per-step values), kept per step as the last
+   * non-recurrent outputs so that the gradient reads them instead of computing them again.
+   */
+  nSaved: number;
   nNonseq: number;
   /** Backpropagate through at most this many steps; -1: all. */
   truncateGradient: number;

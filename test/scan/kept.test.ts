@@ -1,0 +1,41 @@
+/**
+ * What the gradient of a scan reuses from the forward loop: the step's product (here the gemm
+ * x_t + h U, batched states) is kept per step and read back, so the backward step has only the two products of
+ * the gradient (h^T g into the running sum, g U^T), and the sequences it no longer reads are not
+ * passed to it. Values against finite differences.
+ */
+import { describe, expect, it } from 'vitest';
+import { T, fn, grad, scan, gradient, random } from 'theanode';
+import type { Variable, NDArray } from 'theanode';
+import type { Attrs, Program } from '../../lib/compile/program.js';
+import { programFromAttrs } from '../../lib/compile/program_json.js';
+import { nativeStatus } from '../../lib/backend/native/index.js';
+
+const backends = nativeStatus().available ? (['js', 'native'] as const) : (['js'] as const);
+
+const loops = (p: Program) => p.instructions.filter((ins) => ins.opcode === 'loop');
+const products = (body: Program) => body.instructions.filter((ins) => ins.opcode === 'dot' || ins.opcode === 'gemm').length;
+
+describe('scan gradient with kept products', () => {
+  const rnn = (x: Variable, U: Variable, h0: Variable) => scan((xt: Variable, h: Variable) => T.tanh(xt.add(h.dot(U))), { sequences: x, outputsInfo: h0 })[0] as Variable;
+
+  it('the backward step does not recompute the forward product nor read x', () => {
+    const x = T.tensor3('x'), U = T.matrix('U'), h0 = T.matrix('h0');
+    const cost = rnn(x, U, h0).sum();
+    const f = fn([x, U, h0], grad(cost, [x, U]), { backend: 'js' });
+    const [forward, backward] = loops(f.program).map((ins) => programFromAttrs(ins.attrs.body as Attrs));
+    expect(products(forward)).toBe(1);
+    expect(products(backward)).toBe(2);
+    // The backward loop's sequences: the states it read, the state's gradient and the kept products (not x).
+    const attrs = loops(f.program)[1].attrs;
+    expect((attrs.seqTaps as number[][]).length).toBe(3);
+  });
+
+  for (const backend of backends) {
+    it(`gradients match finite differences (${backend})`, () => {
+      const rng = new random.RandomState(3);
+      const points = [rng.randn(5, 2, 3), rng.uniform(-0.5, 0.5, [3, 3]), rng.randn(2, 3)] as NDArray[];
+      gradient.verifyGrad((x: Variable, U: Variable, h0: Variable) => rnn(x, U, h0), points, { seed: 1, backend });
+    });
+  }
+});
