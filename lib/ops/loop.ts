@@ -7,6 +7,8 @@
  * output (one row per step). At step t the body reads row t + tap - minTap of each sequence and
  * row t + lag + tap of each recurrent buffer, in place, and writes its results straight into
  * row t + lag (row t) of the outputs: nothing is copied per step but the initial rows, once.
+ * A reverse loop (a gradient's) reads sequence rows n - 1 - t + tap - minTap and writes the
+ * non-recurrent outputs' row n - 1 - t, so it walks the forward's buffers backwards in place.
  *
  * The body is planned here, once per shape signature of the loop, and the plan travels as the
  * instruction's decision: the native backend runs the whole loop inside the function's one
@@ -26,6 +28,7 @@ interface LoopLayout {
   recTaps: number[][];
   nNitsot: number;
   nNonseq: number;
+  reverse: boolean;
   name: string;
 }
 
@@ -35,6 +38,7 @@ const layoutOf = (attrs: Attrs): LoopLayout => ({
   recTaps: attrs.recTaps as number[][],
   nNitsot: attrs.nNitsot as number,
   nNonseq: attrs.nNonseq as number,
+  reverse: attrs.reverse === true,
   name: attrs.name as string,
 });
 
@@ -137,13 +141,14 @@ registerKernel({
       initSizes.forEach((size, j) => outs[j].set(ins[p.init(j)].subarray(0, size)));
       for (let k = 0; k < l.nNonseq; k++) call.inputs[p.nArgs + k] = ins[p.nonseq(k)];
       for (let t = 0; t < n; t++) {
+        const ts = l.reverse ? n - 1 - t : t;
         reads.forEach((r, i) => {
           const src = r.from === 'in' ? ins[r.index] : outs[r.index];
-          const at = (t + r.shift) * r.row;
+          const at = ((r.from === 'in' ? ts : t) + r.shift) * r.row;
           call.inputs[i] = src.subarray(at, at + r.row);
         });
         writes.forEach((w, k) => {
-          const at = (t + w.shift) * w.row;
+          const at = ((k < p.R ? t : ts) + w.shift) * w.row;
           call.outputs[k] = outs[k].subarray(at, at + w.row);
         });
         exec.run(call);

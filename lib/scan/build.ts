@@ -87,7 +87,7 @@ export function scan(stepFn: StepFn, opts: ScanOptions = {}): [Variable | Variab
 }
 
 /** scan() with the Scan node it made, whose outputs are the whole buffers (for the gradient). */
-export function buildScan(stepFn: StepFn, opts: ScanOptions = {}, internal: { keepProducts?: boolean } = {}): { node: Apply; outputs: Variable[]; updates: Map<SharedVariable, Variable> } {
+export function buildScan(stepFn: StepFn, opts: ScanOptions = {}, internal: { keepProducts?: boolean; reverse?: boolean } = {}): { node: Apply; outputs: Variable[]; updates: Map<SharedVariable, Variable> } {
   const name = opts.name ?? `scan${++scans}`;
   const where = `scan '${name}'`;
   if (typeof stepFn !== 'function') throw new TypeError(`${where}: the step must be a function`);
@@ -132,6 +132,7 @@ export function buildScan(stepFn: StepFn, opts: ScanOptions = {}, internal: { ke
     recTaps: recurrent.map((r) => r.taps),
     nNitsot: nitsot.length + saved.length,
     nSaved: saved.length,
+    reverse: internal.reverse === true,
     nNonseq: inner.outerNonseqs.length,
     truncateGradient: opts.truncateGradient ?? -1,
     name,

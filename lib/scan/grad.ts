@@ -9,7 +9,9 @@
  * it, so the backward loop carries, per state, L partial sums: accumulator k holds the gradient
  * reaching the row written k steps before the current one. The products the forward step
  * kept (its last outputs) are read back rather than recomputed. Non-sequence gradients are carried
- * as running sums; sequence gradients are rows of per-step outputs, put back in place.
+ * as running sums; sequence gradients are rows of per-step outputs, put back in place. The
+ * backward loop runs its steps in reverse (lib/ops/loop.ts), reading the forward's buffers where
+ * they are.
  */
 import { Apply, Variable } from '../graph/variable.js';
 import { cloneGraph } from '../graph/clone.js';
@@ -22,6 +24,8 @@ import { toposort } from '../graph/toposort.js';
 import { grad } from '../grad.js';
 import type { ScanOp } from './op.js';
 import { buildScan, maxLag } from './build.js';
+import type { SequenceArg } from './build.js';
+import { ShapeI } from '../ops/reshape.js';
 
 /**
  * `outs` with every product that recomputes one of `products` (the same op on the same
@@ -73,14 +77,23 @@ export function scanGrad(op: ScanOp, node: Apply, outputGrads: (Variable | null)
   const diffNonseq = nonseqs.map((w) => isFloat(w.dtype));
   const steps = truncateGradient >= 0 ? ew('minimum', [n, truncateGradient]) : n;
 
-  // The backward scan's sequences, each read at tap 0: per forward tap, the rows it read, last first.
-  const bSeqs: Variable[] = [];
-  seqTaps.forEach((taps, i) => taps.forEach((tap) => bSeqs.push(rowsBackwards(seqs[i], tap - taps[0], n))));
-  recTaps.forEach((taps, j) => taps.forEach((tap) => bSeqs.push(rowsBackwards(node.outputs[j], maxLag(taps) + tap, n))));
-  const gRecSeq = gFull.map((g, j) => (g && diffRec[j] ? bSeqs.push(rowsBackwards(g, maxLag(recTaps[j]), n)) - 1 : -1));
-  const gNitsotSeq = gNitsot.map((g) => (g && isFloat(g.dtype) ? bSeqs.push(reversed(g)) - 1 : -1));
+  // The backward scan's sequences. Over all the steps it runs in reverse over the forward's own
+  // buffers (with the forward's taps), so nothing is copied or reversed; a truncated one reads
+  // reversed copies of the last rows, one per tap.
+  const reverse = truncateGradient < 0;
+  const bSeqs: SequenceArg[] = [];
+  let nArgs = 0;
+  const addSeq = (v: Variable, taps?: number[]) => {
+    bSeqs.push(taps ? { input: v, taps } : v);
+    nArgs += taps?.length ?? 1;
+    return nArgs - (taps?.length ?? 1);
+  };
+  seqTaps.forEach((taps, i) => (reverse ? addSeq(seqs[i], taps) : taps.forEach((tap) => addSeq(rowsBackwards(seqs[i], tap - taps[0], n)))));
+  recTaps.forEach((taps, j) => (reverse ? addSeq(node.outputs[j], taps) : taps.forEach((tap) => addSeq(rowsBackwards(node.outputs[j], maxLag(taps) + tap, n)))));
+  const gRecSeq = gFull.map((g, j) => (g && diffRec[j] ? addSeq(reverse ? get(g, slice(maxLag(recTaps[j]), null)) : rowsBackwards(g, maxLag(recTaps[j]), n)) : -1));
+  const gNitsotSeq = gNitsot.map((g) => (g && isFloat(g.dtype) ? addSeq(reverse ? g : reversed(g)) : -1));
   const savedInner = op.innerOutputs.slice(op.innerOutputs.length - nSaved);
-  const savedSeq = savedInner.map((_, m) => bSeqs.push(reversed(node.outputs[R + nNitsot - nSaved + m])) - 1);
+  const savedSeq = savedInner.map((_, m) => addSeq(reverse ? node.outputs[R + nNitsot - nSaved + m] : reversed(node.outputs[R + nNitsot - nSaved + m])));
 
   // Recurrent: L accumulators per differentiable state, one running sum per differentiable non-sequence.
   const outputsInfo: (Variable | null)[] = [];
@@ -92,9 +105,9 @@ export function scanGrad(op: ScanOp, node: Apply, outputGrads: (Variable | null)
   const nSeqTaps = op.nSeqTaps;
   const nRecTaps = op.nRecTaps;
   const step = (...args: Variable[]) => {
-    const slices = args.slice(0, bSeqs.length);
-    const acc = args.slice(bSeqs.length, bSeqs.length + nAcc);
-    const ws = args.slice(bSeqs.length + nAcc);
+    const slices = args.slice(0, nArgs);
+    const acc = args.slice(nArgs, nArgs + nAcc);
+    const ws = args.slice(nArgs + nAcc);
     // The forward step on this step's values.
     const replace = new Map<Variable, Variable>();
     op.innerInputs.forEach((v, i) => replace.set(v, i < nSeqTaps + nRecTaps ? slices[i] : ws[i - nSeqTaps - nRecTaps]));
@@ -147,7 +160,7 @@ export function scanGrad(op: ScanOp, node: Apply, outputGrads: (Variable | null)
     return savedInner.length ? withKeptProducts(next, savedInner.map((v) => forward.get(v)!), savedInner.map((_, m) => slices[savedSeq[m]]), new Set(args)) : next;
   };
 
-  const back = buildScan(step, { sequences: bSeqs, outputsInfo, nonSequences: nonseqs, nSteps: steps, name: `grad of ${name}` }, { keepProducts: false });
+  const back = buildScan(step, { sequences: bSeqs, outputsInfo, nonSequences: nonseqs, nSteps: steps, name: `grad of ${name}` }, { keepProducts: false, reverse });
   const full = back.node.outputs;
   const last = (v: Variable) => get(v, -1);
   const complete = truncateGradient >= 0 ? ew('le', [n, truncateGradient]) : null;
@@ -158,10 +171,13 @@ export function scanGrad(op: ScanOp, node: Apply, outputGrads: (Variable | null)
   let o = nAcc;
   seqTaps.forEach((taps, i) => {
     if (!diffSeq[i]) return grads.push(null);
+    // A loop over all the rows of its one sequence gives that sequence's whole gradient.
+    const wholeRows = reverse && taps.length === 1 && n.owner?.op instanceof ShapeI && n.owner.op.axis === 0 && n.owner.inputs[0] === seqs[i];
+    if (wholeRows) return grads.push(full[o++]);
     let g: Variable = zerosLike(seqs[i]);
     taps.forEach((tap) => {
       const from = ew('add', [ew('sub', [n, steps]), tap - taps[0]]);
-      g = indexUpdate(g, [slice(from, ew('add', [from, steps]))], reversed(full[o++]), 'inc');
+      g = indexUpdate(g, [slice(from, ew('add', [from, steps]))], reverse ? full[o++] : reversed(full[o++]), 'inc');
     });
     grads.push(g);
   });

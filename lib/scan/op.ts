@@ -33,6 +33,8 @@ export interface ScanLayout {
    * non-recurrent outputs so that the gradient reads them instead of computing them again.
    */
   nSaved: number;
+  /** Steps run from the last row of the sequences to the first, non-recurrent outputs written likewise (a gradient's loop). */
+  reverse: boolean;
   nNonseq: number;
   /** Backpropagate through at most this many steps; -1: all. */
   truncateGradient: number;
@@ -85,8 +87,8 @@ export class ScanOp extends Op {
 
   lower(): { opcode: string; attrs: Attrs } {
     this.body ??= this.lowerBody();
-    const { seqTaps, recTaps, nNitsot, nNonseq, name } = this.layout;
-    return { opcode: 'loop', attrs: { body: this.body, seqTaps, recTaps, nNitsot, nNonseq, name } };
+    const { seqTaps, recTaps, nNitsot, nNonseq, reverse, name } = this.layout;
+    return { opcode: 'loop', attrs: { body: this.body, seqTaps, recTaps, nNitsot, nNonseq, reverse, name } };
   }
 
   /** The body as a Program: rewritten like any function's graph, then lowered. */

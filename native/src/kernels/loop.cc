@@ -1,7 +1,8 @@
 // `loop` (scan): runs the body Program once per step, on rows of the loop's buffers in place.
 // Everything about the loop was decided in lib/ops/loop.ts: the body's plan (shapes, arena,
 // views, its kernels' decisions) and the step count it was made for. This executes it, after
-// checking that every row it will touch lies inside its buffer.
+// checking that every row it will touch lies inside its buffer. A reverse loop (a gradient's)
+// reads sequence rows and writes non-recurrent output rows from the last step's to the first.
 #include <cstring>
 
 #include "../decode.h"
@@ -19,6 +20,7 @@ class Loop : public Kernel {
     decodeProgram(attrs["body"], d["plan"], constantsFromJson(attrs["body"]["constants"]), body_, elements);
     allocateArena(elements);
     n_ = static_cast<int64_t>(d["n"].number());
+    reverse_ = attrs.has("reverse") && attrs["reverse"].number() != 0;
     const Json& seqTaps = attrs["seqTaps"];
     const Json& recTaps = attrs["recTaps"];
     const size_t S = seqTaps.size(), R = recTaps.size();
@@ -78,13 +80,15 @@ class Loop : public Kernel {
     for (size_t j = 0; j < inits_.size(); j++)
       if (inits_[j].bytes) std::memcpy(f.ptr[out_[j]], f.ptr[in_[inits_[j].input]], static_cast<size_t>(inits_[j].bytes));
     for (size_t k = reads_.size(); k < call_.inputs.size(); k++) call_.inputs[k] = f.ptr[in_[nonseq0_ + k - reads_.size()]];
+    const size_t R = inits_.size();
     for (int64_t t = 0; t < n_; t++) {
+      const int64_t ts = reverse_ ? n_ - 1 - t : t;  // the row of the sequences and non-recurrent outputs
       for (size_t i = 0; i < reads_.size(); i++) {
         const Read& r = reads_[i];
         auto base = static_cast<uint8_t*>(r.fromInput ? f.ptr[in_[r.index]] : f.ptr[out_[r.index]]);
-        call_.inputs[i] = base + (t + r.shift) * r.rowBytes;
+        call_.inputs[i] = base + ((r.fromInput ? ts : t) + r.shift) * r.rowBytes;
       }
-      for (size_t k = 0; k < call_.outputs.size(); k++) call_.outputs[k] = static_cast<uint8_t*>(f.ptr[out_[k]]) + (t + writeShift_[k]) * writeBytes_[k];
+      for (size_t k = 0; k < call_.outputs.size(); k++) call_.outputs[k] = static_cast<uint8_t*>(f.ptr[out_[k]]) + ((k < R ? t : ts) + writeShift_[k]) * writeBytes_[k];
       execute(body_, call_);
     }
   }
@@ -122,6 +126,7 @@ class Loop : public Kernel {
   Program body_;
   std::vector<uint8_t> storage_;
   int64_t n_ = 0;
+  bool reverse_ = false;
   size_t nonseq0_ = 0;
   std::vector<Read> reads_;
   std::vector<Init> inits_;
