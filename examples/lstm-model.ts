@@ -34,13 +34,15 @@ export function buildLstm(rng: random.RandomState, opts: LstmOptions = {}): Lstm
   const f32 = { dtype: 'float32' as const };
   const bound = 1 / Math.sqrt(H);
   const uniform = (shape: number[], name: string) => shared(rng.uniform(-bound, bound, shape) as NDArray, name, f32);
-  // PyTorch's layouts: weight_ih (4H, 28), weight_hh (4H, H).
+  // PyTorch's layouts and parameters: weight_ih (4H, 28), weight_hh (4H, H), and two biases,
+  // bias_ih and bias_hh (Adam steps each, so together they move twice as far as one would).
   const W = uniform([4 * H, PIXELS], 'lstm.W');
   const U = uniform([4 * H, H], 'lstm.U');
-  const b = uniform([4 * H], 'lstm.b');
+  const bIh = uniform([4 * H], 'lstm.bIh');
+  const bHh = uniform([4 * H], 'lstm.bHh');
   const Wo = uniform([H, 10], 'out.w');
   const bo = uniform([10], 'out.b');
-  const params = [W, U, b, Wo, bo];
+  const params = [W, U, bIh, bHh, Wo, bo];
 
   const x = T.matrix('x', 'float32');
   const y = T.ivector('y');
@@ -48,7 +50,7 @@ export function buildLstm(rng: random.RandomState, opts: LstmOptions = {}): Lstm
   // of the step's (4H, batch) pre-activations (a view, not a copy).
   const batch = x.shape.get(0);
   const pixelsByStep = x.reshape([-1, ROWS, PIXELS]).dimshuffle(2, 1, 0).reshape([PIXELS, -1]);
-  const projected = W.dot(pixelsByStep).add(b.dimshuffle(0, 'x')).reshape([4 * H, ROWS, batch]).dimshuffle(1, 0, 2);
+  const projected = W.dot(pixelsByStep).add(bIh.add(bHh).dimshuffle(0, 'x')).reshape([4 * H, ROWS, batch]).dimshuffle(1, 0, 2);
   const gate = (z: Variable, k: number) => z.get(T.slice(k * H, (k + 1) * H));
   const lstmStep = (px: Variable, h: Variable, c: Variable, u: Variable) => {
     const z = px.add(u.dot(h));

@@ -2,10 +2,10 @@
  * What the gradient of a scan reuses from the forward loop: the step's product (here the gemm
  * x_t + h U, batched states) is kept per step and read back, so the backward step has only the two products of
  * the gradient (h^T g into the running sum, g U^T), and the sequences it no longer reads are not
- * passed to it. Values against finite differences.
+ * passed to it. Values against finite differences; debugprint shows the loop bodies.
  */
 import { describe, expect, it } from 'vitest';
-import { T, fn, grad, scan, gradient, random } from 'theanode';
+import { T, fn, grad, scan, gradient, random, printing } from 'theanode';
 import type { Variable, NDArray } from 'theanode';
 import type { Attrs, Program } from '../../lib/compile/program.js';
 import { programFromAttrs } from '../../lib/compile/program_json.js';
@@ -38,4 +38,17 @@ describe('scan gradient with kept products', () => {
       gradient.verifyGrad((x: Variable, U: Variable, h0: Variable) => rnn(x, U, h0), points, { seed: 1, backend });
     });
   }
+});
+
+describe('debugprint of a function with a scan', () => {
+  it("lists each loop's body under the loop, with the step's gemm and fused elementwise kernel", () => {
+    const x = T.tensor3('x'), U = T.matrix('U'), h0 = T.matrix('h0');
+    const hs = scan((xt: Variable, h: Variable) => T.tanh(xt.add(h.dot(U))), { sequences: x, outputsInfo: h0, name: 'rnn' })[0] as Variable;
+    const f = fn([x, U, h0], hs.get(-1), { backend: 'js' });
+    const rng = new random.RandomState(0);
+    f(rng.randn(4, 2, 3) as NDArray, rng.randn(3, 3) as NDArray, rng.randn(2, 3) as NDArray);
+    const text = printing.debugprint(f);
+    expect(text).toMatch(/#\d+ loop 'rnn' -> \(5, 2, 3\)/);
+    expect(text).toMatch(/\n {6}#0 gemm\{alpha=1,beta=1\} -> \(2, 3\)\n {6}#1 elemwise\{tanh\} -> \(2, 3\)/);
+  });
 });
