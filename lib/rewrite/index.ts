@@ -1,6 +1,7 @@
 /**
  * The rewrite pipeline. Phases run in order, each to a fixed point (see driver.ts):
- *   canonicalize + constant folding + stabilize + merge → BLAS insertion → fusion → merge.
+ *   canonicalize + constant folding + stabilize + merge → unread kept products of loops →
+ *   BLAS insertion → fusion → merge.
  */
 import { FunctionGraph } from '../graph/fgraph.js';
 import { cloneGraph } from '../graph/clone.js';
@@ -12,6 +13,7 @@ import { fold } from './fold.js';
 import { fuseElemwise } from './fusion.js';
 import { insertGemmFor, gemmRelu } from './blas.js';
 import { rewriteToFixedPoint } from './driver.js';
+import { pruneKeptProducts } from '../scan/prune.js';
 
 export { rewriteToFixedPoint } from './driver.js';
 
@@ -29,6 +31,8 @@ export function rewriteGraph(fg: FunctionGraph, opts: RewriteOptions = {}): void
   const trace = opts.trace;
   rewriteToFixedPoint(fg, localRewrites, { merge: true, trace });
   if (opts.fusion !== false) {
+    // Only when compiling: a graph about to be differentiated keeps what its gradient will read.
+    rewriteToFixedPoint(fg, [pruneKeptProducts], { trace });
     rewriteToFixedPoint(fg, [insertGemmFor(fg)], { trace });
     rewriteToFixedPoint(fg, [gemmRelu], { trace });
     fuseElemwise(fg, trace);

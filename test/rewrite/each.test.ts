@@ -5,7 +5,7 @@
  * trying every rewrite on every node until nothing changes.
  */
 import { describe, expect, it } from 'vitest';
-import { T, fn, grad, shared, random, array, NDArray } from 'theanode';
+import { T, fn, grad, shared, random, array, scan, NDArray } from 'theanode';
 import { FunctionGraph } from '../../lib/graph/fgraph.js';
 import { Variable } from '../../lib/graph/variable.js';
 import { applyElemwise as ew } from '../../lib/ops/elemwise.js';
@@ -36,6 +36,16 @@ const cases: Record<string, Case> = {
     build: () => { const x = T.vector('x'), u = T.vector('u'), y = T.vector('y'); return { inputs: [x, u, y], outputs: [ew('add', [indexUpdate(ew('second', [x, 0]), [slice(1, 3)], u, 'inc'), y])] }; },
     args: [v(5, 6, 7, 8), v(1, 2), v(10, 20, 30, 40)],
     want: [[10, 21, 32, 40]],
+  },
+  scan_prune_kept_products: {
+    build: () => {
+      const x = T.tensor3('x'), U = T.matrix('U'), h0 = T.matrix('h0');
+      const hs = scan((xt: Variable, h: Variable) => T.tanh(xt.add(h.dot(U))), { sequences: x, outputsInfo: h0 })[0] as Variable;
+      return { inputs: [x, U, h0], outputs: [hs.get(-1)] };
+    },
+    fusion: true,
+    args: [array([[[1]], [[3]]]), array([[2]]), array([[1]])],
+    want: [[Math.tanh(3 + 2 * Math.tanh(3))]],
   },
   recognize_sigmoid: { build: () => { const z = T.vector('z'); return { inputs: [z], outputs: [T.div(1, T.add(1, T.exp(T.neg(z))))] }; }, args: [v(-1, 2)], want: [[sig(-1), sig(2)]] },
   one_minus_sigmoid: { build: () => { const z = T.vector('z'); return { inputs: [z], outputs: [T.sub(1, T.nnet.sigmoid(z))] }; }, args: [v(-1, 40)], want: [[sig(1), sig(-40)]] },
@@ -84,7 +94,7 @@ function fired(c: Case): Set<string> {
 
 describe('each rewrite on its tiny graph', () => {
   it('the table names every rewrite', () => {
-    const all = [...localRewrites.map((r) => r.rewriteName), 'merge', 'insert_gemm', 'gemm_relu', 'fuse_elemwise'];
+    const all = [...localRewrites.map((r) => r.rewriteName), 'merge', 'scan_prune_kept_products', 'insert_gemm', 'gemm_relu', 'fuse_elemwise'];
     expect(all.filter((n) => !(n in cases))).toEqual([]);
   });
 
