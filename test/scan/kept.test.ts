@@ -2,7 +2,8 @@
  * What the gradient of a scan reuses from the forward loop: the step's product (here the gemm
  * x_t + h U, batched states) is kept per step and read back, so the backward step has only the two products of
  * the gradient (h^T g into the running sum, g U^T), and the sequences it no longer reads are not
- * passed to it. Values against finite differences; debugprint shows the loop bodies.
+ * passed to it; an LSTM step (gate slices, two states) too. Values against finite differences;
+ * debugprint shows the loop bodies.
  */
 import { describe, expect, it } from 'vitest';
 import { T, fn, grad, scan, gradient, random, printing } from 'theanode';
@@ -36,6 +37,30 @@ describe('scan gradient with kept products', () => {
       const rng = new random.RandomState(3);
       const points = [rng.randn(5, 2, 3), rng.uniform(-0.5, 0.5, [3, 3]), rng.randn(2, 3)] as NDArray[];
       gradient.verifyGrad((x: Variable, U: Variable, h0: Variable) => rnn(x, U, h0), points, { seed: 1, backend });
+    });
+  }
+});
+
+describe('an LSTM step (gate slices of one gemm, two states) through the kept products and the reverse loop', () => {
+  const H = 2;
+  const lstm = (px: Variable, U: Variable, h0: Variable, c0: Variable) => {
+    const gate = (z: Variable, k: number) => z.get(T.slice(k * H, (k + 1) * H));
+    const [outs] = scan(
+      (p: Variable, h: Variable, c: Variable) => {
+        const z = p.add(U.dot(h));
+        const c1 = T.nnet.sigmoid(gate(z, 1)).mul(c).add(T.nnet.sigmoid(gate(z, 0)).mul(T.tanh(gate(z, 2))));
+        return [T.nnet.sigmoid(gate(z, 3)).mul(T.tanh(c1)), c1];
+      },
+      { sequences: px, outputsInfo: [h0, c0] },
+    );
+    const [hs, cs] = outs as Variable[];
+    return hs.get(-1).add(cs.mul(0.5).sum(0));
+  };
+  for (const backend of backends) {
+    it(`gradients match finite differences (${backend})`, () => {
+      const rng = new random.RandomState(5);
+      const points = [rng.randn(4, 4 * H, 3), rng.uniform(-0.7, 0.7, [4 * H, H]), rng.randn(H, 3), rng.randn(H, 3)] as NDArray[];
+      gradient.verifyGrad(lstm, points, { seed: 2, backend });
     });
   }
 });
