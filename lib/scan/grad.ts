@@ -8,7 +8,7 @@
  * output gradients at t. A state with lag L is read by the L steps after the one that wrote
  * it, so the backward loop carries, per state, L partial sums: accumulator k holds the gradient
  * reaching the row written k steps before the current one. The products the forward step
- * kept (its last outputs) are read back rather than recomputed. Non-sequence gradients are carried
+ * kept (its last outputs), and the states it wrote, are read back rather than recomputed. Non-sequence gradients are carried
  * as running sums; sequence gradients are rows of per-step outputs, put back in place. The
  * backward loop runs its steps in reverse (lib/ops/loop.ts), reading the forward's buffers where
  * they are.
@@ -28,8 +28,8 @@ import type { SequenceArg } from './build.js';
 import { ShapeI } from '../ops/reshape.js';
 
 /**
- * `outs` with every product that recomputes one of `products` (the same op on the same
- * computation: grad works on a stabilized copy of the step) replaced by the value kept for it.
+ * `outs` with every node that recomputes one of `products` (the same op on the same computation:
+ * grad works on a stabilized copy of the step) replaced by the value kept for it.
  */
 function withKeptProducts(outs: Variable[], products: Variable[], kept: Variable[], args: ReadonlySet<Variable>): Variable[] {
   const memo = new Map<Variable, Map<Variable, boolean>>();
@@ -94,6 +94,8 @@ export function scanGrad(op: ScanOp, node: Apply, outputGrads: (Variable | null)
   const gNitsotSeq = gNitsot.map((g) => (g && isFloat(g.dtype) ? addSeq(reverse ? g : reversed(g)) : -1));
   const savedInner = op.innerOutputs.slice(op.innerOutputs.length - nSaved);
   const savedSeq = savedInner.map((_, m) => addSeq(reverse ? node.outputs[R + nNitsot - nSaved + m] : reversed(node.outputs[R + nNitsot - nSaved + m])));
+  // The states each forward step wrote, read back too (rows after the initial ones).
+  const newStateSeq = recTaps.map((taps, j) => (reverse && diffRec[j] && op.innerOutputs[j].owner ? addSeq(get(node.outputs[j], slice(maxLag(taps), null))) : -1));
 
   // Recurrent: L accumulators per differentiable state, one running sum per differentiable non-sequence.
   const outputsInfo: (Variable | null)[] = [];
@@ -157,7 +159,9 @@ export function scanGrad(op: ScanOp, node: Apply, outputGrads: (Variable | null)
     });
     ws.forEach((_, k) => wAt[k] >= 0 && next.push(ew('add', [acc[a++], gs[wAt[k]]])));
     seqArgAt.forEach((g) => next.push(gs[g]));
-    return savedInner.length ? withKeptProducts(next, savedInner.map((v) => forward.get(v)!), savedInner.map((_, m) => slices[savedSeq[m]]), new Set(args)) : next;
+    const computed = [...savedInner.map((v) => forward.get(v)!), ...outs.slice(0, R).filter((_, j) => newStateSeq[j] >= 0)];
+    const kept = [...savedSeq, ...newStateSeq.filter((k) => k >= 0)].map((k) => slices[k]);
+    return computed.length ? withKeptProducts(next, computed, kept, new Set(args)) : next;
   };
 
   const back = buildScan(step, { sequences: bSeqs, outputsInfo, nonSequences: nonseqs, nSteps: steps, name: `grad of ${name}` }, { keepProducts: false, reverse });
