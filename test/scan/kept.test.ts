@@ -1,9 +1,9 @@
 /**
  * What the gradient of a scan reuses from the forward loop: the step's product (here the gemm
- * x_t + h U, batched states) is kept per step and read back, so the backward step has only the two products of
- * the gradient (h^T g into the running sum, g U^T), and the sequences it no longer reads are not
- * passed to it; an LSTM step (gate slices, two states) too. Values against finite differences;
- * debugprint shows the loop bodies.
+ * x_t + h U, batched states) is kept per step and the states the step wrote are read back, so
+ * the backward step computes only the two products of the gradient (h^T g into the running sum,
+ * g U^T), and the sequences it no longer reads are not passed to it; an LSTM step (gate slices,
+ * two states) too. Values against finite differences; debugprint shows the loop bodies.
  */
 import { describe, expect, it } from 'vitest';
 import { T, fn, grad, scan, gradient, random, printing } from 'theanode';
@@ -27,7 +27,8 @@ describe('scan gradient with kept products', () => {
     const [forward, backward] = loops(f.program).map((ins) => programFromAttrs(ins.attrs.body as Attrs));
     expect(products(forward)).toBe(1);
     expect(products(backward)).toBe(2);
-    // The backward loop's sequences: the states it read, the state's gradient and the kept products (not x).
+    // The backward loop's sequences: the states the forward read and wrote, and the state's gradient (not x;
+    // nor the kept product, which tanh's gradient does not need once the new state is read).
     const attrs = loops(f.program)[1].attrs;
     expect((attrs.seqTaps as number[][]).length).toBe(3);
   });
