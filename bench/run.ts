@@ -1,6 +1,6 @@
 /**
  * npm run bench: one table of per-step times for the seed workload (N=400 and N=60000,
- * FEATS=784), a trivial function and one epoch of the Fashion-MNIST MLP, with the hand-written
+ * FEATS=784), a trivial function, one epoch of the Fashion-MNIST MLP, LeNet and the LSTM, with the hand-written
  * C + OpenBLAS program measured in the same run as the seed's baseline (PyTorch is the MLP's).
  * Peer rows (numpy, PyTorch) are added when python3 has them.
  *
@@ -22,6 +22,7 @@ import { seedTrain } from './seed-model.js';
 import { contentionRows, printContention } from './contention.js';
 import { servingMs } from './serving.js';
 import { lenetEpochSeconds, EPOCH_BATCHES } from './lenet-epoch.js';
+import { lstmEpochSeconds, torchLstmEpoch } from './lstm-epoch.js';
 
 const STEPS = Number(process.env.STEPS ?? 3000);
 const FEATS = 784;
@@ -168,6 +169,17 @@ if (native && !process.env.SKIP_LARGE && fashionAvailable()) {
   if (torch) rows.push({ workload: LENET, backend: 'PyTorch', dtype: 'float32', threads: torch.threads, us: torch.us, baseline: torch.us });
   rows.push({ workload: LENET, backend: 'theanode js', dtype: 'float32', threads: '-', us: lenetEpochSeconds(1, 3, 'js').wall * 1e6, baseline: torch?.us });
 }
+
+// One epoch of the LSTM classifier (examples/lstm-model.ts, scan over 28 rows), 1 thread, from a
+// slice of LSTM_BATCHES batches (default 60) scaled to the epoch, against PyTorch's nn.LSTM on
+// the same slice.
+const LSTM = 'LSTM epoch (Fashion-MNIST)';
+if (native && !process.env.SKIP_LARGE && fashionAvailable()) {
+  const batches = Number(process.env.LSTM_BATCHES ?? 60);
+  const torch = await torchLstmEpoch(batches);
+  rows.push({ workload: LSTM, backend: 'theanode native', dtype: 'float32', threads: 1, us: lstmEpochSeconds(1, batches).wall * 1e6, baseline: torch ? torch.wall * 1e6 : undefined });
+  if (torch) rows.push({ workload: LSTM, backend: 'PyTorch', dtype: 'float32', threads: 1, us: torch.wall * 1e6, baseline: torch.wall * 1e6 });
+}
 if (native) setBlasThreads(info.blasThreads ?? 1);
 
 // Per-call overhead: x + 1 on a scalar.
@@ -220,5 +232,5 @@ const line = (cells: string[]) => '| ' + cells.map((c, i) => c.padEnd(widths[i])
 console.log(line(header));
 console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
 for (const t of table) console.log(line(t));
-console.log('us/step: per training step (per epoch for the MLP and LeNet); ratio: to the C program with the same threads (to PyTorch for the MLP and LeNet; to sequential for serving).');
+console.log('us/step: per training step (per epoch for the MLP, LeNet and the LSTM); ratio: to the C program with the same threads (to PyTorch for the MLP, LeNet and the LSTM; to sequential for serving).');
 if (native && !process.env.SKIP_CONTENTION) printContention(contentionRows(info.blasThreads ?? 1));

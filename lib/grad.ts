@@ -7,7 +7,9 @@
  * so the gradient is built from the stable form and stays finite where the literal formula
  * would divide by zero.
  */
-import { Variable, Apply } from './graph/variable.js';
+import { Variable, Apply, Constant } from './graph/variable.js';
+import { NDArray } from './ndarray/ndarray.js';
+import { allocate } from './ndarray/dtype.js';
 import { toposort } from './graph/toposort.js';
 import { applyElemwise as ew } from './ops/elemwise.js';
 import { isFloat } from './ndarray/dtype.js';
@@ -72,7 +74,9 @@ export function grad(cost: Variable, wrt: Variable | readonly Variable[], opts: 
     const prev = grads.get(v);
     grads.set(v, prev ? ew('add', [prev, g]) : g);
   };
-  grads.set(stableCost, ew('second', [stableCost, 1]));
+  // d cost / d cost: the cost is 0-d, so a constant one (reading the cost's value for its shape
+  // would keep the whole cost in every gradient graph, a loop's backward step included).
+  grads.set(stableCost, new Constant(new NDArray(allocate(stableCost.dtype, 1).fill(1), [], stableCost.dtype)));
   for (const [v, g] of known) grads.set(v, g);
 
   for (let k = onPath.length - 1; k >= 0; k--) {

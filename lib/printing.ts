@@ -1,10 +1,32 @@
 /**
- * printing.debugprint: a graph as indented text; for a compiled function, its rewritten graph and plan.
+ * printing.debugprint: a graph as indented text; for a compiled function, its rewritten graph and
+ * plan, with each loop's body (the instructions of one step) under the loop.
  * @module
  */
 import { Apply, Constant, SharedVariable, Variable } from './graph/variable.js';
 import type { CompiledFunction } from './compile/function.js';
 import { formatShape } from './ndarray/shape.js';
+import type { Attrs, Instruction, Plan, Program } from './compile/program.js';
+import { programFromAttrs } from './compile/program_json.js';
+
+/** What an instruction does, briefly: an elementwise kernel's scalar ops, a gemm's alpha and beta. */
+function describeInstruction(ins: Instruction): string {
+  if (ins.opcode === 'elemwise') return `elemwise{${(ins.attrs.steps as { op: string }[]).map((st) => st.op).join(',')}}`;
+  if (ins.opcode === 'gemm') return `gemm{alpha=${ins.attrs.alpha},beta=${ins.attrs.beta}${ins.attrs.transA ? ',transA' : ''}${ins.attrs.transB ? ',transB' : ''}}`;
+  if (ins.opcode === 'loop') return `loop '${ins.attrs.name}'${ins.attrs.reverse ? ' (reverse)' : ''}`;
+  return ins.opcode;
+}
+
+/** The instructions with their planned output shapes; a loop's body (one step) indented below it. */
+function printInstructions(p: Program, plan: Plan, pad: string, lines: string[]): void {
+  p.instructions.forEach((ins, k) => {
+    const shapes = ins.outputs.map((b) => formatShape(plan.shapes[b])).join(', ');
+    const view = plan.skip[k] || plan.decisions[k]?.view === true;
+    lines.push(`${pad}#${k} ${describeInstruction(ins)}${view ? ' (view)' : ''} -> ${shapes}`);
+    const body = ins.opcode === 'loop' ? (plan.decisions[k]?.plan as unknown as Plan | undefined) : undefined;
+    if (body) printInstructions(programFromAttrs(ins.attrs.body as Attrs), body, `${pad}    `, lines);
+  });
+}
 
 function describeLeaf(v: Variable): string {
   if (v instanceof SharedVariable) return `${v.name ?? 'shared'} [shared ${v.type.describe()}]`;
@@ -63,10 +85,7 @@ export function debugprint(target: Variable | readonly Variable[] | CompiledFunc
     const plan = f.lastPlan;
     if (plan) {
       lines.push(`plan for the last call: temporaries ${plan.tempBytes} bytes`);
-      p.instructions.forEach((ins, k) => {
-        const shapes = ins.outputs.map((b) => formatShape(plan.shapes[b])).join(', ');
-        lines.push(`  #${k} ${ins.opcode}${plan.skip[k] ? ' (view)' : ''} -> ${shapes}`);
-      });
+      printInstructions(p, plan, '  ', lines);
     }
   } else {
     printGraph(Array.isArray(target) ? target : [target as Variable], lines);

@@ -3,6 +3,8 @@ import { named, elem, isConst, constValue, maybe, LocalRewrite } from './pattern
 import { applyElemwise as ew } from '../ops/elemwise.js';
 import { Dot } from '../ops/dot.js';
 import { DimShuffle } from '../ops/dimshuffle.js';
+import { IndexUpdate } from '../ops/index.js';
+import type { Variable } from '../graph/variable.js';
 
 export const doubleNegation = named('double_negation', ['neg'], (node) => {
   const a = elem(node.outputs[0], 'neg');
@@ -67,6 +69,30 @@ export const dotTranspose = named('dot_transpose', [Dot], (node) => {
   return [op.makeNode(ua ?? a, ub ?? b).outputs[0]];
 });
 
+/**
+ * inc(zeros, idx, v) + y → inc(y, idx, v): the gradient of several slices of one value is a sum
+ * of increments of zeros; this makes it one fill and increments in place (a set into zeros
+ * counts too, unless array indices could repeat a position).
+ */
+export const addOfIncIntoZeros = named('add_of_inc_into_zeros', ['add'], (node) => {
+  const out = node.outputs[0];
+  const ins = elem(out, 'add');
+  if (!ins) return null;
+  const sameType = (v: Variable) => v.dtype === out.dtype && v.ndim === out.ndim && v.broadcastable.every((b, i) => b === out.broadcastable[i]);
+  for (const side of [0, 1]) {
+    const inc = ins[side].owner;
+    const other = ins[1 - side];
+    if (!inc || !(inc.op instanceof IndexUpdate) || !sameType(ins[side]) || !sameType(other)) continue;
+    if (inc.op.mode === 'set' && inc.op.spec.some((e) => e.k === 'array')) continue;
+    const fill = elem(inc.inputs[0], 'second');
+    if (!fill || !isConst(fill[1], 0)) continue;
+    const extra = inc.inputs.slice(1, -1);
+    const v = inc.inputs[inc.inputs.length - 1];
+    return [new IndexUpdate(inc.op.spec, 'inc').makeNode(other, v, ...extra).outputs[0]];
+  }
+  return null;
+});
+
 /** dimshuffle of a dimshuffle is one dimshuffle. */
 export const mergeDimshuffles = named('merge_dimshuffles', [DimShuffle], (node) => {
   if (!(node.op instanceof DimShuffle)) return null;
@@ -80,4 +106,4 @@ export const mergeDimshuffles = named('merge_dimshuffles', [DimShuffle], (node) 
   return [identity ? x : new DimShuffle(composed).makeNode(x).outputs[0]];
 });
 
-export const canonicalize: LocalRewrite[] = [doubleNegation, neutralElements, powSpecialize, uselessFill, mergeDimshuffles, dotTranspose];
+export const canonicalize: LocalRewrite[] = [doubleNegation, neutralElements, powSpecialize, uselessFill, mergeDimshuffles, dotTranspose, addOfIncIntoZeros];

@@ -24,6 +24,7 @@ import { dimshuffle } from '../ops/dimshuffle.js';
 import { canCastSafely, isDiscrete } from '../ndarray/dtype.js';
 import { ScanOp, ScanLayout } from './op.js';
 import { closeInnerGraph } from './inner.js';
+import { toposort } from '../graph/toposort.js';
 
 /** A sequence: a Variable (tap 0), or the variable with the taps the step reads (`[-1, 0, 1]`). */
 export type SequenceArg = TensorLike | { input: TensorLike; taps?: number[] };
@@ -119,8 +120,14 @@ export function buildScan(stepFn: StepFn, opts: ScanOptions = {}, reverse = fals
   for (const st of inner.states) {
     recurrent.push({ init: dimshuffle(st.shared, ['x', ...st.shared.broadcastable.map((_, k) => k)]), taps: [-1], position: -1, shared: st.shared });
   }
+  // A sequence the closed step never reads is not passed (the step count was taken from all).
+  const n = stepCount(sequences, opts.nSteps, where);
+  const read = readArgs([...inner.outputs, ...inner.stateOutputs]);
+  const kept = sequences.map((_, i) => seqArgs[i].some((a) => read.has(a)));
+  const keptSeqs = sequences.filter((_, i) => kept[i]);
+  const keptArgs = seqArgs.filter((_, i) => kept[i]);
   const layout: ScanLayout = {
-    seqTaps: sequences.map((s) => s.taps),
+    seqTaps: keptSeqs.map((s) => s.taps),
     recTaps: recurrent.map((r) => r.taps),
     nNitsot: nitsot.length,
     nNonseq: inner.outerNonseqs.length,
@@ -128,10 +135,9 @@ export function buildScan(stepFn: StepFn, opts: ScanOptions = {}, reverse = fals
     name,
     reverse,
   };
-  const innerInputs = [...seqArgs.flat(), ...recArgs.flat(), ...inner.stateArgs, ...inner.innerNonseqs];
+  const innerInputs = [...keptArgs.flat(), ...recArgs.flat(), ...inner.stateArgs, ...inner.innerNonseqs];
   const innerOutputs = [...inner.outputs.slice(0, recOutputs.length), ...inner.stateOutputs, ...inner.outputs.slice(recOutputs.length)];
-  const n = stepCount(sequences, opts.nSteps, where);
-  const node = new ScanOp(layout, innerInputs, innerOutputs).makeNode(n, ...sequences.map((s) => s.outer), ...recurrent.map((r) => r.init), ...inner.outerNonseqs);
+  const node = new ScanOp(layout, innerInputs, innerOutputs).makeNode(n, ...keptSeqs.map((s) => s.outer), ...recurrent.map((r) => r.init), ...inner.outerNonseqs);
 
   // The user's outputs, in the order the step returned them.
   const outs: Variable[] = new Array(stepOutputs.length);
@@ -151,6 +157,14 @@ export function buildScan(stepFn: StepFn, opts: ScanOptions = {}, reverse = fals
 }
 
 export const maxLag = (taps: readonly number[]) => Math.max(...taps.map((t) => -t));
+
+/** The free variables the graph of `outputs` reads. */
+function readArgs(outputs: Variable[]): Set<Variable> {
+  const read = new Set<Variable>();
+  for (const node of toposort(outputs)) node.inputs.forEach((v) => !v.owner && read.add(v));
+  outputs.forEach((v) => !v.owner && read.add(v));
+  return read;
+}
 
 function sequenceOf(s: SequenceArg, i: number, backwards: boolean, where: string): Sequence {
   const dict = isDict(s) && 'input' in s;

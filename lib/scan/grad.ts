@@ -20,6 +20,10 @@ import { isFloat } from '../ndarray/dtype.js';
 import { grad } from '../grad.js';
 import { ScanOp } from './op.js';
 import { toposort } from '../graph/toposort.js';
+import type { Op } from '../graph/op.js';
+import { DimShuffle } from '../ops/dimshuffle.js';
+import { Reshape } from '../ops/reshape.js';
+import { Index } from '../ops/index.js';
 import { buildScan, maxLag } from './build.js';
 
 /** Rows [from, to) of v: a view, which the backward loop reads from its last row. */
@@ -32,17 +36,38 @@ const freeLike = (v: Variable, name: string) => new Variable(v.type, null, 0, na
  * The forward values the VJP reads that change per step (they depend on a sequence or a state):
  * what the forward loop saves. Values of the non-sequences alone are recomputed, outside the
  * backward loop's body; integers (step counts, indices, shapes) are recomputed, so that shapes in
- * the backward body never depend on values read per step.
+ * the backward body never depend on values read per step; views of the arguments are made again.
  */
+/** a ≡ b: the same op on equal inputs, down to `leaves` (compared by identity); grad works on a stabilized copy of the step. */
+function structuralEquality(leaves: ReadonlySet<Variable>): (a: Variable, b: Variable) => boolean {
+  const memo = new Map<Variable, Map<Variable, boolean>>();
+  const same = (a: Variable, b: Variable): boolean => {
+    if (a === b) return true;
+    if (leaves.has(a) || leaves.has(b) || !a.owner || !b.owner || a.index !== b.index) return false;
+    if (a.owner.op.cachedKey !== b.owner.op.cachedKey || a.owner.inputs.length !== b.owner.inputs.length) return false;
+    let byB = memo.get(a);
+    if (!byB) memo.set(a, (byB = new Map()));
+    let r = byB.get(b);
+    if (r === undefined) byB.set(b, (r = a.owner.inputs.every((u, i) => same(u, b.owner!.inputs[i]))));
+    return r;
+  };
+  return same;
+}
+
+/** Ops whose result is their input's data rearranged (the planner makes most of them views). */
+const isView = (op: Op) => op instanceof DimShuffle || op instanceof Reshape || (op instanceof Index && op.spec.every((e) => e.k !== 'array'));
+
 function savedValues(vjp: Variable[], args: Variable[], nArgs: number, cots: Variable[]): Variable[] {
   const leaves = new Set([...args, ...cots]);
   const dual = new Set<Variable>(cots);
   const varying = new Set<Variable>(args.slice(0, nArgs));
   const saved = new Set<Variable>();
+  // Views of the step's arguments (a transposed state) cost nothing to make again.
+  const view = (v: Variable): boolean => !!v.owner && isView(v.owner.op) && v.owner.inputs.every((u) => !u.owner || view(u));
   for (const node of toposort(vjp, leaves)) {
     const isDual = node.inputs.some((v) => dual.has(v));
     if (isDual) {
-      node.inputs.forEach((v) => v.owner && !dual.has(v) && varying.has(v) && isFloat(v.dtype) && saved.add(v));
+      node.inputs.forEach((v) => v.owner && !dual.has(v) && varying.has(v) && isFloat(v.dtype) && !view(v) && saved.add(v));
       node.outputs.forEach((o) => dual.add(o));
     } else if (node.inputs.some((v) => varying.has(v))) node.outputs.forEach((o) => varying.add(o));
   }
@@ -78,9 +103,20 @@ export function scanGrad(op: ScanOp, node: Apply, outputGrads: (Variable | null)
   const args = op.innerInputs;
   const cotRec = recTaps.map((_, j) => (diffRec[j] ? freeLike(op.innerOutputs[j], 'cot') : null));
   const cotNitsot = gNitsot.map((g, m) => (g && isFloat(g.dtype) ? freeLike(op.innerOutputs[R + m], 'cot') : null));
+  // The cotangents enter as the outputs' known gradients where no other output reads them, so
+  // no gradient graph reads the outputs' values just for their shapes (a projection's would);
+  // an output that others read gets its cotangent through the projection instead.
+  const readByOthers = new Set<Variable>();
+  for (const node of toposort(op.innerOutputs, new Set(args))) node.inputs.forEach((v) => readByOthers.add(v));
+  const known = new Map<Variable, Variable>();
   const terms: Variable[] = [];
-  cotRec.forEach((c, j) => c && terms.push(reduce('sum', ew('mul', [op.innerOutputs[j], c]))));
-  cotNitsot.forEach((c, m) => c && terms.push(reduce('sum', ew('mul', [op.innerOutputs[R + m], c]))));
+  const cotangent = (o: Variable, c: Variable | null) => {
+    if (!c) return;
+    if (!readByOthers.has(o) && !known.has(o)) known.set(o, c);
+    else terms.push(reduce('sum', ew('mul', [o, c])));
+  };
+  cotRec.forEach((c, j) => cotangent(op.innerOutputs[j], c));
+  cotNitsot.forEach((c, m) => cotangent(op.innerOutputs[R + m], c));
   const wrt: Variable[] = [];
   const seqWrt: number[] = [];
   const recWrt: number[] = [];
@@ -88,10 +124,16 @@ export function scanGrad(op: ScanOp, node: Apply, outputGrads: (Variable | null)
   seqTaps.forEach((taps, i) => taps.forEach(() => (diffSeq[i] && seqWrt.push(wrt.push(args[at]) - 1), at++)));
   recTaps.forEach((taps, j) => taps.forEach(() => (recWrt.push(diffRec[j] ? wrt.push(args[at]) - 1 : -1), at++)));
   const wWrt = nonseqs.map((_, k) => (diffNonseq[k] ? wrt.push(args[nArgs + k]) - 1 : -1));
-  const cost = terms.length ? terms.reduce((x, y) => ew('add', [x, y])) : null;
-  const vjp = cost ? grad(cost, wrt, { disconnectedInputs: 'ignore' }) : wrt.map(zerosLike);
+  // grad starts from a scalar: the projection, or (all cotangents known) a zero that reads the outputs.
+  const start = terms.length ? terms.reduce((x, y) => ew('add', [x, y])) : known.size ? reduce('sum', ew('mul', [[...known.keys()][0], 0])) : null;
+  const vjp = start ? grad(start, wrt, { disconnectedInputs: 'ignore', knownGrads: known }) : wrt.map(zerosLike);
   const cots = [...cotRec, ...cotNitsot].filter((c): c is Variable => c !== null);
-  const saved = savedValues(vjp, args, nArgs, cots);
+  const needed = savedValues(vjp, args, nArgs, cots);
+  // A value that is one of the step's outputs (a new state) is read from the forward's buffers;
+  // the others are saved by the forward loop as extra per-step outputs.
+  const sameAs = structuralEquality(new Set(args));
+  const outputOf = needed.map((v) => op.innerOutputs.findIndex((o) => sameAs(o, v)));
+  const saved = needed.filter((_, e) => outputOf[e] < 0);
   const forward = saved.length ? new ScanOp({ ...op.layout, nNitsot: nNitsot + saved.length }, args, [...op.innerOutputs, ...saved], op).makeNode(n, ...rest) : node;
 
   // The backward scan's sequences, each read at tap 0 from its last row: per forward tap, the
@@ -101,7 +143,12 @@ export function scanGrad(op: ScanOp, node: Apply, outputGrads: (Variable | null)
   const bSeqs: Variable[] = [];
   seqTaps.forEach((taps, i) => taps.forEach((tap) => bSeqs.push(window(seqs[i], tap - taps[0]))));
   recTaps.forEach((taps, j) => taps.forEach((tap) => bSeqs.push(window(forward.outputs[j], maxLag(taps) + tap))));
-  const savedSeq = saved.map((_, e) => bSeqs.push(window(forward.outputs[R + nNitsot + e], 0)) - 1);
+  let extra = 0;
+  const neededSeq = needed.map((_, e) => {
+    const k = outputOf[e];
+    const rowsOf = k < 0 ? window(forward.outputs[R + nNitsot + extra++], 0) : k < R ? window(forward.outputs[k], maxLag(recTaps[k])) : window(forward.outputs[k], 0);
+    return bSeqs.push(rowsOf) - 1;
+  });
   const gRecSeq = gFull.map((g, j) => (g && diffRec[j] ? bSeqs.push(window(g, maxLag(recTaps[j]))) - 1 : -1));
   const gNitsotSeq = gNitsot.map((g, m) => (cotNitsot[m] ? bSeqs.push(window(g!, 0)) - 1 : -1));
 
@@ -118,7 +165,7 @@ export function scanGrad(op: ScanOp, node: Apply, outputGrads: (Variable | null)
     const ws = stepArgs.slice(bSeqs.length + nAcc);
     const replace = new Map<Variable, Variable>();
     args.forEach((v, i) => replace.set(v, i < nArgs ? slices[i] : ws[i - nArgs]));
-    saved.forEach((v, e) => replace.set(v, slices[savedSeq[e]]));
+    needed.forEach((v, e) => replace.set(v, slices[neededSeq[e]]));
     // Cotangents: a state's own gradient plus what later steps sent back to it.
     let a = 0;
     recTaps.forEach((taps, j) => {

@@ -55,6 +55,7 @@ std::vector<Workspace> workspacesOf(const Json& v, const int64_t arenaElements[4
 void decodeProgram(const Json& prog, const Json& plan, std::vector<std::vector<uint8_t>> constants, Program& out, int64_t arenaElements[4]) {
   const Json& bufs = arrayOf(prog, "buffers", SIZE_MAX, "the program's buffers must be an array");
   const size_t nb = bufs.size();
+  out.bound = false;  // its buffers are about to change
   const Json& shapes = arrayOf(plan, "shapes", nb, "plan does not match the program's buffers");
   const Json& offsets = arrayOf(plan, "offsets", nb, "plan does not match the program's buffers");
   const Json& alias = arrayOf(plan, "alias", nb, "plan does not match the program's buffers");

@@ -4,26 +4,49 @@
 
 namespace theanode {
 
-void execute(Program& p, const CallData& call) {
+namespace {
+
+// Pointers that do not depend on the call, and the list of those that do (see Program::perCall).
+void bindOnce(Program& p) {
   Frame& f = p.frame;
   const size_t nb = p.buffers.size();
-  f.ptr.resize(nb);
+  f.ptr.assign(nb, nullptr);
   // A temporary that is an output (and owns its storage) is computed straight into the array
   // handed to the caller; a failed call discards that array, so nothing is published early.
-  auto& direct = p.directOutput;
-  direct.assign(nb, nullptr);
+  std::vector<int> direct(nb, -1);
   for (size_t i = 0; i < p.outputs.size(); i++) {
     const int o = p.outputs[i];
-    if (p.root(o) == o && p.buffers[o].kind == Buffer::Temp && !direct[o]) direct[o] = call.outputs[i];
+    if (p.root(o) == o && p.buffers[o].kind == Buffer::Temp && direct[o] < 0) direct[o] = static_cast<int>(i);
   }
+  p.perCall.clear();
   for (size_t b = 0; b < nb; b++) {
     const int root = p.root(static_cast<int>(b));
     const Buffer& r = p.buffers[root];
+    const int bi = static_cast<int>(b);
     switch (r.kind) {
-      case Buffer::Input: f.ptr[b] = call.inputs[r.ref]; break;
-      case Buffer::Shared: f.ptr[b] = call.shared[r.ref]; break;
+      case Buffer::Input: p.perCall.push_back({bi, Program::Binding::Input, r.ref}); break;
+      case Buffer::Shared: p.perCall.push_back({bi, Program::Binding::Shared, r.ref}); break;
       case Buffer::Const: f.ptr[b] = p.constants[r.ref].data(); break;
-      case Buffer::Temp: f.ptr[b] = direct[root] ? direct[root] : p.arena[static_cast<int>(r.dtype)] + r.offset * bytesOf(r.dtype); break;
+      case Buffer::Temp:
+        if (direct[root] >= 0) p.perCall.push_back({bi, Program::Binding::Output, direct[root]});
+        else f.ptr[b] = p.arena[static_cast<int>(r.dtype)] + r.offset * bytesOf(r.dtype);
+        break;
+    }
+  }
+  for (int d = 0; d < 4; d++) p.boundArena[d] = p.arena[d];
+  p.bound = true;
+}
+
+}  // namespace
+
+void execute(Program& p, const CallData& call) {
+  Frame& f = p.frame;
+  if (!p.bound || f.ptr.size() != p.buffers.size() || std::memcmp(p.boundArena, p.arena, sizeof p.arena) != 0) bindOnce(p);
+  for (const Program::Binding& b : p.perCall) {
+    switch (b.from) {
+      case Program::Binding::Input: f.ptr[b.buffer] = call.inputs[b.ref]; break;
+      case Program::Binding::Shared: f.ptr[b.buffer] = call.shared[b.ref]; break;
+      case Program::Binding::Output: f.ptr[b.buffer] = call.outputs[b.ref]; break;
     }
   }
   for (auto& ins : p.instructions) {

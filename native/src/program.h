@@ -71,7 +71,17 @@ struct Program {
   uint8_t* arena[4] = {};          // one region per dtype, inside the executor's ArrayBuffer
   Frame frame;                     // reused by every call (calls are serialised)
   std::vector<std::vector<uint8_t>> snapshots;
-  std::vector<void*> directOutput;  // per buffer: the caller's output array it is computed into
+  // Bindings made once per arena: constants and arena temporaries keep their pointers from call
+  // to call (a loop body runs thousands of times a call), so a call binds only the buffers that
+  // read the caller's arrays (inputs, shared storage, outputs computed in place).
+  struct Binding {
+    int buffer;
+    enum From : uint8_t { Input, Shared, Output } from;
+    int ref;
+  };
+  std::vector<Binding> perCall;
+  uint8_t* boundArena[4] = {};
+  bool bound = false;
 
   int root(int b) const { return buffers[b].alias >= 0 ? buffers[b].alias : b; }
 };

@@ -9,6 +9,7 @@ import { T, fn, grad, scan, shared, random, array, NDArray } from 'theanode';
 import { FunctionGraph } from '../../lib/graph/fgraph.js';
 import { Variable } from '../../lib/graph/variable.js';
 import { applyElemwise as ew } from '../../lib/ops/elemwise.js';
+import { indexUpdate, slice } from '../../lib/ops/index.js';
 import { localRewrites, rewriteGraph } from '../../lib/rewrite/index.js';
 
 interface Case {
@@ -31,6 +32,11 @@ const cases: Record<string, Case> = {
   useless_fill: { build: () => { const x = T.vector('x'), y = T.vector('y'); return { inputs: [x, y], outputs: [T.exp(ew('second', [x, y]))] }; }, args: [v(5, 6), v(0, 1)], want: [[1, Math.E]] },
   merge_dimshuffles: { build: () => { const x = T.matrix('x'); return { inputs: [x], outputs: [T.exp(x.T.T)] }; }, args: [array([[0, 1]])], want: [[1, Math.E]] },
   dot_transpose: { build: () => { const a = T.matrix('a'), u = T.vector('u'); return { inputs: [a, u], outputs: [T.dot(a.T, u)] }; }, args: [array([[1, 2], [3, 4], [5, 6]]), v(1, 10, 100)], want: [[531, 642]] },
+  add_of_inc_into_zeros: {
+    build: () => { const x = T.vector('x'), u = T.vector('u'), y = T.vector('y'); return { inputs: [x, u, y], outputs: [ew('add', [indexUpdate(ew('second', [x, 0]), [slice(1, 3)], u, 'inc'), y])] }; },
+    args: [v(5, 6, 7, 8), v(1, 2), v(10, 20, 30, 40)],
+    want: [[10, 21, 32, 40]],
+  },
   recognize_sigmoid: { build: () => { const z = T.vector('z'); return { inputs: [z], outputs: [T.div(1, T.add(1, T.exp(T.neg(z))))] }; }, args: [v(-1, 2)], want: [[sig(-1), sig(2)]] },
   one_minus_sigmoid: { build: () => { const z = T.vector('z'); return { inputs: [z], outputs: [T.sub(1, T.nnet.sigmoid(z))] }; }, args: [v(-1, 40)], want: [[sig(1), sig(-40)]] },
   stable_log: { build: () => { const z = T.vector('z'); return { inputs: [z], outputs: [T.log(T.nnet.sigmoid(z))] }; }, args: [v(-800, 0)], want: [[-800, -Math.LN2]] },

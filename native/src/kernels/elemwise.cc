@@ -61,17 +61,17 @@ struct LibmMath {
   static double exp(double x) { return std::exp(x); }
   static double log(double x) { return std::log(x); }
   static double log1p(double x) { return std::log1p(x); }
+  static double tanh(double x) { return std::tanh(x); }
   static double sigmoid(double x) { return theanode::sigmoid(x); }
   static double softplus(double x) { return theanode::softplus(x); }
-  static double tanh(double x) { return std::tanh(x); }
 };
 struct VectorMath {
   static double exp(double x) { return vmath::exp(x); }
   static double log(double x) { return vmath::log(x); }
   static double log1p(double x) { return vmath::log1p(x); }
+  static double tanh(double x) { return vmath::tanh(x); }
   static double sigmoid(double x) { return vmath::sigmoid(x); }
   static double softplus(double x) { return vmath::softplus(x); }
-  __attribute__((always_inline)) static double tanh(double x) { return vmath::tanh(x); }
 };
 // Branch-free selection (vmath.h): data-dependent branches mispredict on random data, and
 // selects vectorise. Conditions are combined with | rather than ||, which is a branch.

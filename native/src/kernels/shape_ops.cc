@@ -7,16 +7,40 @@
 namespace theanode {
 namespace {
 
+// `count` elements of `bytes` size read `stride` elements apart, written contiguously.
+void gather(uint8_t* dst, const uint8_t* src, int64_t count, int64_t stride, size_t bytes) {
+  switch (bytes) {
+    case 8: { auto d = reinterpret_cast<uint64_t*>(dst); for (int64_t j = 0; j < count; j++) std::memcpy(d + j, src + j * stride * 8, 8); break; }
+    case 4: { auto d = reinterpret_cast<uint32_t*>(dst); for (int64_t j = 0; j < count; j++) std::memcpy(d + j, src + j * stride * 4, 4); break; }
+    default: for (int64_t j = 0; j < count; j++) std::memcpy(dst + j * bytes, src + j * stride * bytes, bytes);
+  }
+}
+
 // Copy elements of `bytes` size from src (read with strides) into contiguous dst of `shape`.
+// The trailing axes that are contiguous in src go as one block per memcpy; when there are none,
+// the last axis is a typed gather. Only the axes before those are walked one by one.
 void stridedCopy(const uint8_t* src, uint8_t* dst, const std::vector<int64_t>& shape, const std::vector<int64_t>& strides, size_t bytes) {
   const int64_t n = sizeOf(shape);
   if (n == 0) return;
-  const size_t nd = shape.size();
-  std::vector<int64_t> idx(nd, 0);
+  size_t nd = shape.size();
+  int64_t run = 1;
+  while (nd > 0 && (shape[nd - 1] == 1 || strides[nd - 1] == run)) run *= shape[--nd];
+  if (nd == 0) {
+    std::memcpy(dst, src, static_cast<size_t>(n) * bytes);
+    return;
+  }
+  const bool block = run > 1;
+  const int64_t inner = block ? run : shape[nd - 1];
+  const int64_t innerStride = block ? 1 : strides[nd - 1];
+  const size_t outer = block ? nd : nd - 1;
+  const size_t innerBytes = static_cast<size_t>(inner) * bytes;
+  std::vector<int64_t> idx(outer, 0);
   int64_t off = 0;
-  for (int64_t k = 0; k < n; k++) {
-    std::memcpy(dst + k * bytes, src + off * bytes, bytes);
-    for (size_t ax = nd; ax-- > 0;) {
+  for (int64_t k = 0, pieces = n / inner; k < pieces; k++) {
+    if (block) std::memcpy(dst, src + off * static_cast<int64_t>(bytes), innerBytes);
+    else gather(dst, src + off * static_cast<int64_t>(bytes), inner, innerStride, bytes);
+    dst += innerBytes;
+    for (size_t ax = outer; ax-- > 0;) {
       idx[ax]++;
       off += strides[ax];
       if (idx[ax] < shape[ax]) break;

@@ -3,7 +3,7 @@
 // Why not libm: a libm call per element keeps a loop scalar, and the seed's chain (two sigmoids
 // and two softpluses a row) spent most of its time there. These are plain arithmetic on
 // doubles and their bits, with every special case chosen by select rather than by branch, so
-// GCC turns the loops that call them into AVX2/AVX-512 code. Accuracy: within 2 ulp of the
+// GCC turns the loops that call them into AVX2/AVX-512 code. Accuracy: within 2 ulp (tanh 3) of the
 // correctly rounded result over the whole range (test/backend/native/vmath.test.ts checks it
 // against Math.exp / Math.log / Math.log1p), subnormal results included.
 #pragma once
@@ -14,6 +14,10 @@
 
 namespace theanode {
 namespace vmath {
+
+// Forced inline: a call left in a loop keeps it scalar, and GCC's size limits stop inlining
+// once a switch of loops calls these several times.
+#define VMATH_INLINE inline __attribute__((always_inline))
 
 inline uint64_t bitsOf(double x) {
   uint64_t b;
@@ -65,8 +69,7 @@ constexpr double kAtanhSeries[] = {2.0 / 21.0, 2.0 / 19.0, 2.0 / 17.0, 2.0 / 15.
 
 // e^x. Inputs are clamped to [-746, 710], beyond which the result is 0 or inf anyway; 2^n is
 // applied as two factors so that subnormal and near-overflow results round once.
-// Always inlined: a call inside a loop keeps it scalar (tanh, sigmoid and softplus call it too).
-__attribute__((always_inline)) inline double exp(double x) {
+VMATH_INLINE double exp(double x) {
   const double xc = select(x < -746.0, -746.0, select(x > 710.0, 710.0, x));
   const double t = xc * kLog2e + kRoundShift;
   const double n = t - kRoundShift;
@@ -85,7 +88,7 @@ __attribute__((always_inline)) inline double exp(double x) {
 // ln(x) for x > 0 finite: x = 2^e * m with m in [sqrt(1/2), sqrt(2)), f = m - 1 exactly, and
 // ln(1 + f) = 2 atanh(s), s = f / (2 + f), summed as f - (f^2/2 - s (f^2/2 + R)) so that the
 // exact f carries the leading bits.
-inline double logPositive(double x) {
+VMATH_INLINE double logPositive(double x) {
   const bool sub = x < 2.2250738585072014e-308;
   const double xs = select(sub, x * 18014398509481984.0, x);  // 2^54 lifts subnormals
   const uint64_t b = bitsOf(xs);
@@ -106,7 +109,7 @@ inline double logPositive(double x) {
   return e * kLn2Hi + (f - (hfsq - (s * (hfsq + R) + e * kLn2Lo)));
 }
 
-inline double log(double x) {
+VMATH_INLINE double log(double x) {
   double r = logPositive(x);
   r = select(x == 0, -kInf, r);
   r = select(x == kInf, kInf, r);
@@ -115,7 +118,7 @@ inline double log(double x) {
 
 // ln(1 + x): ln(u) for u = fl(1 + x), plus c / u where c = x - (u - 1) is the part of x that the
 // addition rounded away.
-inline double log1p(double x) {
+VMATH_INLINE double log1p(double x) {
   const double u = 1.0 + x;
   const double c = x - (u - 1.0);
   double r = logPositive(u) + c / u;
@@ -126,28 +129,42 @@ inline double log1p(double x) {
 }
 
 // 1 / (1 + e^-x) from e^-|x|, which never overflows.
-inline double sigmoid(double x) {
+VMATH_INLINE double sigmoid(double x) {
   const double e = vmath::exp(-abs(x));
   const double p = 1.0 / (1.0 + e);
   return select(x >= 0, p, e * p);
 }
 
-// tanh|x| = -t / (t + 2) with t = e^(-2|x|) - 1, which never overflows; t from its series
-// where e^(-2|x|) is close to 1 (the subtraction would cancel), else from exp. The sign is x's.
-// Within 4 ulp (test/backend/native/vmath.test.ts).
-__attribute__((always_inline)) inline double tanh(double x) {
-  const double y = -2.0 * abs(x);  // exact
-  const double series = y + y * y * horner(y, kExpm1Taylor);
-  const double t = select(y >= -1.0, series, vmath::exp(y) - 1.0);
-  const double r = abs(-t / (t + 2.0));
-  return select(x != x, x + x, fromBits(bitsOf(r) | (bitsOf(x) & 0x8000000000000000ULL)));
+// tanh(x) = u / (u + 2) = 1 - 2 / (u + 2) with u = e^(2|x|) - 1, the sign put back. u comes from the same
+// reduction as exp: e^a - 1 = 2^n (e^r - 1) + (2^n - 1), where e^r - 1 = r + r^2 P(r) keeps the
+// small-|x| bits that 1 - 2 / (e^2x + 1) would cancel. Past |x| = 22, tanh rounds to +-1.
+VMATH_INLINE double tanh(double x) {
+  const double ax = abs(x);
+  const double a = select(ax > 22.0, 44.0, ax + ax);
+  const double t = a * kLog2e + kRoundShift;
+  const double n = t - kRoundShift;
+  const int64_t ni = static_cast<int64_t>(bitsOf(t) - bitsOf(kRoundShift));
+  const double r = (a - n * kLn2Hi) - n * kLn2Lo;
+  double p = horner(r, kExpTaylor);
+  p = r + r * r * p;
+  const double s = fromBits(static_cast<uint64_t>(ni + 1023) << 52);  // 2^n, 0 <= n <= 64
+  const double u = s * p + (s - 1.0);
+  // Below tanh = 0.5, u / (u + 2) with the rounding of u + 2 (found exactly, as u < 2) taken
+  // back out; above, 1 - 2 / (u + 2), whose subtraction is exact.
+  const double d = u + 2.0;
+  const double dLost = (2.0 - d) + u;
+  const double q = u / d;
+  const double y = select(a > 1.0986, 1.0 - 2.0 / d, q - q * (dLost / d));
+  return select(x != x, x, fromBits(bitsOf(y) | (bitsOf(x) & 0x8000000000000000ULL)));
 }
 
 // ln(1 + e^x) = max(x, 0) + ln(1 + e^-|x|).
-inline double softplus(double x) {
+VMATH_INLINE double softplus(double x) {
   const double l = vmath::log1p(vmath::exp(-abs(x)));
   return select(x > 0, x + l, l + select(x != x, x, 0.0));
 }
+
+#undef VMATH_INLINE
 
 }  // namespace vmath
 }  // namespace theanode
