@@ -1,6 +1,7 @@
 /**
  * The rewrite pipeline. Phases run in order, each to a fixed point (see driver.ts):
- *   canonicalize + constant folding + stabilize + merge → BLAS insertion → fusion → merge.
+ *   canonicalize + constant folding + stabilize + merge → one allreduce per dtype → BLAS insertion
+ *   → fusion → merge.
  */
 import { FunctionGraph } from '../graph/fgraph.js';
 import { cloneGraph } from '../graph/clone.js';
@@ -12,6 +13,7 @@ import { fold } from './fold.js';
 import { fuseElemwise } from './fusion.js';
 import { insertGemmFor, gemmRelu } from './blas.js';
 import { rewriteToFixedPoint } from './driver.js';
+import { collectives } from './collectives.js';
 
 export { rewriteToFixedPoint } from './driver.js';
 
@@ -28,6 +30,7 @@ export const localRewrites: readonly LocalRewrite[] = [...fold, ...canonicalize,
 export function rewriteGraph(fg: FunctionGraph, opts: RewriteOptions = {}): void {
   const trace = opts.trace;
   rewriteToFixedPoint(fg, localRewrites, { merge: true, trace });
+  rewriteToFixedPoint(fg, collectives, { trace });
   if (opts.fusion !== false) {
     rewriteToFixedPoint(fg, [insertGemmFor(fg)], { trace });
     rewriteToFixedPoint(fg, [gemmRelu], { trace });

@@ -26,8 +26,18 @@ void execute(Program& p, const CallData& call) {
       case Buffer::Temp: f.ptr[b] = direct[root] ? direct[root] : p.arena[static_cast<int>(r.dtype)] + r.offset * bytesOf(r.dtype); break;
     }
   }
-  for (auto& ins : p.instructions)
-    if (!ins.skip) ins.kernel->run(f);
+  for (size_t k = 0; k < p.instructions.size(); k++) {
+    auto& ins = p.instructions[k];
+    if (ins.skip) continue;
+    try {
+      ins.kernel->run(f);
+    } catch (...) {
+      // The collectives this call will not reach are abandoned, so no peer waits for them.
+      for (size_t j = k + 1; j < p.instructions.size(); j++)
+        if (!p.instructions[j].skip) p.instructions[j].kernel->abandon();
+      throw;
+    }
+  }
   // Every instruction succeeded: publish outputs, then updates (values from before the call).
   for (size_t i = 0; i < p.outputs.size(); i++) {
     const Buffer& b = p.buffers[p.outputs[i]];

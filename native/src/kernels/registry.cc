@@ -30,6 +30,7 @@ static void registerAll() {
     registerAlloc();
     registerConv();
     registerPool2d();
+    registerAllreduce();
   });
 }
 

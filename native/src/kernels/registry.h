@@ -49,6 +49,7 @@ void registerSort();
 void registerAlloc();
 void registerConv();
 void registerPool2d();
+void registerAllreduce();
 void registerKernel(const std::string& opcode, KernelFactory f);
 
 inline int64_t sizeOf(const std::vector<int64_t>& s) {

@@ -1,0 +1,36 @@
+/**
+ * A call of a function with collectives that fails before its native or js run (a bad argument,
+ * a shape its plan rejects) must still meet its peers in each collective, with a failure flag:
+ * otherwise they would wait for it forever. They then throw an Error naming this rank.
+ */
+import { kernelCollective } from '../ops/kernel.js';
+import type { Program } from '../compile/program.js';
+import { isInitialised, transport } from './runtime.js';
+
+const counts = new WeakMap<Program, number>();
+
+/** How many collective instructions `program` runs per call. */
+export function collectiveCount(program: Program): number {
+  let n = counts.get(program);
+  if (n === undefined) counts.set(program, (n = program.instructions.filter((ins) => kernelCollective(ins.opcode)).length));
+  return n;
+}
+
+/** Runs `before` (the work of a call before its run); if it throws, joins the call's collectives as failed, then rethrows. */
+export function joiningOnFailure<R>(program: Program, before: () => R): R {
+  try {
+    return before();
+  } catch (e) {
+    if (isInitialised()) {
+      const t = transport();
+      for (let i = collectiveCount(program); i > 0; i--) {
+        try {
+          t.allreduce(new Float64Array(0), 'sum', true);
+        } catch {
+          // The peers learn of the failure or are gone already: this call's own error is the one to report.
+        }
+      }
+    }
+    throw e;
+  }
+}
