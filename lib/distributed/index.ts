@@ -47,6 +47,7 @@ export function barrier(): void {
   transport('distributed.barrier').barrier();
 }
 
+/** How {@link allreduce} combines the ranks' arrays. */
 export type ReduceOp = 'sum' | 'mean' | 'max';
 
 /**

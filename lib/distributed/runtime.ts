@@ -78,6 +78,10 @@ export function startMpi(): Transport {
   if (current) return current;
   if (!launchedByMpirun()) throw distributedUnavailable('this process was not started by mpirun');
   const mpi = (mpiAddon = loadMpiAddon());
+  // A rank waiting in a collective yields its core instead of spinning on it (unless the user
+  // chose otherwise): on a busy machine a spinning rank takes the core its peer needs, and a
+  // step then costs many times more; on idle cores yielding costs a microsecond per wait.
+  process.env.OMPI_MCA_mpi_yield_when_idle ??= '1';
   const info = mpi.init();
   const native = loadAddon().addon as { setCollectives?(t: unknown): void } | null;
   native?.setCollectives?.(mpi.table());

@@ -17,6 +17,7 @@ import { allocate } from '../ndarray/dtype.js';
 import { sizeOf } from '../ndarray/shape.js';
 import { transport } from '../distributed/runtime.js';
 
+/** How `T.distributed.allreduce` combines the ranks' values: their sum, or their mean. */
 export type AllReduceOp = 'sum' | 'mean';
 
 export class AllReduce extends Op {

@@ -57,12 +57,21 @@ class Allreduce : public Kernel {
     const double ranks = static_cast<double>(t->size());
     at = 0;
     for (size_t i = 0; i < in_.size(); i++) {
+      const uint8_t* src = stage_.data() + at;
       void* o = f.ptr[out_[i]];
-      std::memcpy(o, stage_.data() + at, static_cast<size_t>(sizes_[i]) * w);
-      at += static_cast<size_t>(sizes_[i]) * w;
-      if (mean_[i])
-        for (int64_t k = 0; k < sizes_[i]; k++) store(dtype_, o, k, load(dtype_, o, k) / ranks);
+      const int64_t n = sizes_[i];
+      at += static_cast<size_t>(n) * w;
+      if (!mean_[i]) std::memcpy(o, src, static_cast<size_t>(n) * w);
+      // The mean as the js kernel computes it: the sum divided by the ranks in double, then stored.
+      else if (dtype_ == DType::F64) divide(static_cast<const double*>(static_cast<const void*>(src)), static_cast<double*>(o), n, ranks);
+      else if (dtype_ == DType::F32) divide(static_cast<const float*>(static_cast<const void*>(src)), static_cast<float*>(o), n, ranks);
+      else for (int64_t k = 0; k < n; k++) store(dtype_, o, k, load(dtype_, src, k) / ranks);
     }
+  }
+
+  template <typename F>
+  static void divide(const F* src, F* out, int64_t n, double ranks) {
+    for (int64_t k = 0; k < n; k++) out[k] = static_cast<F>(static_cast<double>(src[k]) / ranks);
   }
 
   // An earlier instruction of this call failed: tell the peers, which are waiting in this collective.
