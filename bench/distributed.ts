@@ -2,7 +2,8 @@
  * npm run bench:distributed — data-parallel training on MPI: one epoch of the Fashion-MNIST MLP
  * (784-256-128-10 ReLU, minibatch 128, SGD, float32, as bench/mlp-epoch.ts) on 2 ranks of one
  * thread each (every rank steps on 64 rows of each minibatch and the gradients are averaged in
- * one message per step) against 1 rank of one thread on the whole minibatch; and the share of a
+ * one message per step) against 1 rank of one thread on the whole minibatch, running the
+ * ordinary step (no allreduce); and the share of a
  * step that the allreduce takes. Then the link itself: the time of an allreduce by message size,
  * from which latency and bandwidth (the scaling model in the README) follow.
  *
@@ -34,7 +35,8 @@ function mlp() {
     if (i < 2) h = T.relu(h);
   }
   const loss = T.nnet.categoricalCrossentropy(T.nnet.softmax(h), y).mean();
-  const gs = grad(loss, params).map((g) => T.distributed.allreduce(g, 'mean'));
+  // One rank is the ordinary program (no allreduce): the baseline is training as one process does.
+  const gs = grad(loss, params).map((g) => (distributed.size > 1 ? T.distributed.allreduce(g, 'mean') : g));
   const step = fn([x, y], loss, { updates: updates.sgd(gs, params, { learningRate: 0.1 }), backend: 'native' });
   return { step, params, rng };
 }

@@ -17,6 +17,22 @@ describe.skipIf(launchedByMpirun())('distributed without mpirun', () => {
     expect([distributed.rank, distributed.size]).toEqual([0, 1]);
   });
 
+  it('under mpirun but without the MPI addon, init() names the missing file and the packages', () => {
+    const saved = { size: process.env.OMPI_COMM_WORLD_SIZE, path: process.env.THEANODE_MPI_ADDON_PATH };
+    process.env.OMPI_COMM_WORLD_SIZE = '2';
+    process.env.THEANODE_MPI_ADDON_PATH = '/nonexistent/theanode_mpi.node';
+    try {
+      expect(() => distributed.init()).toThrow(/the MPI addon \/nonexistent\/theanode_mpi.node was not built/);
+      expect(() => distributed.init()).toThrow(advice);
+    } finally {
+      for (const [k, v] of [['OMPI_COMM_WORLD_SIZE', saved.size], ['THEANODE_MPI_ADDON_PATH', saved.path]] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+    expect(distributed.initialised()).toBe(false);
+  });
+
   it('allreduce, broadcast and barrier need init() first', () => {
     expect(() => distributed.allreduce(array([1, 2]), 'sum')).toThrow(advice);
     expect(() => distributed.broadcast([shared(array([1]))])).toThrow(advice);
