@@ -24,7 +24,7 @@ import type { CallBuffers, Executor } from '../backend/executor.js';
 import { assertNoPendingCalls, serialize } from './queue.js';
 import { UnusedInputMode, checkGivenDType, checkUnusedInputs, entriesOf, keywordArguments } from './fn_args.js';
 import { shareStorage, sharedCopy } from '../backend/js/workers.js';
-import { joiningOnFailure } from '../distributed/abandon.js';
+import { collectiveCount, collectiveOrder, joiningOnFailure } from '../distributed/abandon.js';
 
 /** Updates for {@link fn}: pairs `[shared, newValue]` or a Map. */
 export type UpdatesLike = readonly (readonly [SharedVariable, TensorLike])[] | Map<SharedVariable, TensorLike>;
@@ -158,6 +158,8 @@ export function fn(inputs: readonly Variable[], outputs?: Variable | readonly Va
   };
   const sameShapes = (a: number[][], b: number[][]) => a.length === b.length && a.every((s, i) => shapesEqual(s, b[i]));
   const sharedVars = program.sharedVariables;
+  // What the call queue orders this function's calls by: its shared variables, and the job's collectives.
+  const queueKeys = collectiveCount(program) > 0 ? [...sharedVars, collectiveOrder] : sharedVars;
 
   const prepare = (given: unknown[]) => {
     const args = keywordArguments(inputs, given, where);
@@ -270,7 +272,7 @@ export function fn(inputs: readonly Variable[], outputs?: Variable | readonly Va
   // before them would reorder the updates: it is refused with an Error instead.
   const f = ((...args: unknown[]) => {
     return execute(joiningOnFailure(program, () => {
-      assertNoPendingCalls(sharedVars, where);
+      assertNoPendingCalls(queueKeys, where);
       return prepare(args);
     }));
   }) as CompiledFunction<NDArray | NDArray[]>;
@@ -298,7 +300,7 @@ export function fn(inputs: readonly Variable[], outputs?: Variable | readonly Va
         } catch (e) {
           return Promise.reject(e);
         }
-        return serialize(sharedVars, () => executeAsync(conv));
+        return serialize(queueKeys, () => executeAsync(conv));
       },
     },
   };

@@ -5,7 +5,16 @@
  */
 import { kernelCollective } from '../ops/kernel.js';
 import type { Program } from '../compile/program.js';
+import type { SharedVariable } from '../graph/variable.js';
 import { isInitialised, transport } from './runtime.js';
+
+/**
+ * Stands for the job's sequence of collectives in the call queue (lib/compile/queue.ts): every
+ * function with a collective lists it among its shared variables, so their async calls run one
+ * at a time in call order, the same order on every rank (two collectives running at once could
+ * meet their peers' in another order).
+ */
+export const collectiveOrder = { name: "the distributed job's collectives" } as unknown as SharedVariable;
 
 const counts = new WeakMap<Program, number>();
 

@@ -14,6 +14,11 @@ import type { TypedArray } from '../ndarray/dtype.js';
 import { SharedVariable } from '../graph/variable.js';
 import { distributedUnavailable, isInitialised, startMpi, transport, useTransport } from './runtime.js';
 import { shardRange } from '../train/minibatches.js';
+import { assertNoPendingCalls } from '../compile/queue.js';
+import { collectiveOrder } from './abandon.js';
+
+/** A collective called now must not overtake a compiled function's collective still queued. */
+const inOrder = (where: string) => assertNoPendingCalls([collectiveOrder], where);
 
 export { launchedByMpirun, abortJob } from './runtime.js';
 
@@ -44,7 +49,9 @@ export const initialised = (): boolean => isInitialised();
 
 /** Waits until every rank has called barrier(). */
 export function barrier(): void {
-  transport('distributed.barrier').barrier();
+  const t = transport('distributed.barrier');
+  inOrder('distributed.barrier');
+  t.barrier();
 }
 
 /** How {@link allreduce} combines the ranks' arrays. */
@@ -61,6 +68,7 @@ export function allreduce(array: NDArray, op: ReduceOp = 'sum'): NDArray {
     throw new TypeError(`distributed.allreduce: expected a float64, float32 or int32 array, got ${array.dtype}`);
   }
   const t = transport('distributed.allreduce');
+  inOrder('distributed.allreduce');
   const data = array.data.slice() as TypedArray;
   t.allreduce(data, op === 'max' ? 'max' : 'sum');
   if (op === 'mean') for (let i = 0; i < data.length; i++) data[i] = array.dtype === 'int32' ? Math.trunc(data[i] / t.size) : data[i] / t.size;
@@ -74,6 +82,7 @@ export function allreduce(array: NDArray, op: ReduceOp = 'sum'): NDArray {
 export function broadcast(vars: SharedVariable | readonly SharedVariable[], root = 0): void {
   const list = Array.isArray(vars) ? vars : [vars as SharedVariable];
   const t = transport('distributed.broadcast');
+  inOrder('distributed.broadcast');
   if (!Number.isInteger(root) || root < 0 || root >= t.size) throw new RangeError(`distributed.broadcast: root ${root} is not a rank of ${t.size}`);
   list.forEach((v, i) => {
     if (!(v instanceof SharedVariable)) throw new TypeError(`distributed.broadcast: item ${i} is not a shared variable`);

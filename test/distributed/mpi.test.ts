@@ -66,6 +66,21 @@ describe.skipIf(!!missing)('distributed training under mpirun', () => {
     }
   }
 
+  for (const backend of ['native', 'js']) {
+    it(`async calls of two functions with collectives, all in flight, meet in call order (${backend})`, async () => {
+      const np = 2;
+      const r = await mpirun(np, driver, ['concurrent', backend, 'float64'], { timeoutMs: TIMEOUT });
+      expect(r.code, describeRun(r)).toBe(0);
+      // p(i) sums 2i over the ranks; q(i) averages i + rank.
+      const want = [...Array(10).keys()].map((i) => (i % 2 ? Array(5).fill(i + (np - 1) / 2) : Array(3).fill(2 * i * np)));
+      for (let k = 0; k < np; k++) {
+        const o = r.ranks[k] as { results: number[][]; refused: string };
+        expect(o.results).toEqual(want);
+        expect(o.refused).toMatch(/distributed.barrier: called synchronously while .* the distributed job's collectives/);
+      }
+    }, TIMEOUT);
+  }
+
   for (const [mode, np] of [['bad-input', 2], ['bad-label', 2], ['bad-input', 4]] as const) {
     for (const backend of ['native', 'js']) {
       it(`${mode} on rank 1 of ${np} (${backend}): every rank throws an Error and changes no parameter`, async () => {

@@ -61,6 +61,23 @@ async function train() {
   out({ mode, backend: f.backend, dtype: config.floatX, allreduces, distributed: values(mine), alone: values(alone) });
 }
 
+/** Async calls of two functions with collectives, all in flight at once: they must meet in call order. */
+async function concurrent(backend: 'native' | 'js') {
+  const u = T.vector('u');
+  const p = fn([u], T.distributed.allreduce(u.mul(2), 'sum'), { backend });
+  const q = fn([u], T.distributed.allreduce(u.add(rank), 'mean'), { backend });
+  const calls: Promise<unknown>[] = [];
+  for (let i = 0; i < 10; i++) calls.push(i % 2 ? q.async(array([i, i, i, i, i])) : p.async(array([i, i, i])));
+  let refused = '';
+  try {
+    distributed.barrier();
+  } catch (e) {
+    refused = (e as Error).message;
+  }
+  const results = (await Promise.all(calls)).map((r) => Array.from((r as NDArray).data));
+  return { results, refused };
+}
+
 function reduce() {
   const f64 = array([rank + 0.5, -rank, 1]);
   const i32 = new NDArray(Int32Array.from([rank, 10 * rank + 1]), [2], 'int32');
@@ -102,4 +119,5 @@ async function fail() {
 
 if (mode === 'train') await train();
 else if (mode === 'reduce') reduce();
+else if (mode === 'concurrent') out({ mode, ...(await concurrent(backend)) });
 else await fail();
