@@ -14,6 +14,8 @@ shift
 case "$cmd" in
   up)
     tag=$1
+    # Left over from a run that was killed: start afresh.
+    "$0" down "$tag"
     ip netns add "${tag}a"
     ip netns add "${tag}b"
     ip link add "${tag}va" type veth peer name "${tag}vb"
