@@ -2,7 +2,6 @@
 // them packed into one message, through the MPI addon's table (collectives.h). The kernel owns
 // its staging buffer, so the message is contiguous whatever the plan did with the buffers.
 #include <atomic>
-#include <cmath>
 #include <cstring>
 #include <stdexcept>
 
@@ -73,7 +72,8 @@ class Allreduce : public Kernel {
   template <typename F>
   static void divide(const F* __restrict src, F* __restrict out, int64_t n, double ranks) {
     // Dividing by a power of two is multiplying by its exact reciprocal (the same rounding), and vectorises.
-    if (std::exp2(std::round(std::log2(ranks))) == ranks) {
+    const auto r = static_cast<int64_t>(ranks);
+    if (r > 0 && (r & (r - 1)) == 0) {
       const F inv = static_cast<F>(1.0 / ranks);
       for (int64_t k = 0; k < n; k++) out[k] = src[k] * inv;
     } else {
