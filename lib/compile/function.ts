@@ -24,7 +24,7 @@ import type { CallBuffers, Executor } from '../backend/executor.js';
 import { assertNoPendingCalls, serialize } from './queue.js';
 import { UnusedInputMode, checkGivenDType, checkUnusedInputs, entriesOf, keywordArguments } from './fn_args.js';
 import { shareStorage, sharedCopy } from '../backend/js/workers.js';
-import { collectiveCount, collectiveOrder, joiningOnFailure } from '../distributed/abandon.js';
+import { collectiveCount, collectiveOrder, joinAsFailed, joiningOnFailure } from '../distributed/abandon.js';
 
 /** Updates for {@link fn}: pairs `[shared, newValue]` or a Map. */
 export type UpdatesLike = readonly (readonly [SharedVariable, TensorLike])[] | Map<SharedVariable, TensorLike>;
@@ -296,9 +296,14 @@ export function fn(inputs: readonly Variable[], outputs?: Variable | readonly Va
         let conv: ReturnType<typeof prepare>;
         try {
           // Inputs are checked and copied now, so the caller may reuse its arrays at once.
-          conv = joiningOnFailure(program, () => prepare(args)).map((c) => ({ data: backend === 'js' ? sharedCopy(c.data) : c.data.slice(), shape: c.shape }));
+          conv = prepare(args).map((c) => ({ data: backend === 'js' ? sharedCopy(c.data) : c.data.slice(), shape: c.shape }));
         } catch (e) {
-          return Promise.reject(e);
+          // Its collectives are joined as failed in their turn, behind the calls queued before it.
+          if (collectiveCount(program) === 0) return Promise.reject(e);
+          return serialize(queueKeys, () => {
+            joinAsFailed(program);
+            throw e;
+          });
         }
         return serialize(queueKeys, () => executeAsync(conv));
       },

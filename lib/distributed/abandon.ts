@@ -25,21 +25,25 @@ export function collectiveCount(program: Program): number {
   return n;
 }
 
+/** Joins each of the call's collectives with the failure flag (when the job is running). */
+export function joinAsFailed(program: Program): void {
+  if (!isInitialised()) return;
+  const t = transport();
+  for (let i = collectiveCount(program); i > 0; i--) {
+    try {
+      t.allreduce(new Float64Array(0), 'sum', true);
+    } catch {
+      // The peers learn of the failure or are gone already: this call's own error is the one to report.
+    }
+  }
+}
+
 /** Runs `before` (the work of a call before its run); if it throws, joins the call's collectives as failed, then rethrows. */
 export function joiningOnFailure<R>(program: Program, before: () => R): R {
   try {
     return before();
   } catch (e) {
-    if (isInitialised()) {
-      const t = transport();
-      for (let i = collectiveCount(program); i > 0; i--) {
-        try {
-          t.allreduce(new Float64Array(0), 'sum', true);
-        } catch {
-          // The peers learn of the failure or are gone already: this call's own error is the one to report.
-        }
-      }
-    }
+    joinAsFailed(program);
     throw e;
   }
 }

@@ -5,7 +5,8 @@
  *                sync and async steps) and, on each rank, the same MLP trained alone on whole
  *                minibatches: prints both final parameters and the count of allreduce instructions.
  *   reduce       distributed.allreduce and broadcast on plain arrays.
- *   bad-input    rank 1 calls the step with a wrong shape at step 3; every rank reports its Error.
+ *   bad-input    rank 1 calls the step with a wrong shape at step 2 (a sync call; bad-input-async:
+ *                step 3, an async one); every rank reports its Error.
  *   bad-label    rank 1 has a label out of range (a kernel before the allreduce fails).
  *   throw        rank 1 throws outside any collective and dies; the others wait in a step.
  */
@@ -94,17 +95,20 @@ function reduce() {
 }
 
 async function fail() {
+  // Even steps are sync calls, odd ones async: '-async' fails an async one.
+  const at = mode.endsWith('-async') ? 3 : 2;
+  const kind = mode.replace(/-async$/, '');
   const params = model(100);
   const before = values(params);
   const f = step(params, true);
   let k = 0;
   try {
     for (const [xb, yb] of training.minibatches([X, Y], { batchSize })) {
-      if (mode === 'throw' && rank === 1 && k === 2) throw new Error('rank 1 gives up');
+      if (kind === 'throw' && rank === 1 && k === at) throw new Error('rank 1 gives up');
       let x = xb, y = yb;
-      if (rank === 1 && k === 2 && mode === 'bad-input') x = data.randn(xb.shape[0], D + 1).astype(config.floatX) as NDArray;
-      if (rank === 1 && k === 2 && mode === 'bad-label') y = new NDArray(Int32Array.from(yb.data as Int32Array, (c) => c + 7), [...yb.shape], 'int32');
-      if (k === 2) before.splice(0, before.length, ...values(params));
+      if (rank === 1 && k === at && kind === 'bad-input') x = data.randn(xb.shape[0], D + 1).astype(config.floatX) as NDArray;
+      if (rank === 1 && k === at && kind === 'bad-label') y = new NDArray(Int32Array.from(yb.data as Int32Array, (c) => c + 7), [...yb.shape], 'int32');
+      if (k === at) before.splice(0, before.length, ...values(params));
       if (k % 2) await f.async(x, y);
       else f(x, y);
       k++;
