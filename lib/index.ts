@@ -9,8 +9,9 @@ import * as gradient from './gradient.js';
 import * as random from './random/index.js';
 import * as updates from './updates.js';
 import * as training from './train/index.js';
+import * as distributed from './distributed/index.js';
 
-export { T, printing, gradient, random, updates, training };
+export { T, printing, gradient, random, updates, training, distributed };
 export { shared } from './shared.js';
 export { fn } from './compile/function.js';
 export type { FnOptions, CompiledFunction, UpdatesLike, GivensLike } from './compile/function.js';

@@ -25,6 +25,7 @@ import { assertNoPendingCalls, serialize } from './queue.js';
 import { UnusedInputMode, checkGivenDType, checkUnusedInputs, entriesOf, keywordArguments } from './fn_args.js';
 import { shareStorage, sharedCopy } from '../backend/js/workers.js';
 import { defaultUpdates } from './default_updates.js';
+import { collectiveCount, collectiveOrder, joinAsFailed, joiningOnFailure } from '../distributed/abandon.js';
 
 /** Updates for {@link fn}: pairs `[shared, newValue]` or a Map. */
 export type UpdatesLike = readonly (readonly [SharedVariable, TensorLike])[] | Map<SharedVariable, TensorLike>;
@@ -165,6 +166,8 @@ export function fn(inputs: readonly Variable[], outputs?: Variable | readonly Va
   };
   const sameShapes = (a: number[][], b: number[][]) => a.length === b.length && a.every((s, i) => shapesEqual(s, b[i]));
   const sharedVars = program.sharedVariables;
+  // What the call queue orders this function's calls by: its shared variables, and the job's collectives.
+  const queueKeys = collectiveCount(program) > 0 ? [...sharedVars, collectiveOrder] : sharedVars;
 
   const prepare = (given: unknown[]) => {
     const args = keywordArguments(inputs, given, where);
@@ -246,7 +249,8 @@ export function fn(inputs: readonly Variable[], outputs?: Variable | readonly Va
     return single ? outArrays[0] : outArrays;
   };
 
-  const execute = (conv: ReturnType<typeof prepare>): NDArray | NDArray[] => runNow(begin(conv));
+  // A call that fails before its run still joins its collectives, so peer ranks do not hang.
+  const execute = (conv: ReturnType<typeof prepare>): NDArray | NDArray[] => runNow(joiningOnFailure(program, () => begin(conv)));
 
   const runNow = (b: ReturnType<typeof begin>): NDArray | NDArray[] => {
     try {
@@ -261,7 +265,7 @@ export function fn(inputs: readonly Variable[], outputs?: Variable | readonly Va
     // js: a worker thread runs the call on shared memory (lib/backend/js/workers.ts); updated
     // variables are computed in private copies on both backends, published when the call ends.
     if (backend === 'js') sharedVars.forEach(shareStorage);
-    const b = begin(conv, backend === 'js' ? sharedCopy : (a) => a.slice());
+    const b = joiningOnFailure(program, () => begin(conv, backend === 'js' ? sharedCopy : (a) => a.slice()));
     const ex = b.entry.executor;
     if (!ex.runAsync) return runNow(b);
     try {
@@ -275,8 +279,10 @@ export function fn(inputs: readonly Variable[], outputs?: Variable | readonly Va
   // A synchronous call cannot wait for async calls queued on its shared variables, and running
   // before them would reorder the updates: it is refused with an Error instead.
   const f = ((...args: unknown[]) => {
-    assertNoPendingCalls(sharedVars, where);
-    return execute(prepare(args));
+    return execute(joiningOnFailure(program, () => {
+      assertNoPendingCalls(queueKeys, where);
+      return prepare(args);
+    }));
   }) as CompiledFunction<NDArray | NDArray[]>;
   const props: PropertyDescriptorMap = {
     backend: { value: backend, enumerable: true },
@@ -300,9 +306,14 @@ export function fn(inputs: readonly Variable[], outputs?: Variable | readonly Va
           // Inputs are checked and copied now, so the caller may reuse its arrays at once.
           conv = prepare(args).map((c) => ({ data: backend === 'js' ? sharedCopy(c.data) : c.data.slice(), shape: c.shape }));
         } catch (e) {
-          return Promise.reject(e);
+          // Its collectives are joined as failed in their turn, behind the calls queued before it.
+          if (collectiveCount(program) === 0) return Promise.reject(e);
+          return serialize(queueKeys, () => {
+            joinAsFailed(program);
+            throw e;
+          });
         }
-        return serialize(sharedVars, () => executeAsync(conv));
+        return serialize(queueKeys, () => executeAsync(conv));
       },
     },
   };

@@ -1,5 +1,6 @@
 /** Loads every op family, so that the kernel registry is complete (each file registers its kernels). */
 import './alloc.js';
+import './allreduce.js';
 import './arange.js';
 import './conv.js';
 import './cumulative.js';

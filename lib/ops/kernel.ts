@@ -18,7 +18,10 @@ export interface KernelTypes {
  * Runs one instruction: buffers are passed per call, everything else was fixed when the plan
  * was made. `work` holds the instruction's workspaces (KernelSpec.workspace), in declared order.
  */
-export type JsKernel = (ins: TypedArray[], outs: TypedArray[], work: TypedArray[]) => void;
+export type JsKernel = ((ins: TypedArray[], outs: TypedArray[], work: TypedArray[]) => void) & {
+  /** A collective's: an earlier instruction of the call failed, so tell the peers waiting in it. */
+  abandon?: () => void;
+};
 
 /** A kernel that brings its own workspaces: for runs outside a plan. */
 export type SelfContainedKernel = (ins: TypedArray[], outs: TypedArray[]) => void;
@@ -59,6 +62,11 @@ export interface KernelSpec {
    * failed call changes nothing.
    */
   mayFail?: boolean | ((attrs: Attrs) => boolean);
+  /**
+   * Runs with the other processes of a distributed job (lib/distributed): never evaluated while
+   * compiling (constant folding), and a call that fails before it still joins it (abandon).
+   */
+  collective?: boolean;
   /**
    * Inputs whose storage output 0 may take when they die at this instruction and have its
    * shape and dtype: the kernel reads each such input element for element, at the position it
@@ -127,6 +135,7 @@ function flag(v: boolean | ((attrs: Attrs) => boolean) | undefined, attrs: Attrs
 
 export const kernelMayFail = (opcode: string, attrs: Attrs): boolean => flag(kernelFor(opcode).mayFail, attrs);
 export const kernelRowLocal = (opcode: string, attrs: Attrs): boolean => flag(kernelFor(opcode).rowLocal, attrs);
+export const kernelCollective = (opcode: string): boolean => !!kernelFor(opcode).collective;
 export const kernelInPlace = (opcode: string, attrs: Attrs, nInputs: number): number[] => kernelFor(opcode).inPlace?.(attrs, nInputs) ?? [];
 
 

@@ -1,7 +1,7 @@
 /**
  * The rewrite pipeline. Phases run in order, each to a fixed point (see driver.ts):
  *   canonicalize + constant folding + stabilize + merge (then loops merged with their gradient's
- *   extended copies) → BLAS insertion → fusion → merge.
+ *   extended copies) → one allreduce per dtype → BLAS insertion → fusion → merge.
  */
 import { FunctionGraph } from '../graph/fgraph.js';
 import { cloneGraph } from '../graph/clone.js';
@@ -14,6 +14,7 @@ import { fuseElemwise } from './fusion.js';
 import { insertGemmFor, gemmRelu } from './blas.js';
 import { rewriteToFixedPoint } from './driver.js';
 import { keepLastRows, mergeSavedScans } from './scan.js';
+import { collectives } from './collectives.js';
 
 export { rewriteToFixedPoint } from './driver.js';
 
@@ -31,6 +32,7 @@ export function rewriteGraph(fg: FunctionGraph, opts: RewriteOptions = {}): void
   const trace = opts.trace;
   rewriteToFixedPoint(fg, localRewrites, { merge: true, trace });
   if (mergeSavedScans(fg, trace)) rewriteToFixedPoint(fg, localRewrites, { merge: true, trace });
+  rewriteToFixedPoint(fg, collectives, { trace });
   if (opts.fusion !== false) {
     keepLastRows(fg, trace);
     rewriteToFixedPoint(fg, [insertGemmFor(fg)], { trace });

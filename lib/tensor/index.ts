@@ -16,6 +16,7 @@ export { slice } from '../ops/index.js';
 export { var_ as var, zerosLike as zeros_like, onesLike as ones_like, shapePadleft as shape_padleft, shapePadright as shape_padright } from './basic.js';
 export * as nnet from './nnet.js';
 export * as signal from './signal.js';
+export * as distributed from './distributed.js';
 export { tensordot, batchedDot } from './tensordot.js';
 export { grad } from '../grad.js';
 export { Lop, Rop, jacobian, hessian } from '../derivatives.js';

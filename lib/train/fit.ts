@@ -2,6 +2,7 @@
 import type { NDArray } from '../ndarray/ndarray.js';
 import { minibatches, batchCount, MinibatchOptions } from './minibatches.js';
 import { ProgressBar } from './progress.js';
+import { isInitialised, transport } from '../distributed/runtime.js';
 
 /** What {@link fit} records for one epoch. */
 export interface EpochRecord {
@@ -24,6 +25,12 @@ export interface FitOptions {
   progress?: boolean;
   /** Called after each epoch; may add metrics (e.g. test accuracy) to the record it returns. */
   onEpoch?: (record: EpochRecord) => void | Record<string, number>;
+  /**
+   * In a distributed job each rank steps on its shard of every minibatch (see
+   * MinibatchOptions.shard); the epoch's loss is then averaged over all ranks' rows, and the
+   * progress bar shows on rank 0 only.
+   */
+  shard?: boolean;
   /** The first epoch's number (when resuming). */
   initialEpoch?: number;
 }
@@ -45,13 +52,15 @@ export function fit(opts: FitOptions): EpochRecord[] {
   const history: EpochRecord[] = [];
   const n = opts.data[0]?.shape[0] ?? 0;
   const first = opts.initialEpoch ?? 1;
+  const world = opts.shard !== false && isInitialised() ? transport() : null;
   for (let epoch = first; epoch < first + opts.epochs; epoch++) {
-    const bar = new ProgressBar({ total: batchCount(n, opts.batchSize), label: `epoch ${epoch}`, unit: 'batch', enabled: opts.progress });
+    const enabled = world && world.rank !== 0 ? false : opts.progress;
+    const bar = new ProgressBar({ total: batchCount(n, opts.batchSize), label: `epoch ${epoch}`, unit: 'batch', enabled });
     const t0 = performance.now();
     let sum = 0;
     let seen = 0;
     // The step consumes each batch before the next is drawn, so the batch arrays can be reused.
-    for (const batch of minibatches(opts.data, { batchSize: opts.batchSize, shuffle: opts.shuffle, reuse: true })) {
+    for (const batch of minibatches(opts.data, { batchSize: opts.batchSize, shuffle: opts.shuffle, reuse: true, shard: !!world })) {
       const rows = batch[0].shape[0];
       const loss = lossOf(opts.step(...batch));
       sum += loss * rows;
@@ -59,6 +68,11 @@ export function fit(opts: FitOptions): EpochRecord[] {
       bar.tick(1, { loss: sum / seen });
     }
     bar.finish();
+    if (world) {
+      const both = Float64Array.of(sum, seen);
+      world.allreduce(both, 'sum');
+      [sum, seen] = both;
+    }
     const record: EpochRecord = { epoch, loss: sum / Math.max(seen, 1), seconds: (performance.now() - t0) / 1000 };
     const extra = opts.onEpoch?.(record);
     if (extra) Object.assign(record, extra);

@@ -2,6 +2,7 @@
 import { NDArray } from '../ndarray/ndarray.js';
 import { allocate, TypedArray } from '../ndarray/dtype.js';
 import { formatShape } from '../ndarray/shape.js';
+import { isInitialised, transport } from '../distributed/runtime.js';
 
 /** What shuffles the rows: a RandomState, or anything with `permutation(n)`. */
 export interface Shuffler {
@@ -21,6 +22,22 @@ export interface MinibatchOptions {
    * traffic); a batch is then valid only until the iterator advances.
    */
   reuse?: boolean;
+  /**
+   * In a distributed job (after distributed.init()), each rank takes its own contiguous shard of
+   * every minibatch (rows split in rank order, shard lengths differing by at most one), so that K
+   * ranks whose step averages gradients with `T.distributed.allreduce(g, 'mean')` compute the
+   * gradient of the whole minibatch, as one process would, when K divides the batch size (with
+   * 'sum', a cost summed over the rows and divided by the whole batch's size is exact for any
+   * batch). Every rank must shuffle with the same seed. Default: true after init(); false turns it off.
+   */
+  shard?: boolean;
+}
+
+/** This rank's rows [start, end) of a batch of `n` rows, and the ranks' count. */
+export function shardRange(n: number, rank: number, size: number): [number, number] {
+  const base = Math.floor(n / size), extra = n % size;
+  const start = rank * base + Math.min(rank, extra);
+  return [start, start + base + (rank < extra ? 1 : 0)];
 }
 
 /** Rows `order[start..end)` of `a`, copied into `into` (when it has the right size) or a new C-ordered array. */
@@ -58,10 +75,12 @@ export function* minibatches(arrays: readonly NDArray[], opts: MinibatchOptions)
     order = perm instanceof NDArray ? perm.data : (perm as ArrayLike<number>);
   }
   const buffers: (TypedArray | undefined)[] = arrays.map(() => undefined);
+  const world = opts.shard !== false && isInitialised() ? transport() : null;
   for (let start = 0; start < n; start += batchSize) {
     const end = Math.min(start + batchSize, n);
     if (opts.dropLast && end - start < batchSize) return;
-    const batch = arrays.map((a, i) => takeRows(a, order, start, end, opts.reuse ? buffers[i] : undefined));
+    const [lo, hi] = world ? shardRange(end - start, world.rank, world.size).map((r) => start + r) : [start, end];
+    const batch = arrays.map((a, i) => takeRows(a, order, lo, hi, opts.reuse ? buffers[i] : undefined));
     if (opts.reuse) batch.forEach((b, i) => (buffers[i] = b.data));
     yield batch;
   }

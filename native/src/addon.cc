@@ -8,6 +8,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "collectives.h"
 #include "decode.h"
 #include "json.h"
 #include "kernels/registry.h"
@@ -292,6 +293,23 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// setCollectives(table): the MPI addon's table (an external, see collectives.h), or null to clear it.
+Napi::Value SetCollectives(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || info[0].IsNull() || info[0].IsUndefined()) {
+    setCollectives(nullptr);
+    return env.Undefined();
+  }
+  if (!info[0].IsExternal()) throw Napi::TypeError::New(env, "setCollectives: expected the MPI addon's table()");
+  auto* t = static_cast<const CollectivesTable*>(info[0].As<Napi::External<void>>().Data());
+  if (!t || t->magic != kCollectivesMagic) throw Napi::TypeError::New(env, "setCollectives: the value is not a table of collectives");
+  if (t->version != kCollectivesVersion)
+    throw Napi::Error::New(env, "setCollectives: the MPI addon's table has version " + std::to_string(t->version) + ", this addon expects " +
+                                    std::to_string(kCollectivesVersion) + "; rebuild both with `npm run build:native`");
+  setCollectives(t);
+  return env.Undefined();
+}
+
 // The opcodes and scalar ops of this build, so the loader can refuse a stale or mismatched addon.
 Napi::Value Tables(const Napi::CallbackInfo& info) {
   auto list = [&](const std::vector<std::string>& names) {
@@ -318,6 +336,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("tables", Napi::Function::New(env, Tables));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
+  exports.Set("setCollectives", Napi::Function::New(env, SetCollectives));
   return exports;
 }
 

@@ -49,14 +49,23 @@ void execute(Program& p, const CallData& call) {
       case Program::Binding::Output: f.ptr[b.buffer] = call.outputs[b.ref]; break;
     }
   }
-  for (auto& ins : p.instructions) {
+  for (size_t k = 0; k < p.instructions.size(); k++) {
+    auto& ins = p.instructions[k];
     if (ins.skip) continue;
     for (size_t i = 0; i < ins.workspace.size(); i++) {
       const Workspace& w = ins.workspace[i];
       ins.workPtr[i] = p.arena[static_cast<int>(w.dtype)] + w.offset * bytesOf(w.dtype);
     }
     f.work = &ins.workPtr;
-    ins.kernel->run(f);
+    try {
+      ins.kernel->run(f);
+    } catch (...) {
+      f.work = nullptr;
+      // The collectives this call will not reach are abandoned, so no peer waits for them.
+      for (size_t j = k + 1; j < p.instructions.size(); j++)
+        if (!p.instructions[j].skip) p.instructions[j].kernel->abandon();
+      throw;
+    }
   }
   f.work = nullptr;
   // Every instruction succeeded: publish outputs, then updates (values from before the call).

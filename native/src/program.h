@@ -37,6 +37,9 @@ class Kernel {
   virtual ~Kernel() = default;
   // May throw std::runtime_error (e.g. an index out of bounds); nothing is committed then.
   virtual void run(Frame& f) = 0;
+  // A collective whose call failed before reaching it joins its peers with a failure flag, so
+  // they throw instead of waiting (collectives.h); other kernels do nothing.
+  virtual void abandon() {}
 };
 
 // Scratch of one instruction, live only while it runs: `elements` from element `offset` of the

@@ -11,6 +11,7 @@ import { Variable } from '../../lib/graph/variable.js';
 import { applyElemwise as ew } from '../../lib/ops/elemwise.js';
 import { indexUpdate, slice } from '../../lib/ops/index.js';
 import { localRewrites, rewriteGraph } from '../../lib/rewrite/index.js';
+import { loopback } from '../distributed/loopback.js';
 
 interface Case {
   build(): { inputs: Variable[]; outputs: Variable[] };
@@ -90,6 +91,12 @@ const cases: Record<string, Case> = {
     args: [v(1, 2, 3)],
     want: [[(1 * 1 + 2) ** 2 + 3]],
   },
+  merge_allreduce: {
+    // One process stands for the job (size 1), so the reductions return their inputs.
+    build: () => { loopback(); const x = T.vector('x'); return { inputs: [x], outputs: [T.distributed.allreduce(T.exp(x), 'sum'), T.distributed.allreduce(x.mul(2), 'mean')] }; },
+    args: [v(0, 1)],
+    want: [[1, Math.E], [0, 2]],
+  },
   fuse_elemwise: {
     build: () => { const x = T.vector('x'), y = T.vector('y'); return { inputs: [x, y], outputs: [T.tanh(T.add(T.mul(x, 2), T.exp(y)))] }; },
     fusion: true,
@@ -107,7 +114,7 @@ function fired(c: Case): Set<string> {
 
 describe('each rewrite on its tiny graph', () => {
   it('the table names every rewrite', () => {
-    const all = [...localRewrites.map((r) => r.rewriteName), 'merge', 'scan_merge_saved', 'scan_keep_last', 'insert_gemm', 'gemm_relu', 'fuse_elemwise'];
+    const all = [...localRewrites.map((r) => r.rewriteName), 'merge', 'scan_merge_saved', 'scan_keep_last', 'merge_allreduce', 'insert_gemm', 'gemm_relu', 'fuse_elemwise'];
     expect(all.filter((n) => !(n in cases))).toEqual([]);
   });
 

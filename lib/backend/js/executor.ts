@@ -2,7 +2,7 @@
 import type { DType, TypedArray } from '../../ndarray/dtype.js';
 import { allocate } from '../../ndarray/dtype.js';
 import { sizeOf } from '../../ndarray/shape.js';
-import { JsKernel, kernelFor } from '../../ops/kernel.js';
+import { JsKernel, kernelCollective, kernelFor } from '../../ops/kernel.js';
 import type { Plan, Program } from '../../compile/program.js';
 import type { Executor, CallBuffers } from '../executor.js';
 import { WorkerJob, runInWorker, workerJob } from './workers.js';
@@ -27,6 +27,7 @@ export class JsExecutor implements Executor {
   /** Buffers bound per call: inputs, shared storage, and views of them. */
   private readonly perCall: { id: number; kind: 'input' | 'shared'; ref: number; size: number }[] = [];
   private job?: WorkerJob;
+  private collective?: boolean;
 
   /** `given`: the arenas to place the temporaries in (a loop body's, inside its loop's workspace); else its own. */
   constructor(private readonly program: Program, private readonly plan: Plan, given?: Partial<Record<DType, TypedArray>>) {
@@ -63,6 +64,12 @@ export class JsExecutor implements Executor {
   /** On a worker thread (workers.ts); on this thread when no worker can be used. */
   runAsync(call: CallBuffers): Promise<void> {
     try {
+      // Collectives go through this thread's MPI addon, which the workers do not load.
+      this.collective ??= this.program.instructions.some((ins) => kernelCollective(ins.opcode));
+      if (this.collective) {
+        this.run(call);
+        return Promise.resolve();
+      }
       this.job ??= workerJob(this, this.program, this.plan);
       const p = runInWorker(this.job, call);
       if (p) return p;
@@ -79,7 +86,8 @@ export class JsExecutor implements Executor {
       const src = b.kind === 'input' ? call.inputs[b.ref] : call.shared[b.ref];
       bufs[b.id] = src.length === b.size ? src : src.subarray(0, b.size);
     }
-    for (const s of this.steps) {
+    for (let k = 0; k < this.steps.length; k++) {
+      const s = this.steps[k];
       for (let i = 0; i < s.inIds.length; i++) s.ins[i] = bufs[s.inIds[i]];
       if (s.viewOffset) {
         const off = s.viewOffset(s.ins);
@@ -87,7 +95,13 @@ export class JsExecutor implements Executor {
         continue;
       }
       for (let i = 0; i < s.outIds.length; i++) s.outs[i] = bufs[s.outIds[i]];
-      s.kernel(s.ins, s.outs, s.work);
+      try {
+        s.kernel(s.ins, s.outs, s.work);
+      } catch (e) {
+        // The collectives this call will not reach are abandoned, so no peer waits for them.
+        for (const later of this.steps.slice(k + 1)) later.kernel.abandon?.();
+        throw e;
+      }
     }
     // Every instruction succeeded: publish outputs, then updates (values from before the call).
     p.outputs.forEach((b, i) => call.outputs[i].set(bufs[b]));

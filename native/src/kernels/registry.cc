@@ -32,6 +32,7 @@ static void registerAll() {
     registerPool2d();
     registerLoop();
     registerRandom();
+    registerAllreduce();
   });
 }
 

@@ -60,6 +60,7 @@ void registerConv();
 void registerPool2d();
 void registerLoop();
 void registerRandom();
+void registerAllreduce();
 void registerKernel(const std::string& opcode, KernelFactory f);
 
 inline int64_t sizeOf(const std::vector<int64_t>& s) {
