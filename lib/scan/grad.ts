@@ -22,8 +22,9 @@ import { ScanOp } from './op.js';
 import { toposort } from '../graph/toposort.js';
 import type { Op } from '../graph/op.js';
 import { DimShuffle } from '../ops/dimshuffle.js';
-import { Reshape } from '../ops/reshape.js';
+import { Reshape, ShapeI } from '../ops/reshape.js';
 import { Index } from '../ops/index.js';
+import { Elemwise } from '../ops/elemwise.js';
 import { buildScan, maxLag } from './build.js';
 
 /** Rows [from, to) of v: a view, which the backward loop reads from its last row. */
@@ -32,12 +33,6 @@ const zerosLike = (v: Variable) => ew('second', [v, 0]);
 const plus = (a: Variable | null, b: Variable | null): Variable | null => (a && b ? ew('add', [a, b]) : a ?? b);
 const freeLike = (v: Variable, name: string) => new Variable(v.type, null, 0, name);
 
-/**
- * The forward values the VJP reads that change per step (they depend on a sequence or a state):
- * what the forward loop saves. Values of the non-sequences alone are recomputed, outside the
- * backward loop's body; integers (step counts, indices, shapes) are recomputed, so that shapes in
- * the backward body never depend on values read per step; views of the arguments are made again.
- */
 /** a ≡ b: the same op on equal inputs, down to `leaves` (compared by identity); grad works on a stabilized copy of the step. */
 function structuralEquality(leaves: ReadonlySet<Variable>): (a: Variable, b: Variable) => boolean {
   const memo = new Map<Variable, Map<Variable, boolean>>();
@@ -56,22 +51,44 @@ function structuralEquality(leaves: ReadonlySet<Variable>): (a: Variable, b: Var
 
 /** Ops whose result is their input's data rearranged (the planner makes most of them views). */
 const isView = (op: Op) => op instanceof DimShuffle || op instanceof Reshape || (op instanceof Index && op.spec.every((e) => e.k !== 'array'));
+/** Ops cheap to run again in the backward step: elementwise arithmetic (fused there) and views. */
+const isCheap = (op: Op) => op instanceof Elemwise || isView(op);
 
-function savedValues(vjp: Variable[], args: Variable[], nArgs: number, cots: Variable[]): Variable[] {
+/**
+ * The forward values the VJP reads that change per step (they depend on a sequence or a
+ * state), reduced to what is worth keeping: a value made from the step's arguments, its outputs
+ * and other kept values by elementwise ops and views is made again in the backward step (fused
+ * into its elementwise work); what remains is the products (gemm results) and the like, which
+ * the forward loop saves. Integers (step counts, indices, shapes) are always made again, so that
+ * shapes in the backward body never depend on values read per step. `available(v)`: v can be
+ * read in the backward step as it is (a step output, read from the forward's buffers).
+ */
+function savedValues(vjp: Variable[], args: Variable[], nArgs: number, cots: Variable[], available: (v: Variable) => boolean): Variable[] {
   const leaves = new Set([...args, ...cots]);
   const dual = new Set<Variable>(cots);
   const varying = new Set<Variable>(args.slice(0, nArgs));
-  const saved = new Set<Variable>();
-  // Views of the step's arguments (a transposed state) cost nothing to make again.
-  const view = (v: Variable): boolean => !!v.owner && isView(v.owner.op) && v.owner.inputs.every((u) => !u.owner || view(u));
+  const needed: Variable[] = [];
   for (const node of toposort(vjp, leaves)) {
     const isDual = node.inputs.some((v) => dual.has(v));
     if (isDual) {
-      node.inputs.forEach((v) => v.owner && !dual.has(v) && varying.has(v) && isFloat(v.dtype) && !view(v) && saved.add(v));
+      node.inputs.forEach((v) => v.owner && !dual.has(v) && varying.has(v) && needed.push(v));
       node.outputs.forEach((o) => dual.add(o));
     } else if (node.inputs.some((v) => varying.has(v))) node.outputs.forEach((o) => varying.add(o));
   }
-  return [...saved];
+  // Down through cheap ops to what must be kept. An elementwise op right over a product is kept
+  // whole (x + U h stays one gemm in the forward loop, its result what is saved).
+  const kept: Variable[] = [];
+  const seen = new Set<Variable>();
+  const stack = [...needed];
+  const expensive = (u: Variable) => !!u.owner && varying.has(u) && !isCheap(u.owner.op);
+  while (stack.length) {
+    const v = stack.pop()!;
+    if (seen.has(v) || !v.owner || !varying.has(v)) continue;
+    seen.add(v);
+    if (available(v) || (isFloat(v.dtype) && !(isCheap(v.owner.op) && !(v.owner.op instanceof Elemwise && v.owner.inputs.some(expensive))))) kept.push(v);
+    else stack.push(...v.owner.inputs);
+  }
+  return kept;
 }
 
 /**
@@ -103,20 +120,12 @@ export function scanGrad(op: ScanOp, node: Apply, outputGrads: (Variable | null)
   const args = op.innerInputs;
   const cotRec = recTaps.map((_, j) => (diffRec[j] ? freeLike(op.innerOutputs[j], 'cot') : null));
   const cotNitsot = gNitsot.map((g, m) => (g && isFloat(g.dtype) ? freeLike(op.innerOutputs[R + m], 'cot') : null));
-  // The cotangents enter as the outputs' known gradients where no other output reads them, so
-  // no gradient graph reads the outputs' values just for their shapes (a projection's would);
-  // an output that others read gets its cotangent through the projection instead.
-  const readByOthers = new Set<Variable>();
-  for (const node of toposort(op.innerOutputs, new Set(args))) node.inputs.forEach((v) => readByOthers.add(v));
-  const known = new Map<Variable, Variable>();
+  // grad starts from the projection sum_j <output_j, cotangent_j>: one copy of the step in every
+  // gradient (a known gradient per output would differentiate the step twice where one output
+  // reads another).
   const terms: Variable[] = [];
-  const cotangent = (o: Variable, c: Variable | null) => {
-    if (!c) return;
-    if (!readByOthers.has(o) && !known.has(o)) known.set(o, c);
-    else terms.push(reduce('sum', ew('mul', [o, c])));
-  };
-  cotRec.forEach((c, j) => cotangent(op.innerOutputs[j], c));
-  cotNitsot.forEach((c, m) => cotangent(op.innerOutputs[R + m], c));
+  cotRec.forEach((c, j) => c && terms.push(reduce('sum', ew('mul', [op.innerOutputs[j], c]))));
+  cotNitsot.forEach((c, m) => c && terms.push(reduce('sum', ew('mul', [op.innerOutputs[R + m], c]))));
   const wrt: Variable[] = [];
   const seqWrt: number[] = [];
   const recWrt: number[] = [];
@@ -124,16 +133,22 @@ export function scanGrad(op: ScanOp, node: Apply, outputGrads: (Variable | null)
   seqTaps.forEach((taps, i) => taps.forEach(() => (diffSeq[i] && seqWrt.push(wrt.push(args[at]) - 1), at++)));
   recTaps.forEach((taps, j) => taps.forEach(() => (recWrt.push(diffRec[j] ? wrt.push(args[at]) - 1 : -1), at++)));
   const wWrt = nonseqs.map((_, k) => (diffNonseq[k] ? wrt.push(args[nArgs + k]) - 1 : -1));
-  // grad starts from a scalar: the projection, or (all cotangents known) a zero that reads the outputs.
-  const start = terms.length ? terms.reduce((x, y) => ew('add', [x, y])) : known.size ? reduce('sum', ew('mul', [[...known.keys()][0], 0])) : null;
-  const vjp = start ? grad(start, wrt, { disconnectedInputs: 'ignore', knownGrads: known }) : wrt.map(zerosLike);
+  const start = terms.length ? terms.reduce((x, y) => ew('add', [x, y])) : null;
+  const vjp = start ? grad(start, wrt, { disconnectedInputs: 'ignore' }) : wrt.map(zerosLike);
   const cots = [...cotRec, ...cotNitsot].filter((c): c is Variable => c !== null);
-  const needed = savedValues(vjp, args, nArgs, cots);
   // A value that is one of the step's outputs (a new state) is read from the forward's buffers;
   // the others are saved by the forward loop as extra per-step outputs.
   const sameAs = structuralEquality(new Set(args));
-  const outputOf = needed.map((v) => op.innerOutputs.findIndex((o) => sameAs(o, v)));
-  const saved = needed.filter((_, e) => outputOf[e] < 0);
+  const asOutput = (v: Variable) => op.innerOutputs.findIndex((o) => sameAs(o, v));
+  const needed = savedValues(vjp, args, nArgs, cots, (v) => asOutput(v) >= 0);
+  // Copies of one value (grad differentiates a stabilized copy of the step besides the step) share one saved row.
+  const outputOf = needed.map(asOutput);
+  const saved: Variable[] = [];
+  const savedAt = needed.map((v, e) => {
+    if (outputOf[e] >= 0) return -1;
+    const k = saved.findIndex((u) => sameAs(u, v));
+    return k >= 0 ? k : saved.push(v) - 1;
+  });
   const forward = saved.length ? new ScanOp({ ...op.layout, nNitsot: nNitsot + saved.length }, args, [...op.innerOutputs, ...saved], op).makeNode(n, ...rest) : node;
 
   // The backward scan's sequences, each read at tap 0 from its last row: per forward tap, the
@@ -143,11 +158,13 @@ export function scanGrad(op: ScanOp, node: Apply, outputGrads: (Variable | null)
   const bSeqs: Variable[] = [];
   seqTaps.forEach((taps, i) => taps.forEach((tap) => bSeqs.push(window(seqs[i], tap - taps[0]))));
   recTaps.forEach((taps, j) => taps.forEach((tap) => bSeqs.push(window(forward.outputs[j], maxLag(taps) + tap))));
-  let extra = 0;
+  const savedSeq = saved.map((_, e) => bSeqs.push(window(forward.outputs[R + nNitsot + e], 0)) - 1);
+  const outputSeq = new Map<number, number>();
   const neededSeq = needed.map((_, e) => {
     const k = outputOf[e];
-    const rowsOf = k < 0 ? window(forward.outputs[R + nNitsot + extra++], 0) : k < R ? window(forward.outputs[k], maxLag(recTaps[k])) : window(forward.outputs[k], 0);
-    return bSeqs.push(rowsOf) - 1;
+    if (k < 0) return savedSeq[savedAt[e]];
+    if (!outputSeq.has(k)) outputSeq.set(k, bSeqs.push(k < R ? window(forward.outputs[k], maxLag(recTaps[k])) : window(forward.outputs[k], 0)) - 1);
+    return outputSeq.get(k)!;
   });
   const gRecSeq = gFull.map((g, j) => (g && diffRec[j] ? bSeqs.push(window(g, maxLag(recTaps[j]))) - 1 : -1));
   const gNitsotSeq = gNitsot.map((g, m) => (cotNitsot[m] ? bSeqs.push(window(g!, 0)) - 1 : -1));
@@ -209,6 +226,9 @@ export function scanGrad(op: ScanOp, node: Apply, outputGrads: (Variable | null)
   let o = nAcc;
   seqTaps.forEach((taps, i) => {
     if (!diffSeq[i]) return grads.push(null);
+    // Every row read once, by the step of its own number: the per-step gradients are the gradient.
+    const wholeRows = taps.length === 1 && truncateGradient < 0 && n.owner?.op instanceof ShapeI && n.owner.op.axis === 0 && n.owner.inputs[0] === seqs[i];
+    if (wholeRows && full[o].dtype === seqs[i].dtype) return grads.push(full[o++]);
     let g: Variable = zerosLike(seqs[i]);
     taps.forEach((tap) => {
       const from = ew('add', [skip, tap - taps[0]]);
