@@ -93,10 +93,10 @@ function savedValues(vjp: Variable[], args: Variable[], nArgs: number, cots: Var
 
 /**
  * Scan's gradient. The step's vector-Jacobian product is built once, on the inner graph, with
- * free variables for the output cotangents. The values of the forward step it reads (gate
- * activations, say) that change from step to step are then saved by the forward loop as extra
- * outputs, one row per step, so the backward loop reads them instead of recomputing the step:
- * the forward loop with those outputs replaces the plain one (lib/rewrite/scan.ts merges them).
+ * free variables for the output cotangents. What it reads of the forward step that changes per
+ * step is read back: the states from the forward loop's buffers, the products (gemm results)
+ * from extra per-step outputs the forward loop saves; elementwise work is made again. The
+ * forward loop with those outputs replaces the plain one (lib/rewrite/scan.ts merges them).
  */
 export function scanGrad(op: ScanOp, node: Apply, outputGrads: (Variable | null)[]): (Variable | null)[] {
   const { seqTaps, recTaps, nNitsot, truncateGradient, name } = op.layout;
