@@ -56,7 +56,8 @@ inline double sigmoid(double x) {
 }
 inline double softplus(double x) { return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x)); }
 
-// Transcendentals: libm where loops stay scalar anyway, vmath where they vectorise.
+// Transcendentals: libm where loops stay scalar anyway, vmath where they vectorise (inlined
+// into every loop: a call per element keeps a loop scalar).
 struct LibmMath {
   static double exp(double x) { return std::exp(x); }
   static double log(double x) { return std::log(x); }
@@ -66,12 +67,12 @@ struct LibmMath {
   static double softplus(double x) { return theanode::softplus(x); }
 };
 struct VectorMath {
-  static double exp(double x) { return vmath::exp(x); }
-  static double log(double x) { return vmath::log(x); }
-  static double log1p(double x) { return vmath::log1p(x); }
-  static double tanh(double x) { return vmath::tanh(x); }
-  static double sigmoid(double x) { return vmath::sigmoid(x); }
-  static double softplus(double x) { return vmath::softplus(x); }
+  __attribute__((always_inline)) static double exp(double x) { return vmath::exp(x); }
+  __attribute__((always_inline)) static double log(double x) { return vmath::log(x); }
+  __attribute__((always_inline)) static double log1p(double x) { return vmath::log1p(x); }
+  __attribute__((always_inline)) static double tanh(double x) { return vmath::tanh(x); }
+  __attribute__((always_inline)) static double sigmoid(double x) { return vmath::sigmoid(x); }
+  __attribute__((always_inline)) static double softplus(double x) { return vmath::softplus(x); }
 };
 // Branch-free selection (vmath.h): data-dependent branches mispredict on random data, and
 // selects vectorise. Conditions are combined with | rather than ||, which is a branch.
