@@ -70,15 +70,17 @@ const cases: Record<string, Case> = {
   },
   scan_merge_saved: {
     build: () => {
-      const x = T.vector('x');
-      const [s] = scan((xt: Variable, h: Variable) => T.tanh(h.add(xt)), { sequences: x, outputsInfo: T.zerosLike(x.get(0)) });
+      // softplus's gradient reads its input, the step's product plus x_t: the forward loop saves it.
+      const x = T.matrix('x'), W = T.matrix('W');
+      const [s] = scan((xt: Variable, h: Variable) => T.nnet.softplus(h.dot(W).add(xt)), { sequences: x, outputsInfo: T.zerosLike(x.get(0)) });
       const c = (s as Variable).sum();
-      return { inputs: [x], outputs: [c, grad(c, x)] };
+      return { inputs: [x, W], outputs: [c, grad(c, x)] };
     },
-    args: [v(0.1, 0.2)],
+    args: [array([[0.1], [0.2]]), array([[0.5]])],
     want: (() => {
-      const h1 = Math.tanh(0.1), h2 = Math.tanh(h1 + 0.2);
-      return [[h1 + h2], [(1 - h1 * h1) * (1 + (1 - h2 * h2)), 1 - h2 * h2]];
+      const sp = (z: number) => Math.log1p(Math.exp(z));
+      const h1 = sp(0.1), z2 = 0.5 * h1 + 0.2, h2 = sp(z2);
+      return [[h1 + h2], [sig(0.1) * (1 + 0.5 * sig(z2)), sig(z2)]];
     })(),
   },
   scan_keep_last: {
