@@ -123,13 +123,18 @@ export function closeInnerGraph(step: TracedStep): ClosedStep {
   outerNonseqs.push(...hoisted.outer);
   innerNonseqs.push(...hoisted.inner);
   const outs = hoisted.outputs;
+  // A non-sequence read only by what moved out (W, when the step reads only W.T) is not passed:
+  // the gradient would carry a running sum of zeros for it.
+  const read = new Set<Variable>(outs);
+  for (const node of toposort(outs, leaves)) node.inputs.forEach((v) => read.add(v));
+  const used = innerNonseqs.map((v) => read.has(v));
   return {
     outputs: outs.slice(0, step.outputs.length),
     states: states.map((shared) => ({ shared })),
     stateArgs,
     stateOutputs: outs.slice(step.outputs.length),
-    outerNonseqs,
-    innerNonseqs,
+    outerNonseqs: outerNonseqs.filter((_, i) => used[i]),
+    innerNonseqs: innerNonseqs.filter((_, i) => used[i]),
   };
 }
 

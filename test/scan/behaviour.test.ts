@@ -144,6 +144,8 @@ describe('scan', () => {
     // The body keeps only the per-step work: the product and the addition (fused or as gemm).
     expect(body.instructions.map((i) => i.opcode)).not.toContain('dimshuffle');
     expect(body.instructions.length).toBeLessThanOrEqual(2);
+    // The loop reads the step count, x, the initial row and W.T * 2, not W itself.
+    expect(loop.inputs.length).toBe(4);
     expect(printing.debugprint(f)).toContain('Scan');
   });
 
