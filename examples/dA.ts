@@ -10,39 +10,12 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { T, shared, fn, random, config, training, zeros } from 'theanode';
-import { loadFashion, FASHION_DIR } from './fashion-data.js';
+import { T, fn, training } from 'theanode';
 import { tileRows, writeGreyPng } from './image-tiles.js';
+import { tutorialSetup } from './tutorial-setup.js';
 
-const { values: opts } = parseArgs({
-  options: {
-    epochs: { type: 'string', default: '15' },
-    batch: { type: 'string', default: '20' },
-    lr: { type: 'string', default: '0.1' },
-    hidden: { type: 'string', default: '500' },
-    corruption: { type: 'string', default: '0.3' },
-    seed: { type: 'string', default: '123' },
-    limit: { type: 'string' },
-    out: { type: 'string', default: 'models' },
-    data: { type: 'string', default: FASHION_DIR },
-    backend: { type: 'string' },
-  },
-});
-config.floatX = 'float32';
-if (opts.backend) config.backend = opts.backend as typeof config.backend;
-
-const [trainX] = loadFashion('train', opts.data, opts.limit ? Number(opts.limit) : undefined);
-const nVisible = 784;
+const { opts, trainX, srng, W, hbias: bHid, vbias: bVis } = tutorialSetup({ corruption: '0.3' });
 const nHidden = Number(opts.hidden);
-const rng = new random.RandomState(Number(opts.seed));
-const srng = new random.RandomStreams(Number(opts.seed) + 1);
-
-// The tutorial's initialisation: U(±4·sqrt(6 / (fanIn + fanOut))) for sigmoid units.
-const bound = 4 * Math.sqrt(6 / (nHidden + nVisible));
-const W = shared(rng.uniform(-bound, bound, [nVisible, nHidden]).astype('float32'), 'W');
-const bHid = shared(zeros([nHidden]), 'b');
-const bVis = shared(zeros([nVisible]), "b'");
 
 const x = T.matrix('x');
 const corrupted = x.mul(srng.binomial(x.shape, 1, 1 - Number(opts.corruption), 'float32'));

@@ -11,40 +11,15 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { T, shared, fn, random, config, training, zeros, scan, array } from 'theanode';
+import { T, shared, fn, training, zeros, scan, array } from 'theanode';
 import type { Variable } from 'theanode';
-import { loadFashion, FASHION_DIR } from './fashion-data.js';
 import { tileRows, writeGreyPng } from './image-tiles.js';
+import { tutorialSetup } from './tutorial-setup.js';
 
-const { values: opts } = parseArgs({
-  options: {
-    epochs: { type: 'string', default: '15' },
-    batch: { type: 'string', default: '20' },
-    lr: { type: 'string', default: '0.1' },
-    hidden: { type: 'string', default: '500' },
-    k: { type: 'string', default: '15' },
-    seed: { type: 'string', default: '123' },
-    limit: { type: 'string' },
-    out: { type: 'string', default: 'models' },
-    data: { type: 'string', default: FASHION_DIR },
-    backend: { type: 'string' },
-  },
-});
-config.floatX = 'float32';
-if (opts.backend) config.backend = opts.backend as typeof config.backend;
-
-const [trainX] = loadFashion('train', opts.data, opts.limit ? Number(opts.limit) : undefined);
+const { opts, trainX, rng, srng, W, hbias, vbias } = tutorialSetup({ k: '15' });
 const nVisible = 784;
 const nHidden = Number(opts.hidden);
 const batch = Number(opts.batch);
-const rng = new random.RandomState(Number(opts.seed));
-const srng = new random.RandomStreams(Number(opts.seed) + 1);
-
-const bound = 4 * Math.sqrt(6 / (nHidden + nVisible));
-const W = shared(rng.uniform(-bound, bound, [nVisible, nHidden]).astype('float32'), 'W');
-const hbias = shared(zeros([nHidden]), 'hbias');
-const vbias = shared(zeros([nVisible]), 'vbias');
 const params = [W, hbias, vbias];
 
 const freeEnergy = (v: Variable) => {
