@@ -1,7 +1,8 @@
 /** Fashion-MNIST for the examples: pixels in [0, 1] as float32, labels as int32, from the Debian package. */
 import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 import { join } from 'node:path';
-import { io, training, NDArray } from 'theanode';
+import { io, random, training, setBlasThreads, NDArray } from 'theanode';
 
 export const FASHION_DIR = process.env.FASHION_MNIST_DIR ?? '/usr/share/datasets/fashion-mnist';
 
@@ -48,4 +49,27 @@ export function trainClassifier(net: { step: (x: NDArray, y: NDArray) => NDArray
       return { testAccuracy };
     },
   });
+}
+
+/**
+ * The classifier examples' command line (--epochs --batch --lr --seed --data --backend --threads
+ * --limit, plus `extra` flags with their defaults), the thread count set, the data loaded.
+ */
+export function classifierSetup(defaults: { lr: string }, extra: Record<string, string> = {}) {
+  const options: Record<string, { type: 'string'; default?: string }> = {
+    epochs: { type: 'string', default: '10' },
+    batch: { type: 'string', default: '128' },
+    lr: { type: 'string', default: defaults.lr },
+    seed: { type: 'string', default: '0' },
+    data: { type: 'string', default: FASHION_DIR },
+    backend: { type: 'string', default: 'auto' },
+    threads: { type: 'string' },
+    limit: { type: 'string' },
+  };
+  for (const [name, value] of Object.entries(extra)) options[name] = { type: 'string', default: value };
+  const opts = parseArgs({ options }).values as Record<string, string | undefined>;
+  if (opts.threads) setBlasThreads(Number(opts.threads));
+  const limit = opts.limit ? Number(opts.limit) : undefined;
+  const data = { train: loadFashion('train', opts.data, limit), test: loadFashion('t10k', opts.data) };
+  return { opts, data, rng: new random.RandomState(Number(opts.seed)), backend: opts.backend as 'auto' | 'native' | 'js' };
 }

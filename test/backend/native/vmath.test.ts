@@ -6,19 +6,10 @@
 import { describe, expect, it } from 'vitest';
 import { T, fn, NDArray } from 'theanode';
 import { nativeStatus } from '../../../lib/backend/native/index.js';
+import { ulps } from './ulps.js';
 
 const native = nativeStatus().available;
 
-/** Distance in units of the last place of `ref`. */
-function ulps(x: number, ref: number): number {
-  if (Object.is(x, ref) || (Number.isNaN(x) && Number.isNaN(ref))) return 0;
-  if (!Number.isFinite(x) || !Number.isFinite(ref)) return Infinity;
-  const buf = new Float64Array([Math.abs(ref)]);
-  const bits = new BigInt64Array(buf.buffer);
-  bits[0] += 1n;
-  const spacing = buf[0] - Math.abs(ref) || Number.MIN_VALUE;
-  return Math.abs(x - ref) / spacing;
-}
 
 function samples(lo: number, hi: number, n: number, logScale: boolean): number[] {
   const out: number[] = [];

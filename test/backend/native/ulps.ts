@@ -1,0 +1,10 @@
+/** Distance of x from ref in units of the last place of ref (0 for equal values and for two NaNs). */
+export function ulps(x: number, ref: number): number {
+  if (Object.is(x, ref) || (Number.isNaN(x) && Number.isNaN(ref))) return 0;
+  if (!Number.isFinite(x) || !Number.isFinite(ref)) return Infinity;
+  const buf = new Float64Array([Math.abs(ref)]);
+  const bits = new BigInt64Array(buf.buffer);
+  bits[0] += 1n;
+  const spacing = buf[0] - Math.abs(ref) || Number.MIN_VALUE;
+  return Math.abs(x - ref) / spacing;
+}
