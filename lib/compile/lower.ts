@@ -3,7 +3,7 @@ import { Constant, SharedVariable, Variable } from '../graph/variable.js';
 import type { FunctionGraph } from '../graph/fgraph.js';
 import { BufferSpec, Instruction, Program } from './program.js';
 import { kernelFor } from '../ops/kernel.js';
-import { Elemwise } from '../ops/elemwise.js';
+import { laneType, type Step } from '../ops/elemwise.js';
 
 export interface LowerInput {
   fg: FunctionGraph;
@@ -72,8 +72,8 @@ export function lower({ fg, inputs, nOutputs, updated, where = 'fn' }: LowerInpu
       return b;
     }
     const id = add({ dtype: v.dtype, kind: 'temp', ref: -1, name: `copy of ${nameOf(v)}`, ndim: v.ndim });
-    const copy = new Elemwise([{ op: 'identity', dtype: v.dtype, args: [[0, 0]] }], [], 1);
-    instructions.push({ opcode: 'elemwise', inputs: [b], outputs: [id], attrs: { steps: copy.steps as never, consts: [], bcast: [[...v.broadcastable]] } });
+    const steps: Step[] = [{ op: 'identity', dtype: v.dtype, args: [[0, 0]] }];
+    instructions.push({ opcode: 'elemwise', inputs: [b], outputs: [id], attrs: { steps: steps as never, consts: [], bcast: [[...v.broadcastable]], lanes: laneType(steps, [], [v.dtype]) } });
     claimed.add(id);
     return id;
   };

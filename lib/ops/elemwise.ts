@@ -69,7 +69,8 @@ export class Elemwise extends Op {
   }
 
   lower(node: Apply): { opcode: string; attrs: Attrs } {
-    return { opcode: 'elemwise', attrs: { steps: this.steps as unknown as Attrs[], consts: this.consts, bcast: node.inputs.map((v) => [...v.broadcastable]) } };
+    const lanes = laneType(this.steps, this.consts, node.inputs.map((v) => v.dtype));
+    return { opcode: 'elemwise', attrs: { steps: this.steps as unknown as Attrs[], consts: this.consts, bcast: node.inputs.map((v) => [...v.broadcastable]), lanes } };
   }
 
   override label(): string {
@@ -79,6 +80,19 @@ export class Elemwise extends Op {
 }
 
 /** Text form of a step program, e.g. sigmoid(add(i0, i1)). */
+/**
+ * The native kernel's lane type: 'float32' when every step and input is float32 or bool and every
+ * constant is a float, so that the chain runs in float lanes (twice the values per instruction);
+ * 'float64' otherwise (values held as doubles and rounded to each step's dtype, as the js kernel
+ * does). Float lanes give the js results exactly except for the vectorised transcendentals, which
+ * are a few float ulps apart (native/src/kernels/vmath_float.h).
+ */
+export function laneType(steps: readonly Step[], consts: readonly number[], inputs: readonly DType[]): 'float32' | 'float64' {
+  const floatLike = (d: DType) => d === 'float32' || d === 'bool';
+  const ok = steps.every((s) => floatLike(s.dtype)) && inputs.every(floatLike) && consts.every((c) => Number.isNaN(c) || Math.fround(c) === c);
+  return ok ? 'float32' : 'float64';
+}
+
 export function describeSteps(steps: Step[], consts: number[]): string {
   const text = (j: number): string => {
     const s = steps[j];

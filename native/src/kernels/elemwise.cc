@@ -4,16 +4,25 @@
 // addon cannot compile C++ then. Interpreting the steps over blocks of 256 elements keeps the
 // dispatch out of the inner loops: each step is one tight, vectorisable loop over a block held
 // in L1, and a chain of k steps costs k passes over 2 KiB instead of k passes over the arrays.
+//
+// Lanes: blocks hold doubles, each step rounded to its dtype (the js kernels' rule), or, when
+// the TypeScript marks a chain `lanes: 'float32'` (float32 and bool steps over float32 and bool
+// inputs), floats: twice the lanes per instruction and half the bytes, inputs read in place.
+// Float arithmetic, comparisons and sqrt give the js results exactly (a double result rounded
+// to float is the float result for these); other libm functions go through double as in js;
+// only the six vectorised transcendentals use float versions (vmath_float.h), a few ulp apart.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 
 #include "../cpu.h"
 #include "../pool.h"
 #include "registry.h"
 #include "special.h"
 #include "vmath.h"
+#include "vmath_float.h"
 
 namespace theanode {
 namespace {
@@ -74,14 +83,28 @@ struct VectorMath {
   __attribute__((always_inline)) static double sigmoid(double x) { return vmath::sigmoid(x); }
   __attribute__((always_inline)) static double softplus(double x) { return vmath::softplus(x); }
 };
+// Every build uses the float versions: scalar float loops have no libm call to prefer.
+struct VectorMathF {
+  __attribute__((always_inline)) static float exp(float x) { return vmathf::exp(x); }
+  __attribute__((always_inline)) static float log(float x) { return vmathf::log(x); }
+  __attribute__((always_inline)) static float log1p(float x) { return vmathf::log1p(x); }
+  __attribute__((always_inline)) static float tanh(float x) { return vmathf::tanh(x); }
+  __attribute__((always_inline)) static float sigmoid(float x) { return vmathf::sigmoid(x); }
+  __attribute__((always_inline)) static float softplus(float x) { return vmathf::softplus(x); }
+};
 // Branch-free selection (vmath.h): data-dependent branches mispredict on random data, and
 // selects vectorise. Conditions are combined with | rather than ||, which is a branch.
 using vmath::select;
+using vmathf::select;
 // v if v > 0, else +0 (NaN too).
-inline double relu(double v) { return select(v > 0, v, 0.0); }
-inline double maximum(double a, double b) { return select((a >= b) | (a != a), a, b); }
-inline double minimum(double a, double b) { return select((a <= b) | (a != a), a, b); }
-inline double sign(double x) { return x > 0 ? 1 : x < 0 ? -1 : x; }
+template <class V>
+inline V relu(V v) { return select(v > 0, v, V(0)); }
+template <class V>
+inline V maximum(V a, V b) { return select((a >= b) | (a != a), a, b); }
+template <class V>
+inline V minimum(V a, V b) { return select((a <= b) | (a != a), a, b); }
+template <class V>
+inline V sign(V x) { return x > 0 ? V(1) : x < 0 ? V(-1) : x; }
 // Math.pow differs from C's pow in two corners.
 inline double jsPow(double a, double b) {
   if (std::isnan(b)) return std::numeric_limits<double>::quiet_NaN();
@@ -95,20 +118,31 @@ inline double roundHalfEven(double x) {
   return (r - x == 0.5 && std::fmod(r, 2.0) != 0) ? r - 1 : r;
 }
 
+// The dtype whose storage a lane type reads in place.
+template <class V>
+constexpr DType laneDType() { return std::is_same_v<V, float> ? DType::F32 : DType::F64; }
+
+template <class V, class T>
+void convertBlock(const T* q, int64_t len, V* v) {
+  for (int64_t k = 0; k < len; k++) v[k] = static_cast<V>(q[k]);
+}
+
 // Whole-block conversions, one loop per dtype (so they vectorise).
-void loadBlock(DType d, const void* p, int64_t start, int64_t len, double* v) {
+template <class V>
+void loadBlock(DType d, const void* p, int64_t start, int64_t len, V* v) {
   switch (d) {
-    case DType::F64: std::memcpy(v, static_cast<const double*>(p) + start, len * sizeof(double)); break;
-    case DType::F32: { auto q = static_cast<const float*>(p) + start; for (int64_t k = 0; k < len; k++) v[k] = q[k]; break; }
-    case DType::I32: { auto q = static_cast<const int32_t*>(p) + start; for (int64_t k = 0; k < len; k++) v[k] = q[k]; break; }
-    case DType::BOOL: { auto q = static_cast<const uint8_t*>(p) + start; for (int64_t k = 0; k < len; k++) v[k] = q[k]; break; }
+    case DType::F64: convertBlock(static_cast<const double*>(p) + start, len, v); break;
+    case DType::F32: convertBlock(static_cast<const float*>(p) + start, len, v); break;
+    case DType::I32: convertBlock(static_cast<const int32_t*>(p) + start, len, v); break;
+    case DType::BOOL: convertBlock(static_cast<const uint8_t*>(p) + start, len, v); break;
   }
 }
 
 // Values here were already rounded to the output dtype by the last step.
-void storeBlock(DType d, void* p, int64_t start, int64_t len, const double* r) {
+template <class V>
+void storeBlock(DType d, void* p, int64_t start, int64_t len, const V* r) {
   switch (d) {
-    case DType::F64: std::memcpy(static_cast<double*>(p) + start, r, len * sizeof(double)); break;
+    case DType::F64: { auto q = static_cast<double*>(p) + start; for (int64_t k = 0; k < len; k++) q[k] = static_cast<double>(r[k]); break; }
     case DType::F32: { auto q = static_cast<float*>(p) + start; for (int64_t k = 0; k < len; k++) q[k] = static_cast<float>(r[k]); break; }
     case DType::I32: { auto q = static_cast<int32_t*>(p) + start; for (int64_t k = 0; k < len; k++) q[k] = static_cast<int32_t>(r[k]); break; }
     case DType::BOOL: { auto q = static_cast<uint8_t*>(p) + start; for (int64_t k = 0; k < len; k++) q[k] = static_cast<uint8_t>(r[k]); break; }
@@ -122,9 +156,17 @@ struct KeepDouble {
 struct RoundFloat {
   static double apply(double v) { return static_cast<float>(v); }
 };
+// Float lanes: each result is rounded by its store into a float.
+struct KeepValue {
+  template <class T>
+  static T apply(T v) { return v; }
+};
 
-template <class R, class M>
-__attribute__((always_inline)) inline void stepLoop(Op op, DType dt, double* r, const double* a, const double* b, const double* c, int64_t len) {
+template <class V, class R, class M>
+__attribute__((always_inline)) inline void stepLoop(Op op, DType dt, V* r, const V* a, const V* b, const V* c, int64_t len) {
+// Functions without a vectorised version take doubles, as the js kernels do (so float lanes
+// round their results once, to the same float).
+#define D(x) static_cast<double>(x)
 // A step's result block is never one of its argument blocks (each step has its own), so
 // element k depends on element k of the arguments alone: no aliasing check, no scalar copy.
 #define LOOP(expr) _Pragma("GCC ivdep") for (int64_t k = 0; k < len; k++) r[k] = R::apply(expr)
@@ -134,104 +176,109 @@ __attribute__((always_inline)) inline void stepLoop(Op op, DType dt, double* r, 
       case Op::Mul: LOOP(a[k] * b[k]); break;
       case Op::Div: LOOP(a[k] / b[k]); break;
       case Op::Neg: LOOP(-a[k]); break;
-      case Op::Pow: LOOP(jsPow(a[k], b[k])); break;
+      case Op::Pow: LOOP(jsPow(D(a[k]), D(b[k]))); break;
       case Op::Exp: LOOP(M::exp(a[k])); break;
       case Op::Log: LOOP(M::log(a[k])); break;
       case Op::Log1p: LOOP(M::log1p(a[k])); break;
-      case Op::Expm1: LOOP(std::expm1(a[k])); break;
+      case Op::Expm1: LOOP(std::expm1(D(a[k]))); break;
       case Op::Sqrt: LOOP(std::sqrt(a[k])); break;
       case Op::Sqr: LOOP(a[k] * a[k]); break;
       case Op::Abs: LOOP(std::fabs(a[k])); break;
-      case Op::Sign: LOOP(sign(a[k])); break;
+      case Op::Sign: LOOP(sign<V>(a[k])); break;
       case Op::Tanh: LOOP(M::tanh(a[k])); break;
       case Op::Sigmoid: LOOP(M::sigmoid(a[k])); break;
       case Op::Softplus: LOOP(M::softplus(a[k])); break;
-      case Op::Relu: LOOP(relu(a[k])); break;
-      case Op::Maximum: LOOP(maximum(a[k], b[k])); break;
-      case Op::Minimum: LOOP(minimum(a[k], b[k])); break;
-      case Op::Clip: LOOP(minimum(maximum(a[k], b[k]), c[k])); break;
+      case Op::Relu: LOOP(relu<V>(a[k])); break;
+      case Op::Maximum: LOOP(maximum<V>(a[k], b[k])); break;
+      case Op::Minimum: LOOP(minimum<V>(a[k], b[k])); break;
+      case Op::Clip: LOOP(minimum<V>(maximum<V>(a[k], b[k]), c[k])); break;
       case Op::Switch: LOOP(select(a[k] != 0, b[k], c[k])); break;
-      case Op::Gt: LOOP(static_cast<double>(a[k] > b[k])); break;
-      case Op::Ge: LOOP(static_cast<double>(a[k] >= b[k])); break;
-      case Op::Lt: LOOP(static_cast<double>(a[k] < b[k])); break;
-      case Op::Le: LOOP(static_cast<double>(a[k] <= b[k])); break;
-      case Op::Eq: LOOP(static_cast<double>(a[k] == b[k])); break;
-      case Op::Neq: LOOP(static_cast<double>(a[k] != b[k])); break;
-      case Op::And: LOOP(static_cast<double>(toInt32(a[k]) & toInt32(b[k]))); break;
-      case Op::Or: LOOP(static_cast<double>(toInt32(a[k]) | toInt32(b[k]))); break;
+      case Op::Gt: LOOP(static_cast<V>(a[k] > b[k])); break;
+      case Op::Ge: LOOP(static_cast<V>(a[k] >= b[k])); break;
+      case Op::Lt: LOOP(static_cast<V>(a[k] < b[k])); break;
+      case Op::Le: LOOP(static_cast<V>(a[k] <= b[k])); break;
+      case Op::Eq: LOOP(static_cast<V>(a[k] == b[k])); break;
+      case Op::Neq: LOOP(static_cast<V>(a[k] != b[k])); break;
+      case Op::And: LOOP(static_cast<V>(toInt32(a[k]) & toInt32(b[k]))); break;
+      case Op::Or: LOOP(static_cast<V>(toInt32(a[k]) | toInt32(b[k]))); break;
       case Op::Not:
-        if (dt == DType::BOOL) LOOP(a[k] == 0 ? 1.0 : 0.0);
-        else LOOP(static_cast<double>(~toInt32(a[k])));
+        if (dt == DType::BOOL) LOOP(a[k] == 0 ? V(1) : V(0));
+        else LOOP(static_cast<V>(~toInt32(a[k])));
         break;
       case Op::Floor: LOOP(std::floor(a[k])); break;
       case Op::Ceil: LOOP(std::ceil(a[k])); break;
-      case Op::Round: LOOP(roundHalfEven(a[k])); break;
+      case Op::Round: LOOP(roundHalfEven(D(a[k]))); break;
       case Op::Identity: case Op::Cast: LOOP(a[k]); break;
       case Op::Second: LOOP(b[k]); break;
       // libm for these (V8's Math functions are within 1 ulp too, so the backends agree to 2 ulp).
-      case Op::IntDiv: LOOP(special::intDiv(a[k], b[k])); break;
-      case Op::Mod: LOOP(special::mod(a[k], b[k])); break;
-      case Op::Sin: LOOP(std::sin(a[k])); break;
-      case Op::Cos: LOOP(std::cos(a[k])); break;
-      case Op::Tan: LOOP(std::tan(a[k])); break;
-      case Op::Arcsin: LOOP(std::asin(a[k])); break;
-      case Op::Arccos: LOOP(std::acos(a[k])); break;
-      case Op::Arctan: LOOP(std::atan(a[k])); break;
-      case Op::Arctan2: LOOP(std::atan2(a[k], b[k])); break;
-      case Op::Sinh: LOOP(std::sinh(a[k])); break;
-      case Op::Cosh: LOOP(std::cosh(a[k])); break;
-      case Op::Arcsinh: LOOP(std::asinh(a[k])); break;
-      case Op::Arccosh: LOOP(std::acosh(a[k])); break;
-      case Op::Arctanh: LOOP(std::atanh(a[k])); break;
-      case Op::Log2: LOOP(std::log2(a[k])); break;
-      case Op::Log10: LOOP(std::log10(a[k])); break;
-      case Op::Exp2: LOOP(std::exp2(a[k])); break;
-      case Op::IsNan: LOOP(static_cast<double>(a[k] != a[k])); break;
-      case Op::IsInf: LOOP(static_cast<double>(std::isinf(a[k]))); break;
-      case Op::Erf: LOOP(special::erf(a[k])); break;
-      case Op::Erfc: LOOP(special::erfc(a[k])); break;
-      case Op::Erfinv: LOOP(special::erfinv(a[k])); break;
-      case Op::Gamma: LOOP(special::gamma(a[k])); break;
-      case Op::Gammaln: LOOP(special::gammaln(a[k])); break;
-      case Op::Psi: LOOP(special::psi(a[k])); break;
-      case Op::Trigamma: LOOP(special::trigamma(a[k])); break;
-      case Op::Tetragamma: LOOP(special::tetragamma(a[k])); break;
+      case Op::IntDiv: LOOP(special::intDiv(D(a[k]), D(b[k]))); break;
+      case Op::Mod: LOOP(special::mod(D(a[k]), D(b[k]))); break;
+      case Op::Sin: LOOP(std::sin(D(a[k]))); break;
+      case Op::Cos: LOOP(std::cos(D(a[k]))); break;
+      case Op::Tan: LOOP(std::tan(D(a[k]))); break;
+      case Op::Arcsin: LOOP(std::asin(D(a[k]))); break;
+      case Op::Arccos: LOOP(std::acos(D(a[k]))); break;
+      case Op::Arctan: LOOP(std::atan(D(a[k]))); break;
+      case Op::Arctan2: LOOP(std::atan2(D(a[k]), D(b[k]))); break;
+      case Op::Sinh: LOOP(std::sinh(D(a[k]))); break;
+      case Op::Cosh: LOOP(std::cosh(D(a[k]))); break;
+      case Op::Arcsinh: LOOP(std::asinh(D(a[k]))); break;
+      case Op::Arccosh: LOOP(std::acosh(D(a[k]))); break;
+      case Op::Arctanh: LOOP(std::atanh(D(a[k]))); break;
+      case Op::Log2: LOOP(std::log2(D(a[k]))); break;
+      case Op::Log10: LOOP(std::log10(D(a[k]))); break;
+      case Op::Exp2: LOOP(std::exp2(D(a[k]))); break;
+      case Op::IsNan: LOOP(static_cast<V>(a[k] != a[k])); break;
+      case Op::IsInf: LOOP(static_cast<V>(std::isinf(a[k]))); break;
+      case Op::Erf: LOOP(special::erf(D(a[k]))); break;
+      case Op::Erfc: LOOP(special::erfc(D(a[k]))); break;
+      case Op::Erfinv: LOOP(special::erfinv(D(a[k]))); break;
+      case Op::Gamma: LOOP(special::gamma(D(a[k]))); break;
+      case Op::Gammaln: LOOP(special::gammaln(D(a[k]))); break;
+      case Op::Psi: LOOP(special::psi(D(a[k]))); break;
+      case Op::Trigamma: LOOP(special::trigamma(D(a[k]))); break;
+      case Op::Tetragamma: LOOP(special::tetragamma(D(a[k]))); break;
     }
 #undef LOOP
+#undef D
 }
 
-using StepFn = void (*)(Op, DType, double*, const double*, const double*, const double*, int64_t);
-template <class R, class M>
-void stepAny(Op op, DType dt, double* r, const double* a, const double* b, const double* c, int64_t len) {
-  stepLoop<R, M>(op, dt, r, a, b, c, len);
+template <class V>
+using StepFn = void (*)(Op, DType, V*, const V*, const V*, const V*, int64_t);
+template <class V, class R, class M>
+void stepAny(Op op, DType dt, V* r, const V* a, const V* b, const V* c, int64_t len) {
+  stepLoop<V, R, M>(op, dt, r, a, b, c, len);
 }
 #ifdef THEANODE_HAS_CLONES
 // Compiled for AVX-512 and AVX2 (with FMA) as well as plain x86-64; chosen once for this CPU.
-template <class R>
-THEANODE_TARGET_AVX512 void stepAvx512(Op op, DType dt, double* r, const double* a, const double* b, const double* c, int64_t len) {
-  stepLoop<R, VectorMath>(op, dt, r, a, b, c, len);
+template <class V, class R, class M>
+THEANODE_TARGET_AVX512 void stepAvx512(Op op, DType dt, V* r, const V* a, const V* b, const V* c, int64_t len) {
+  stepLoop<V, R, M>(op, dt, r, a, b, c, len);
 }
-template <class R>
-THEANODE_TARGET_AVX2 void stepAvx2(Op op, DType dt, double* r, const double* a, const double* b, const double* c, int64_t len) {
-  stepLoop<R, VectorMath>(op, dt, r, a, b, c, len);
+template <class V, class R, class M>
+THEANODE_TARGET_AVX2 void stepAvx2(Op op, DType dt, V* r, const V* a, const V* b, const V* c, int64_t len) {
+  stepLoop<V, R, M>(op, dt, r, a, b, c, len);
 }
-template <class R>
-StepFn chooseStep() {
+// ScalarM: the math for the plain x86-64 build.
+template <class V, class R, class M, class ScalarM>
+StepFn<V> chooseStep() {
   switch (simdLevel()) {
-    case SimdLevel::Avx512: return stepAvx512<R>;
-    case SimdLevel::Avx2: return stepAvx2<R>;
+    case SimdLevel::Avx512: return stepAvx512<V, R, M>;
+    case SimdLevel::Avx2: return stepAvx2<V, R, M>;
     case SimdLevel::Base: break;
   }
-  return stepAny<R, LibmMath>;  // scalar loops: libm is faster there
+  return stepAny<V, R, ScalarM>;
 }
 #else
-template <class R>
-StepFn chooseStep() {
-  return stepAny<R, VectorMath>;
+template <class V, class R, class M, class ScalarM>
+StepFn<V> chooseStep() {
+  return stepAny<V, R, M>;
 }
 #endif
-const StepFn stepF64 = chooseStep<KeepDouble>();
-const StepFn stepF32 = chooseStep<RoundFloat>();
+// Double lanes: in the scalar build, libm is faster than vmath's series.
+const StepFn<double> stepF64 = chooseStep<double, KeepDouble, VectorMath, LibmMath>();
+const StepFn<double> stepF32 = chooseStep<double, RoundFloat, VectorMath, LibmMath>();
+const StepFn<float> stepFloatLanes = chooseStep<float, KeepValue, VectorMathF, VectorMathF>();
 
 struct Arg {
   int kind;  // 0 input, 1 step, 2 constant
@@ -253,6 +300,8 @@ struct Input {
   int64_t values = 1;            // Head: the input's size (value q of the output's runs is q mod values)
 };
 
+// V: the lane type, double or float (see the top of this file).
+template <class V>
 class Elemwise : public Kernel {
  public:
   explicit Elemwise(const KernelArgs& a) : out_(a.out[0]), outType_(a.outTypes[0]), outShape_(a.outShapes[0]) {
@@ -271,7 +320,7 @@ class Elemwise : public Kernel {
     }
     if (steps_.empty()) throw std::runtime_error("elemwise: empty program");
     const Json& consts = a.attrs["consts"];
-    for (size_t k = 0; k < consts.size(); k++) consts_.push_back(consts[k].number());
+    for (size_t k = 0; k < consts.size(); k++) consts_.push_back(static_cast<V>(consts[k].number()));
     for (auto& s : steps_)
       for (auto& g : s.args)
         if (g.kind == 2 && (g.idx < 0 || g.idx >= static_cast<int>(consts_.size()))) throw std::runtime_error("elemwise: bad constant reference");
@@ -301,6 +350,13 @@ class Elemwise : public Kernel {
       sumType_ = a.outTypes[1];
       sums_.assign(static_cast<size_t>(outShape_[1]), 0.0);
     }
+    if constexpr (std::is_same_v<V, float>) {
+      const auto floatLike = [](DType d) { return d == DType::F32 || d == DType::BOOL; };
+      bool ok = floatLike(outType_);
+      for (auto& s : steps_) ok = ok && floatLike(s.dtype);
+      for (auto& in : inputs_) ok = ok && floatLike(in.dtype);
+      if (!ok) throw std::runtime_error("elemwise: float32 lanes need float32 or bool steps, inputs and result");
+    }
     lanes_.push_back(newLane());
   }
 
@@ -318,14 +374,14 @@ class Elemwise : public Kernel {
  private:
   // What one thread owns: the blocks of values, and where each input is read for the block.
   struct Lane {
-    std::vector<double> vals;
-    std::vector<const double*> inputAt;
+    std::vector<V> vals;
+    std::vector<const V*> inputAt;
     std::vector<int64_t> idx, offs;  // odometer over the output shape, for strided inputs
   };
 
   Lane newLane() const {
     Lane l;
-    l.vals.assign((steps_.size() + inputs_.size() + consts_.size()) * B, 0.0);
+    l.vals.assign((steps_.size() + inputs_.size() + consts_.size()) * B, V(0));
     l.inputAt.assign(inputs_.size(), nullptr);
     for (size_t k = 0; k < consts_.size(); k++) std::fill_n(l.vals.data() + (steps_.size() + inputs_.size() + k) * B, B, consts_[k]);
     return l;
@@ -348,23 +404,23 @@ class Elemwise : public Kernel {
       for (size_t i = 0; i < inputs_.size(); i++) {
         const Input& in = inputs_[i];
         const void* p = f.ptr[in.buffer];
-        if (in.mode == Input::Full && in.dtype == DType::F64) {
-          l.inputAt[i] = static_cast<const double*>(p) + start;  // read in place: no copy needed
+        if (in.mode == Input::Full && in.dtype == laneDType<V>()) {
+          l.inputAt[i] = static_cast<const V*>(p) + start;  // read in place: no copy needed
           continue;
         }
-        double* v = inputBlock(l, i);
+        V* v = inputBlock(l, i);
         l.inputAt[i] = v;
         if (in.mode == Input::Full) {
           loadBlock(in.dtype, p, start, len, v);
         } else if (in.mode == Input::Scalar) {
-          if (start == from) std::fill_n(v, B, load(in.dtype, p, 0));  // the same in every block
+          if (start == from) std::fill_n(v, B, static_cast<V>(load(in.dtype, p, 0)));  // the same in every block
         } else if (in.mode == Input::Tail || in.mode == Input::Head) {
           loadRepeated(in, p, start, len, v);
         }
       }
       if (hasStrided()) fillStrided(f, l, len, nd);
       for (size_t j = 0; j < steps_.size(); j++) evalStep(l, j, len);
-      const double* r = stepBlock(l, steps_.size() - 1);
+      const V* r = stepBlock(l, steps_.size() - 1);
       storeBlock(outType_, outp, start, len, r);
       if (colsum_) {
         // The stored values, read back while in L1, into their columns' sums (row after row).
@@ -374,10 +430,10 @@ class Elemwise : public Kernel {
     }
   }
 
-  double* stepBlock(Lane& l, size_t j) const { return l.vals.data() + j * B; }
-  double* inputBlock(Lane& l, size_t i) const { return l.vals.data() + (steps_.size() + i) * B; }
-  double* constBlock(Lane& l, size_t k) const { return l.vals.data() + (steps_.size() + inputs_.size() + k) * B; }
-  const double* argBlock(Lane& l, const Arg& a) const {
+  V* stepBlock(Lane& l, size_t j) const { return l.vals.data() + j * B; }
+  V* inputBlock(Lane& l, size_t i) const { return l.vals.data() + (steps_.size() + i) * B; }
+  V* constBlock(Lane& l, size_t k) const { return l.vals.data() + (steps_.size() + inputs_.size() + k) * B; }
+  const V* argBlock(Lane& l, const Arg& a) const {
     return a.kind == 0 ? l.inputAt[a.idx] : a.kind == 1 ? stepBlock(l, a.idx) : constBlock(l, a.idx);
   }
   // A broadcast input that is one contiguous block repeated: as a bias row (Tail) or a column (Head).
@@ -408,22 +464,22 @@ class Elemwise : public Kernel {
   }
 
   template <typename T>
-  static void repeatLoop(const T* src, const Input& in, int64_t start, int64_t len, double* v) {
+  static void repeatLoop(const T* src, const Input& in, int64_t start, int64_t len, V* v) {
     // In runs: a contiguous stretch of the source (Tail) or one value repeated (Head).
     int64_t q = start / in.period, r = start % in.period;
     for (int64_t k = 0; k < len;) {
       const int64_t run = std::min(len - k, in.period - r);
       if (in.mode == Input::Tail)
-        for (int64_t t = 0; t < run; t++) v[k + t] = src[r + t];
+        for (int64_t t = 0; t < run; t++) v[k + t] = static_cast<V>(src[r + t]);
       else
-        std::fill_n(v + k, run, static_cast<double>(src[q % in.values]));
+        std::fill_n(v + k, run, static_cast<V>(src[q % in.values]));
       k += run;
       r = 0;
       q++;
     }
   }
 
-  static void loadRepeated(const Input& in, const void* p, int64_t start, int64_t len, double* v) {
+  static void loadRepeated(const Input& in, const void* p, int64_t start, int64_t len, V* v) {
     switch (in.dtype) {
       case DType::F64: return repeatLoop(static_cast<const double*>(p), in, start, len, v);
       case DType::F32: return repeatLoop(static_cast<const float*>(p), in, start, len, v);
@@ -443,7 +499,7 @@ class Elemwise : public Kernel {
     auto& offs = l.offs;
     for (int64_t k = 0; k < len; k++) {
       for (size_t i = 0; i < inputs_.size(); i++)
-        if (inputs_[i].mode == Input::Strided) inputBlock(l, i)[k] = load(inputs_[i].dtype, f.ptr[inputs_[i].buffer], offs[i]);
+        if (inputs_[i].mode == Input::Strided) inputBlock(l, i)[k] = static_cast<V>(load(inputs_[i].dtype, f.ptr[inputs_[i].buffer], offs[i]));
       for (int ax = nd - 1; ax >= 0; ax--) {
         idx[ax]++;
         for (size_t i = 0; i < inputs_.size(); i++)
@@ -458,11 +514,15 @@ class Elemwise : public Kernel {
 
   void evalStep(Lane& l, size_t j, int64_t len) {
     const Step& s = steps_[j];
-    double* r = stepBlock(l, j);
-    const double* a = s.args.size() > 0 ? argBlock(l, s.args[0]) : nullptr;
-    const double* b = s.args.size() > 1 ? argBlock(l, s.args[1]) : nullptr;
-    const double* c = s.args.size() > 2 ? argBlock(l, s.args[2]) : nullptr;
-    if (s.dtype == DType::F64) stepF64(s.op, s.dtype, r, a, b, c, len);
+    V* r = stepBlock(l, j);
+    const V* a = s.args.size() > 0 ? argBlock(l, s.args[0]) : nullptr;
+    const V* b = s.args.size() > 1 ? argBlock(l, s.args[1]) : nullptr;
+    const V* c = s.args.size() > 2 ? argBlock(l, s.args[2]) : nullptr;
+    if constexpr (std::is_same_v<V, float>) {
+      stepFloatLanes(s.op, s.dtype, r, a, b, c, len);
+      if (s.dtype == DType::BOOL)
+        for (int64_t k = 0; k < len; k++) r[k] = r[k] != 0 ? 1.0f : 0.0f;  // NaN != 0, as in JS
+    } else if (s.dtype == DType::F64) stepF64(s.op, s.dtype, r, a, b, c, len);
     else if (s.dtype == DType::F32) stepF32(s.op, s.dtype, r, a, b, c, len);
     else if (s.dtype == DType::BOOL) {
       stepF64(s.op, s.dtype, r, a, b, c, len);
@@ -474,7 +534,7 @@ class Elemwise : public Kernel {
   }
 
   std::vector<Step> steps_;
-  std::vector<double> consts_;
+  std::vector<V> consts_;
   std::vector<Input> inputs_;
   int out_;
   DType outType_;
@@ -513,7 +573,10 @@ std::vector<std::string> scalarOpNames() {
 }
 
 void registerElemwise() {
-  registerKernel("elemwise", [](const KernelArgs& a) { return std::make_unique<Elemwise>(a); });
+  registerKernel("elemwise", [](const KernelArgs& a) -> std::unique_ptr<Kernel> {
+    if (a.attrs.has("lanes") && a.attrs["lanes"].str == "float32") return std::make_unique<Elemwise<float>>(a);
+    return std::make_unique<Elemwise<double>>(a);
+  });
 }
 
 }  // namespace theanode
