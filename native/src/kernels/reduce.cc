@@ -33,7 +33,7 @@ enum Kind { Sum, Mean, Prod, Max, Min, All, Any };
 // every build), and elements per block (the unit of work a thread takes within one long row).
 constexpr int kLanes = 16;
 constexpr int64_t kBlock = 8192;
-// Columns per unit of work of a column reduction.
+// Columns per unit of work of a column reduction (shorter runs of a row read slower).
 constexpr int64_t kCols = 1024;
 
 template <Kind K>
@@ -148,7 +148,23 @@ __attribute__((always_inline)) inline void unitsImpl(const Job& job, int64_t u0,
     double* __restrict a = job.acc + o * l.inner + c0;
     for (int64_t k = 0; k < n; k++) a[k] = identityOf<K>();
     const T* base = x + o * l.red * l.inner + c0;
-    for (int64_t r = 0; r < l.red; r++) {
+    // Four rows a pass, each column still in row order: a quarter of the accumulator traffic.
+    int64_t r = 0;
+    for (; r + 4 <= l.red; r += 4) {
+      const T* __restrict r0 = base + r * l.inner;
+      const T* __restrict r1 = r0 + l.inner;
+      const T* __restrict r2 = r1 + l.inner;
+      const T* __restrict r3 = r2 + l.inner;
+      for (int64_t k = 0; k < n; k++) {
+        double v = a[k];
+        step<K, double>(v, static_cast<double>(r0[k]));
+        step<K, double>(v, static_cast<double>(r1[k]));
+        step<K, double>(v, static_cast<double>(r2[k]));
+        step<K, double>(v, static_cast<double>(r3[k]));
+        a[k] = v;
+      }
+    }
+    for (; r < l.red; r++) {
       const T* __restrict row = base + r * l.inner;
       for (int64_t k = 0; k < n; k++) step<K, double>(a[k], static_cast<double>(row[k]));
     }
