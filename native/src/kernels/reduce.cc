@@ -12,7 +12,9 @@
 //    backends' agreement (allclose) allows; pairwise folding keeps the error as small or smaller.
 //  - inner > 1 (column reductions): the rows of [red][inner] are folded in order into one
 //    accumulator per column, which vectorises across the columns.
-// Other sets of axes take the generic loop: each output in C order over the reduced offsets.
+// Other sets of axes whose last reduced axes are x's last ones, at least kLanes long, reduce each
+// such run as a row, the runs folded in C order. The rest take the generic loop: each output in
+// C order over the reduced offsets.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -129,6 +131,10 @@ struct Job {
   double* acc;
   Layout l;
   int64_t blocks, colUnits;
+  // Runs (other sets of axes whose last reduced axis is long): each output folds, in C order,
+  // `runs` runs of l.red / runs contiguous elements, each reduced as a row; null otherwise.
+  const int64_t *runBases = nullptr, *runOffsets = nullptr;
+  int64_t runs = 0;
   int64_t units() const { return l.inner == 1 ? l.outer * blocks : l.outer * colUnits; }
 };
 
@@ -136,6 +142,17 @@ template <Kind K, typename T, int Bytes>
 __attribute__((always_inline)) inline void unitsImpl(const Job& job, int64_t u0, int64_t u1) {
   const T* x = static_cast<const T*>(job.x);
   const Layout& l = job.l;
+  if (job.runBases) {
+    const int64_t len = job.runs ? l.red / job.runs : 0;
+    for (int64_t u = u0; u < u1; u++) {
+      double a = identityOf<K>();
+      const T* b = x + job.runBases[u];
+      for (int64_t r = 0; r < job.runs; r++)
+        for (int64_t s = 0; s < len; s += kBlock) step<K, double>(a, reduceRun<K, T, Bytes>(b + job.runOffsets[r] + s, std::min(kBlock, len - s)));
+      job.acc[u] = a;
+    }
+    return;
+  }
   if (l.inner == 1) {
     for (int64_t u = u0; u < u1; u++) {
       const int64_t o = u / job.blocks, s = (u % job.blocks) * kBlock;
@@ -240,14 +257,20 @@ double foldBlocks(Kind k, const double* p, int64_t n) {
 
 // The [outer][red][inner] view of x when the reduced axes form one block once length-1 axes are
 // dropped (they change neither the offsets nor the order), or false.
-bool layoutOf(const std::vector<int64_t>& shape, const std::vector<int>& axes, Layout& out) {
-  std::vector<std::pair<int64_t, bool>> groups;  // (extent, reduced), neighbours merged
+// x's axes as (extent, reduced) groups: length-1 axes dropped, neighbours of a kind merged.
+std::vector<std::pair<int64_t, bool>> groupsOf(const std::vector<int64_t>& shape, const std::vector<int>& axes) {
+  std::vector<std::pair<int64_t, bool>> groups;
   for (size_t i = 0; i < shape.size(); i++) {
     if (shape[i] == 1) continue;
     const bool red = std::find(axes.begin(), axes.end(), static_cast<int>(i)) != axes.end();
     if (!groups.empty() && groups.back().second == red) groups.back().first *= shape[i];
     else groups.emplace_back(shape[i], red);
   }
+  return groups;
+}
+
+bool layoutOf(const std::vector<int64_t>& shape, const std::vector<int>& axes, Layout& out) {
+  const auto groups = groupsOf(shape, axes);
   size_t r = 0;
   while (r < groups.size() && !groups[r].second) r++;
   Layout l;
@@ -311,7 +334,8 @@ class Reduce : public Kernel {
     if ((kind_ == Max || kind_ == Min) && reduced == 0 && outputs > 0)
       throw std::runtime_error("reduce: zero-size array to reduction operation " + op + ", which has no identity");
     Layout l;
-    if (!layoutOf(shape, axes, l)) {
+    const bool runs = !layoutOf(shape, axes, l);
+    if (runs && !runsOf(shape, axes, l)) {
       split_ = Split(shape, axes);
       return;
     }
@@ -319,6 +343,12 @@ class Reduce : public Kernel {
     job_.l = l;
     job_.blocks = l.inner == 1 ? std::max<int64_t>(1, (l.red + kBlock - 1) / kBlock) : 0;
     job_.colUnits = l.inner == 1 ? 0 : (l.inner + kCols - 1) / kCols;
+    if (runs) {
+      job_.blocks = 1;
+      job_.runBases = runBases_.data();
+      job_.runOffsets = runOffsets_.data();
+      job_.runs = static_cast<int64_t>(runOffsets_.size());
+    }
     acc_.resize(static_cast<size_t>(l.inner == 1 ? l.outer * job_.blocks : l.outer * l.inner));
   }
   void run(Frame& f) override {
@@ -368,10 +398,33 @@ class Reduce : public Kernel {
     }
   }
 
+  // Other sets of axes whose last reduced group (after groupsOf) is last in x and at least
+  // kLanes long: runs of it, one row reduction each (see Job). Sets l to [outputs][all reduced].
+  bool runsOf(const std::vector<int64_t>& shape, const std::vector<int>& axes, Layout& l) {
+    auto groups = groupsOf(shape, axes);
+    if (groups.empty() || !groups.back().second || groups.back().first < kLanes) return false;
+    const int64_t len = groups.back().first;
+    groups.pop_back();
+    std::vector<int64_t> s;
+    std::vector<int> red;
+    for (size_t i = 0; i < groups.size(); i++) {
+      s.push_back(groups[i].first);
+      if (groups[i].second) red.push_back(static_cast<int>(i));
+    }
+    Split runs(s, red);  // in units of one run
+    for (auto& b : runs.bases) runBases_.push_back(b * len);
+    for (auto& o : runs.offsets) runOffsets_.push_back(o * len);
+    l.outer = static_cast<int64_t>(runBases_.size());
+    l.red = static_cast<int64_t>(runOffsets_.size()) * len;
+    l.inner = 1;
+    return true;
+  }
+
   int x_, o_;
   DType xt_, ot_;
   Split split_;
   Kind kind_;
+  std::vector<int64_t> runBases_, runOffsets_;
   // Reductions over one block of axes (see the top of the file); null for the generic loop.
   UnitsFn units_ = nullptr;
   Job job_{};

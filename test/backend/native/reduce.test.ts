@@ -111,6 +111,14 @@ describe.runIf(native.available)('native reduce', () => {
         expect(Array.from(nat('sum', x, [0, 2]).data)).toEqual(Array.from({ length: n }, (_, b) => 6 * (b + 1)));
         expect(Array.from(nat('max', x, [0, 2]).data)).toEqual(Array.from({ length: n }, (_, b) => b + 1));
         expect(Array.from(nat('sum', x).data)).toEqual([6 * tri]);
+        // Runs: the last reduced axis long (one row reduction per run, runs in order), with a NaN.
+        for (const len of [16, 40, 8200]) {
+          const r = fill([3, n, len], dtype, (i) => (Math.floor(i / len) % n) + 1);
+          expect(Array.from(nat('sum', r, [0, 2]).data), `runs of ${len}`).toEqual(Array.from({ length: n }, (_, b) => 3 * len * (b + 1)));
+          expect(Array.from(nat('max', r, [0, 2]).data)).toEqual(Array.from({ length: n }, (_, b) => b + 1));
+          r.data[(2 * n + n - 1) * len + len - 1] = NaN;
+          expect(Number.isNaN(nat('min', r, [0, 2]).data[n - 1]), `NaN in the last run of ${len}`).toBe(true);
+        }
         // Length-1 axes between the reduced ones do not change the result.
         const y = new NDArray(x.data, [2, 1, n, 1, 3], dtype);
         expect(Array.from(nat('sum', y, [1, 2, 3]).data)).toEqual(Array(6).fill(tri));
@@ -190,7 +198,7 @@ describe.runIf(native.available)('native reduce', () => {
     const rng = new random.RandomState(9);
     try {
       for (const dtype of FLOATS) {
-        for (const [shape, axes] of [[[512, 3584], [1]], [[1e6], undefined], [[3584, 512], [0]], [[4, 30000], [1]], [[28, 512, 128], [1]]] as [number[], number[] | undefined][]) {
+        for (const [shape, axes] of [[[512, 3584], [1]], [[1e6], undefined], [[3584, 512], [0]], [[4, 30000], [1]], [[28, 512, 128], [1]], [[28, 512, 128], [0, 2]]] as [number[], number[] | undefined][]) {
           const x = tensor(dtype, shape.length);
           const f = fn([x], [T.sum(x, axes, true), T.mean(x, axes), T.max(x, axes), T.prod(x.mul(1e-3).add(1), axes)], { backend: 'native' });
           const X = new NDArray((rng.randn(shape.reduce((a, b) => a * b, 1)) as NDArray).astype(dtype).data, shape, dtype);
