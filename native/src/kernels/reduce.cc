@@ -154,6 +154,10 @@ __attribute__((always_inline)) inline void unitsImpl(const Job& job, int64_t u0,
     return;
   }
   if (l.inner == 1) {
+    if (job.blocks == 1) {  // short rows, many of them: no division per row
+      for (int64_t u = u0; u < u1; u++) job.acc[u] = reduceRun<K, T, Bytes>(x + u * l.red, l.red);
+      return;
+    }
     for (int64_t u = u0; u < u1; u++) {
       const int64_t o = u / job.blocks, s = (u % job.blocks) * kBlock;
       job.acc[u] = reduceRun<K, T, Bytes>(x + o * l.red + s, std::min(kBlock, l.red - s));
