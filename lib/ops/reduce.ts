@@ -1,6 +1,8 @@
 /**
  * Reductions over axes (sum mean prod max min all any) and argmax/argmin. Sums accumulate in
- * double precision whatever the dtype, in both backends.
+ * double precision whatever the dtype, in both backends. The js kernel adds one element after
+ * another; the native one (native/src/kernels/reduce.cc) in 16 lanes folded pairwise, a different
+ * fixed order, so the backends agree to allclose, not to the bit.
  */
 import { Op } from '../graph/op.js';
 import { TensorType } from '../graph/type.js';
