@@ -79,7 +79,6 @@ export class Elemwise extends Op {
   }
 }
 
-/** Text form of a step program, e.g. sigmoid(add(i0, i1)). */
 /**
  * The native kernel's lane type: 'float32' when every step and input is float32 or bool and every
  * constant is a float, so that the chain runs in float lanes (twice the values per instruction);
@@ -93,6 +92,7 @@ export function laneType(steps: readonly Step[], consts: readonly number[], inpu
   return ok ? 'float32' : 'float64';
 }
 
+/** Text form of a step program, e.g. sigmoid(add(i0, i1)). */
 export function describeSteps(steps: Step[], consts: number[]): string {
   const text = (j: number): string => {
     const s = steps[j];
