@@ -75,22 +75,14 @@ struct LibmMath {
   static double sigmoid(double x) { return theanode::sigmoid(x); }
   static double softplus(double x) { return theanode::softplus(x); }
 };
+// Overloaded for both lane types: the double versions (vmath.h) and the float ones
+// (vmath_float.h, used by every build: scalar float loops have no libm call to prefer).
 struct VectorMath {
-  __attribute__((always_inline)) static double exp(double x) { return vmath::exp(x); }
-  __attribute__((always_inline)) static double log(double x) { return vmath::log(x); }
-  __attribute__((always_inline)) static double log1p(double x) { return vmath::log1p(x); }
-  __attribute__((always_inline)) static double tanh(double x) { return vmath::tanh(x); }
-  __attribute__((always_inline)) static double sigmoid(double x) { return vmath::sigmoid(x); }
-  __attribute__((always_inline)) static double softplus(double x) { return vmath::softplus(x); }
-};
-// Every build uses the float versions: scalar float loops have no libm call to prefer.
-struct VectorMathF {
-  __attribute__((always_inline)) static float exp(float x) { return vmathf::exp(x); }
-  __attribute__((always_inline)) static float log(float x) { return vmathf::log(x); }
-  __attribute__((always_inline)) static float log1p(float x) { return vmathf::log1p(x); }
-  __attribute__((always_inline)) static float tanh(float x) { return vmathf::tanh(x); }
-  __attribute__((always_inline)) static float sigmoid(float x) { return vmathf::sigmoid(x); }
-  __attribute__((always_inline)) static float softplus(float x) { return vmathf::softplus(x); }
+#define VM_PAIR(f)                                                                  \
+  __attribute__((always_inline)) static double f(double x) { return vmath::f(x); } \
+  __attribute__((always_inline)) static float f(float x) { return vmathf::f(x); }
+  VM_PAIR(exp) VM_PAIR(log) VM_PAIR(log1p) VM_PAIR(tanh) VM_PAIR(sigmoid) VM_PAIR(softplus)
+#undef VM_PAIR
 };
 // Branch-free selection (vmath.h): data-dependent branches mispredict on random data, and
 // selects vectorise. Conditions are combined with | rather than ||, which is a branch.
@@ -278,7 +270,7 @@ StepFn<V> chooseStep() {
 // Double lanes: in the scalar build, libm is faster than vmath's series.
 const StepFn<double> stepF64 = chooseStep<double, KeepDouble, VectorMath, LibmMath>();
 const StepFn<double> stepF32 = chooseStep<double, RoundFloat, VectorMath, LibmMath>();
-const StepFn<float> stepFloatLanes = chooseStep<float, KeepValue, VectorMathF, VectorMathF>();
+const StepFn<float> stepFloatLanes = chooseStep<float, KeepValue, VectorMath, VectorMath>();
 
 struct Arg {
   int kind;  // 0 input, 1 step, 2 constant

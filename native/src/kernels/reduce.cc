@@ -259,8 +259,6 @@ double foldBlocks(Kind k, const double* p, int64_t n) {
   return a;
 }
 
-// The [outer][red][inner] view of x when the reduced axes form one block once length-1 axes are
-// dropped (they change neither the offsets nor the order), or false.
 // x's axes as (extent, reduced) groups: length-1 axes dropped, neighbours of a kind merged.
 std::vector<std::pair<int64_t, bool>> groupsOf(const std::vector<int64_t>& shape, const std::vector<int>& axes) {
   std::vector<std::pair<int64_t, bool>> groups;
@@ -273,6 +271,8 @@ std::vector<std::pair<int64_t, bool>> groupsOf(const std::vector<int64_t>& shape
   return groups;
 }
 
+// The [outer][red][inner] view of x when the reduced axes form one block once length-1 axes are
+// dropped (they change neither the offsets nor the order), or false.
 bool layoutOf(const std::vector<int64_t>& shape, const std::vector<int>& axes, Layout& out) {
   const auto groups = groupsOf(shape, axes);
   size_t r = 0;
