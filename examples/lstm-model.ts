@@ -7,13 +7,21 @@
  * does not depend on the state, so it is one big product over all rows before the loop; each
  * step adds h · U for the four gates at once (one (batch, 128) x (128, 512) product) and does
  * the gate arithmetic. Gates are ordered as PyTorch's nn.LSTM orders them: input, forget,
- * cell, output. Initialisation as PyTorch's: every weight and bias uniform in +-1/sqrt(128).
+ * cell, output. Initialisation as PyTorch's, every weight and bias uniform in +-1/sqrt(128),
+ * except the forget gate's bias, which starts at 1.
+ *
+ * Pixels are standardised first, by the training set's mean and standard deviation (0.2860 and
+ * 0.3530 over all its pixels), so that the gates' inputs are centred on zero. With the forget
+ * bias, this lifts the 10-epoch test accuracy on both sides (README).
  */
 import { T, shared, fn, scan, updates, random, NDArray } from 'theanode';
 import type { SharedVariable, CompiledFunction, Variable } from 'theanode';
 
 export const ROWS = 28;
 export const PIXELS = 28;
+/** Fashion-MNIST's training pixels (in [0, 1]): their mean and standard deviation. */
+export const PIXEL_MEAN = 0.2860;
+export const PIXEL_STD = 0.3530;
 
 export interface Lstm {
   params: SharedVariable[];
@@ -38,8 +46,15 @@ export function buildLstm(rng: random.RandomState, opts: LstmOptions = {}): Lstm
   // bias_ih and bias_hh (Adam steps each, so together they move twice as far as one would).
   const W = uniform([4 * H, PIXELS], 'lstm.W');
   const U = uniform([4 * H, H], 'lstm.U');
-  const bIh = uniform([4 * H], 'lstm.bIh');
-  const bHh = uniform([4 * H], 'lstm.bHh');
+  // The forget gate's bias starts at 1 (0.5 in each of the two biases), so that the cell keeps
+  // its state at first and gradients reach the early rows.
+  const bias = (name: string) => {
+    const b = rng.uniform(-bound, bound, [4 * H]) as NDArray;
+    b.data.fill(0.5, H, 2 * H);
+    return shared(b, name, f32);
+  };
+  const bIh = bias('lstm.bIh');
+  const bHh = bias('lstm.bHh');
   const Wo = uniform([H, 10], 'out.w');
   const bo = uniform([10], 'out.b');
   const params = [W, U, bIh, bHh, Wo, bo];
@@ -49,7 +64,8 @@ export function buildLstm(rng: random.RandomState, opts: LstmOptions = {}): Lstm
   // The state is kept transposed, (H, batch), so that each gate is a block of contiguous rows
   // of the step's (4H, batch) pre-activations (a view, not a copy).
   const batch = x.shape.get(0);
-  const pixelsByStep = x.reshape([-1, ROWS, PIXELS]).dimshuffle(2, 1, 0).reshape([PIXELS, -1]);
+  const standardised = x.sub(PIXEL_MEAN).div(PIXEL_STD);
+  const pixelsByStep = standardised.reshape([-1, ROWS, PIXELS]).dimshuffle(2, 1, 0).reshape([PIXELS, -1]);
   const projected = W.dot(pixelsByStep).add(bIh.add(bHh).dimshuffle(0, 'x')).reshape([4 * H, ROWS, batch]).dimshuffle(1, 0, 2);
   const gate = (z: Variable, k: number) => z.get(T.slice(k * H, (k + 1) * H));
   const lstmStep = (px: Variable, h: Variable, c: Variable, u: Variable) => {

@@ -1,8 +1,8 @@
 /**
  * An LSTM classifier on Fashion-MNIST (examples/lstm-model.ts): each image read as 28 rows of 28
- * pixels by `scan`, 128 hidden units, softmax on the last hidden state, Adam lr 1e-3, batch 128,
- * float32. Reads the Debian package dataset-fashion-mnist; prints loss, test accuracy and seconds
- * per epoch. bench/peers/lstm_torch.py is the same recipe in PyTorch.
+ * standardised pixels by `scan`, 128 hidden units, softmax on the last hidden state, Adam lr
+ * 1e-3, batch 128, float32. Reads the Debian package dataset-fashion-mnist; prints loss, test
+ * accuracy and seconds per epoch. bench/peers/lstm_torch.py is the same recipe in PyTorch.
  *
  *   npm run example:lstm                           # 10 epochs
  *   node dist/examples/lstm.js --epochs 3 --seed 1 --threads 1

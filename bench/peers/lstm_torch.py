@@ -1,6 +1,8 @@
 """The LSTM classifier of examples/lstm.ts in PyTorch: each Fashion-MNIST image read as 28 rows
-of 28 pixels by an LSTM of 128 hidden units, a linear softmax layer on the last hidden state,
-cross-entropy, Adam lr 1e-3, batch 128, float32. For comparing accuracy and time per epoch.
+of 28 pixels (standardised by the training set's pixel mean and standard deviation, 0.2860 and
+0.3530) by an LSTM of 128 hidden units (the forget gate's bias started at 1), a linear softmax
+layer on the last hidden state, cross-entropy, Adam lr 1e-3, batch 128, float32. For comparing
+accuracy and time per epoch.
 
 Usage: lstm_torch.py [--epochs N] [--seed S] [--threads T] [--limit IMAGES]; one line per epoch.
 """
@@ -45,11 +47,14 @@ class Classifier(torch.nn.Module):
         self.out = torch.nn.Linear(128, 10)
 
     def forward(self, x):
-        _, (h, _) = self.lstm(x)
+        _, (h, _) = self.lstm((x - 0.2860) / 0.3530)
         return self.out(h[-1])
 
 
 model = Classifier()
+with torch.no_grad():  # the forget gate's bias starts at 1, half in each of the two biases
+    model.lstm.bias_ih_l0[128:256].fill_(0.5)
+    model.lstm.bias_hh_l0[128:256].fill_(0.5)
 opt = torch.optim.Adam(model.parameters(), lr=1e-3)
 for epoch in range(1, args.epochs + 1):
     t0, c0 = time.perf_counter(), time.process_time()
