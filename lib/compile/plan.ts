@@ -85,6 +85,7 @@ export function makePlan(p: Program, args: PlanInputs): Plan {
   // Decided before placing temps: in-place updates need no arena space.
   const snapshot = p.updates.map((u) => p.buffers[root(u.buffer)].kind !== 'temp');
   updateInPlace(p, shapes, alias, skip);
+  chainsIntoOutputs(p, shapes, alias, skip);
   const { offsets, arena, workspace } = placeTemps(p, shapes, alias, needs);
   const tempBytes = (Object.keys(arena) as DType[]).reduce((a, d) => a + arena[d] * bytesPer(d), 0);
   const plan: Plan = { shapes, offsets, arena, tempBytes, alias, skip, snapshot, decisions, workspace };
@@ -219,6 +220,37 @@ function updateInPlace(p: Program, shapes: number[][], alias: number[], skip: bo
 }
 
 /**
+ * A chain of steps that can each overwrite their input (a gradient assembled by a fill and
+ * increments of its slices, a run of elementwise ops) and ends in an output is computed in
+ * the output's storage from its first step, so the last step copies nothing into it: a loop
+ * body's output is then written straight into its row, a function's into the caller's array.
+ * A link joins when the next step's kernel may overwrite it (`inPlace`), it is read there once
+ * and nowhere after, no view reads it, and it has the output's shape and dtype.
+ */
+function chainsIntoOutputs(p: Program, shapes: number[][], alias: number[], skip: boolean[]): void {
+  const producer = new Map<number, number>();
+  p.instructions.forEach((ins, k) => ins.outputs.forEach((b) => producer.set(b, k)));
+  const lastRead = new Map<number, number>();
+  p.instructions.forEach((ins, k) => ins.inputs.forEach((b) => lastRead.set(b, k)));
+  const viewed = new Set(alias.filter((a) => a >= 0));
+  const results = new Set([...p.outputs, ...p.updates.map((u) => u.buffer)]);
+  const sameLayout = (a: number, b: number) => p.buffers[a].dtype === p.buffers[b].dtype && shapes[a].length === shapes[b].length && shapes[a].every((d, i) => d === shapes[b][i]);
+  for (const out of new Set(p.outputs)) {
+    if (p.buffers[out].kind !== 'temp' || alias[out] >= 0 || viewed.has(out)) continue;
+    for (let k = producer.get(out); k !== undefined && !skip[k]; ) {
+      const ins = p.instructions[k];
+      if (ins.outputs.length !== 1) break;
+      const link = kernelInPlace(ins.opcode, ins.attrs, ins.inputs.length)
+        .map((i) => ins.inputs[i])
+        .find((b) => p.buffers[b].kind === 'temp' && alias[b] < 0 && !results.has(b) && !viewed.has(b) && lastRead.get(b) === k && ins.inputs.filter((x) => x === b).length === 1 && sameLayout(b, out));
+      if (link === undefined) break;
+      alias[link] = out;
+      k = producer.get(link);
+    }
+  }
+}
+
+/**
  * Liveness-based placement of temps in one arena per dtype. An instruction's workspaces are
  * temps live at that instruction alone: placed after its outputs, freed with the inputs that
  * die there, so the space is reused by later temps.
@@ -280,8 +312,11 @@ function placeTemps(p: Program, shapes: number[][], alias: number[], needs: Work
     // A result may take the storage of a dead same-shape input its kernel can overwrite.
     const candidates = kernelInPlace(ins.opcode, ins.attrs, ins.inputs.length).map((i) => ins.inputs[i]);
     const donors = inPlaceDonors(p, candidates, ins.inputs, k, shapes, alias, lastUse, viewed);
-    for (const b of ins.outputs) {
-      if (alias[b] >= 0 || p.buffers[b].kind !== 'temp') continue;
+    for (const out of ins.outputs) {
+      // A view's storage is its root's, placed before it; a chain into an output places the
+      // output at the chain's first step.
+      const b = root(out);
+      if (offsets[b] >= 0 || p.buffers[b].kind !== 'temp') continue;
       const size = sizeOf(shapes[b]);
       const last = Math.max(lastUse.get(b) ?? k, k);
       // An elementwise result may overwrite an input that dies here and has its exact shape.

@@ -218,6 +218,9 @@ registerKernel({
 registerKernel({
   opcode: 'index_update',
   mayFail: true,
+  // The result is x with the selection changed: it may be x's storage (the kernels copy x only
+  // when it is not), so a fill followed by increments of its slices is one buffer throughout.
+  inPlace: () => [0],
   valueInputs: (attrs) => shapeValueInputs(specOf(attrs)),
   valueKey: (attrs, shapes, values) => indexValueKey(specOf(attrs), shapes[0], values),
   inferShape(attrs, shapes, values) {
@@ -240,7 +243,9 @@ registerKernel({
       const off = offsets(ins);
       const out = outs[0];
       const v = ins[ins.length - 1];
-      if (out !== ins[0]) out.set(ins[0]);
+      const x = ins[0];
+      // In place (the plan gave out x's storage) there is nothing to copy.
+      if (out.buffer !== x.buffer || out.byteOffset !== x.byteOffset) out.set(x);
       if (inc) for (let k = 0; k < n; k++) out[off[k]] += v[vOff[k]];
       else for (let k = 0; k < n; k++) out[off[k]] = v[vOff[k]];
     };
