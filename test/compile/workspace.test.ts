@@ -61,11 +61,14 @@ describe('workspaces in the arena', () => {
     const convs = f.program.instructions.map((ins, k) => [ins.opcode, k] as const).filter(([op]) => op.startsWith('conv2d'));
     expect(convs.length).toBeGreaterThanOrEqual(4);
     for (const [, k] of convs) {
-      const d = plan.decisions[k] as unknown as { parts: number; colRows: number; colCols: number; direct: boolean };
+      const d = plan.decisions[k] as unknown as { parts: number; colRows: number; colCols: number; outChannels: number; direct: boolean; group?: number; spans?: number };
       expect(plan.workspace[k]).toHaveLength(1);
       const [w] = plan.workspace[k]!;
       expect(w.dtype).toBe('float64');
-      expect(w.elements).toBe(d.parts * d.colRows * d.colCols);
+      // The filter gradient's: per part, a group's columns and output gradients; then a partial result per span.
+      const gradWeights = f.program.instructions[k].opcode === 'conv2d_grad_weights';
+      const want = gradWeights ? d.parts * (d.colRows + d.outChannels) * d.group! * d.colCols + d.spans! * d.outChannels * d.colRows : d.parts * d.colRows * d.colCols;
+      expect(w.elements).toBe(want);
       expect(w.offset + w.elements).toBeLessThanOrEqual(plan.arena.float64);
     }
     // Instructions without scratch have none.

@@ -164,6 +164,47 @@ describe.runIf(nativeStatus().available)('native conv2d and pool2d agree with js
   });
 });
 
+describe.runIf(nativeStatus().available)('the native filter gradient over groups of images and spans of groups', () => {
+  // Each case's column matrices are sized so that the plan groups several images per product
+  // (or one) and cuts the groups into several spans, the last group short.
+  const layouts: { name: string; x: number[]; w: number[]; opts?: Conv2dOptions; group: number; spans: number }[] = [
+    { name: 'one image per group, eight spans of one or two', x: [11, 1, 70, 70], w: [3, 1, 5, 5], group: 1, spans: 8 },
+    { name: 'three images per group, the last group of one', x: [10, 3, 37, 37], w: [4, 3, 3, 3], group: 3, spans: 4 },
+    { name: 'padding and a stride, a group of six and one of one', x: [7, 2, 40, 41], w: [3, 2, 4, 3], opts: { borderMode: 'half', subsample: [2, 1] }, group: 6, spans: 2 },
+    { name: '1x1 filters (the images are their own columns)', x: [13, 4, 9, 9], w: [5, 4, 1, 1], group: 1, spans: 8 },
+  ];
+  for (const c of layouts) {
+    it(`${c.name}: as the js backend, and the same bits on 1 and 2 threads`, () => {
+      const before = backendInfo().blasThreads ?? 1;
+      const rng = new random.RandomState(21);
+      try {
+        for (const dtype of ['float64', 'float32'] as const) {
+          const x = T.tensor4('x', dtype);
+          const w = T.tensor4('w', dtype);
+          const out = T.nnet.conv2d(x, w, c.opts ?? {});
+          const r = T.tensor4('r', dtype);
+          const gw = grad(out.mul(r).sum(), w);
+          const X = (rng.randn(...(c.x as [number])) as NDArray).astype(dtype);
+          const W = (rng.randn(...(c.w as [number])) as NDArray).astype(dtype);
+          const R = (rng.randn(...(fn([x, w], out, { backend: 'js' })(X, W).shape as [number])) as NDArray).astype(dtype);
+          const js = fn([x, w, r], gw, { backend: 'js' })(X, W, R);
+          const f = fn([x, w, r], gw, { backend: 'native' });
+          setBlasThreads(1);
+          const one = f(X, W, R);
+          setBlasThreads(2);
+          const two = f(X, W, R);
+          const k = f.program.instructions.findIndex((ins) => ins.opcode === 'conv2d_grad_weights');
+          expect(f.lastPlan!.decisions[k]).toMatchObject({ group: c.group, spans: c.spans });
+          expectClose(one, { shape: js.shape, data: Array.from(js.data) }, `${dtype} filter gradient`, dtype === 'float64' ? 1e-12 : 1e-5);
+          expect(Array.from(two.data), `${dtype}: 2 threads`).toEqual(Array.from(one.data));
+        }
+      } finally {
+        setBlasThreads(before);
+      }
+    });
+  }
+});
+
 describe.runIf(nativeStatus().available)('the debug backend runs conv2d and pool2d programs', () => {
   it('both backends, compared instruction by instruction, on a step with updates', () => {
     const rng = new random.RandomState(8);

@@ -1,12 +1,13 @@
 // The conv2d family: `conv2d`, `conv2d_grad_inputs` and `conv2d_grad_weights` (lib/ops/conv.ts).
 // Each image is unrolled into its column matrix (im2col) and multiplied by the filters with one
-// single-threaded OpenBLAS gemm; the addon's pool splits the work (over the batch for the
-// forward product and the input gradient, over bands of column-matrix rows for the filter
-// gradient, so that each part owns its slice of the result and no reduction is needed).
+// single-threaded OpenBLAS gemm; the addon's pool splits the work over the batch. The filter
+// gradient, a sum over the batch, is taken a group of images per product and a span of groups
+// per partial result, the partials added in order at the end.
 //
-// The geometry (padding, output sizes, column-matrix size, the 1x1 shortcut) comes from the plan
-// as attributes; nothing is decided here. The column matrices live in the plan's workspace for
-// the instruction (arena space shared with other temporaries), as many as the plan's `parts`.
+// The geometry (padding, output sizes, column-matrix size, the 1x1 shortcut, the groups and
+// spans) comes from the plan as attributes; nothing is decided here. The column matrices live in
+// the plan's workspace for the instruction (arena space shared with other temporaries), as many
+// as the plan's `parts`.
 #include <algorithm>
 #include <atomic>
 #include <cstring>
@@ -74,12 +75,13 @@ void forEachColRow(const ConvGeometry& g, int64_t k0, int64_t k1, F&& row) {
   }
 }
 
-// Rows [k0, k1) of the column matrix of one image, written at their place in `cols`.
+// Rows [k0, k1) of the column matrix of one image, written at their place in `cols`, whose
+// rows are `ldc` apart (the images of a group lie side by side).
 template <typename T>
-void im2col(const ConvGeometry& g, const T* x, T* cols, int64_t k0, int64_t k1) {
+void im2col(const ConvGeometry& g, const T* x, T* cols, int64_t k0, int64_t k1, int64_t ldc) {
   const int64_t N = g.colCols, plane = g.rows * g.cols;
   forEachColRow(g, k0, k1, [&](int64_t k, int64_t c, const Tap& tr, const Tap& tc) {
-    T* out = cols + k * N;
+    T* out = cols + k * ldc;
     const int64_t r0 = tr.start, c0 = tc.start, ilo = tr.lo, ihi = tr.hi, jlo = tc.lo, jhi = tc.hi;
     if (ilo > 0) std::fill(out, out + ilo * g.outCols, T(0));
     if (g.strideCols == 1 && jlo == 0 && jhi == g.outCols) {
@@ -166,8 +168,12 @@ class ConvKernel : public Kernel {
     g_.prepareTaps();
     // Forward and input gradient: one column matrix per part (the 1x1 shortcut needs none);
     // filter gradient: one matrix whose row bands belong to different parts.
-    if (g_.parts < 1 || g_.parts > (1 << 20) || (role == GradWeights && g_.parts != 1)) throw std::runtime_error("conv2d: the plan's number of column matrices is out of range");
+    if (g_.parts < 1 || g_.parts > (1 << 20)) throw std::runtime_error("conv2d: the plan's number of column matrices is out of range");
     parts_ = static_cast<int>(g_.parts);
+    if (role == GradWeights) {
+      groupsOf(a);
+      return;
+    }
     if (!g_.direct) requireWorkspace(a, 0, a.outTypes[0], g_.parts * g_.colRows * g_.colCols, "conv2d");
     if (g_.direct) parts_ = 1 << 20;  // no workspace: as many parts as the pool will run
   }
@@ -178,6 +184,19 @@ class ConvKernel : public Kernel {
   }
 
  private:
+  // The filter gradient's groups and spans (lib/ops/conv.ts), and its workspace: per part a
+  // group's column matrix and output gradients, then one partial result per span.
+  void groupsOf(const KernelArgs& a) {
+    const Json& d = decisionOf(a, "conv2d_grad_weights");
+    group_ = static_cast<int64_t>(d["group"].number());
+    spans_ = static_cast<int64_t>(d["spans"].number());
+    const int64_t groups = group_ >= 1 ? (g_.batch + group_ - 1) / group_ : 0;
+    if (group_ < 1 || group_ > std::max<int64_t>(1, g_.batch) || (g_.direct && group_ != 1) || spans_ < 1 || spans_ > std::max<int64_t>(1, groups) || g_.parts > spans_)
+      throw std::runtime_error("conv2d_grad_weights: the plan's groups and spans are out of range");
+    perPart_ = g_.direct ? 0 : (g_.colRows + g_.outChannels) * group_ * g_.colCols;
+    requireWorkspace(a, 0, a.outTypes[0], std::max<int64_t>(1, g_.parts * perPart_ + spans_ * g_.outChannels * g_.colRows), "conv2d_grad_weights");
+  }
+
   template <typename T>
   T* columns(int part) const {
     if (g_.direct) return nullptr;
@@ -186,7 +205,7 @@ class ConvKernel : public Kernel {
 
   template <typename T>
   void run(Frame& f) {
-    work_ = g_.direct ? nullptr : f.workspace(0);
+    work_ = g_.direct && role_ != GradWeights ? nullptr : f.workspace(0);
     const T* a = static_cast<const T*>(f.ptr[a_]);
     const T* b = static_cast<const T*>(f.ptr[b_]);
     T* out = static_cast<T*>(f.ptr[o_]);
@@ -209,7 +228,7 @@ class ConvKernel : public Kernel {
     claimEach(batchParts(), g_.batch, [&](int p, int64_t n) {
       T* cols = g_.direct ? nullptr : columns<T>(p);
       const T* xb = x + n * g_.image();
-      if (!g_.direct) im2col(g_, xb, cols, 0, K);
+      if (!g_.direct) im2col(g_, xb, cols, 0, K, N);
       blas::gemmCall(CblasNoTrans, CblasNoTrans, static_cast<int>(O), static_cast<int>(N), static_cast<int>(K), 1.0, w, ld(K), g_.direct ? xb : cols, ld(N), 0.0, y + n * g_.output(), ld(N));
     });
   }
@@ -228,30 +247,42 @@ class ConvKernel : public Kernel {
     });
   }
 
+  // dW = sum over the batch of gy_b · columns_b^T: each span of groups summed into its partial
+  // by whichever part claims it, one product per group, then the partials added in span order.
   template <typename T>
   void gradWeights(const T* x, const T* gy, T* gw) {
-    const int64_t O = g_.outChannels, K = g_.colRows, N = g_.colCols;
+    const int64_t O = g_.outChannels, K = g_.colRows, N = g_.colCols, OK = O * K;
     if (O == 0 || K == 0) return;
-    if (g_.batch == 0) return std::fill(gw, gw + O * K, T(0));
-    // Bands of filter-gradient columns (column-matrix rows), a few per part: each band is summed
-    // over the batch by whichever part claims it.
-    const double work = static_cast<double>(g_.batch) * static_cast<double>(g_.output()) * static_cast<double>(K);
-    const int parts = static_cast<int>(std::min<int64_t>(parallelParts(work), K));
-    // Each band's products pack the output gradient again: few bands (about 64 rows or more
-    // each, from one to two per part), enough to even out a late thread.
-    const int bands = static_cast<int>(std::min<int64_t>(K, parts == 1 ? 1 : std::clamp<int64_t>(K / 64, parts, 2 * parts)));
-    T* cols = g_.direct ? nullptr : columns<T>(0);
-    claimEach(parts, bands, [&](int, int64_t b) {
-      int64_t lo, hi;
-      blas::band(K, bands, static_cast<int>(b), 1, lo, hi);
-      if (lo >= hi) return;
-      for (int64_t n = 0; n < g_.batch; n++) {
-        const T* xb = x + n * g_.image();
-        if (!g_.direct) im2col(g_, xb, cols, lo, hi);
-        const T* band = (g_.direct ? xb : cols) + lo * N;
-        blas::gemmCall(CblasNoTrans, CblasTrans, static_cast<int>(O), static_cast<int>(hi - lo), static_cast<int>(N), 1.0, gy + n * g_.output(), ld(N), band, ld(N), n == 0 ? 0.0 : 1.0, gw + lo, ld(K));
+    if (g_.batch == 0) return std::fill(gw, gw + OK, T(0));
+    T* work = static_cast<T*>(work_);
+    T* partials = work + g_.parts * perPart_;
+    const int64_t groups = (g_.batch + group_ - 1) / group_, ldg = group_ * N;
+    const double flops = static_cast<double>(g_.batch) * static_cast<double>(g_.output()) * static_cast<double>(K);
+    const int parts = static_cast<int>(std::min<int64_t>(parallelParts(flops), g_.parts));
+    claimEach(parts, spans_, [&](int p, int64_t s) {
+      T* cols = work + p * perPart_;
+      T* gyGroup = cols + K * ldg;
+      T* partial = partials + s * OK;
+      for (int64_t q = groups * s / spans_, end = groups * (s + 1) / spans_; q < end; q++) {
+        const int64_t n0 = q * group_, count = std::min(group_, g_.batch - n0);
+        const double beta = q == groups * s / spans_ ? 0.0 : 1.0;
+        if (g_.direct) {  // group 1: the image is its own column matrix
+          blas::gemmCall(CblasNoTrans, CblasTrans, static_cast<int>(O), static_cast<int>(K), static_cast<int>(N), 1.0, gy + n0 * g_.output(), ld(N), x + n0 * g_.image(), ld(N), beta, partial, ld(K));
+          continue;
+        }
+        // The group's columns side by side, and its output gradients laid out to match.
+        for (int64_t i = 0; i < count; i++) {
+          im2col(g_, x + (n0 + i) * g_.image(), cols + i * N, 0, K, ldg);
+          for (int64_t o = 0; o < O; o++) std::copy_n(gy + ((n0 + i) * O + o) * N, N, gyGroup + o * ldg + i * N);
+        }
+        blas::gemmCall(CblasNoTrans, CblasTrans, static_cast<int>(O), static_cast<int>(K), static_cast<int>(count * N), 1.0, gyGroup, ld(ldg), cols, ld(ldg), beta, partial, ld(K));
       }
     });
+    for (int64_t i = 0; i < OK; i++) {
+      double sum = 0;
+      for (int64_t s = 0; s < spans_; s++) sum += static_cast<double>(partials[s * OK + i]);
+      gw[i] = static_cast<T>(sum);
+    }
   }
 
   ConvGeometry g_;
@@ -259,6 +290,7 @@ class ConvKernel : public Kernel {
   int a_, b_, o_;
   bool f32_;
   int parts_ = 1;
+  int64_t group_ = 1, spans_ = 1, perPart_ = 0;  // the filter gradient's (groupsOf)
   void* work_ = nullptr;  // this call's workspace
 };
 
