@@ -245,6 +245,16 @@ describe.runIf(nativeStatus().available)('native conv2d and pool2d kernels check
     expect(() => new Ex(prog('conv2d', {}), JSON.stringify({ ...planOf(shapes, g), workspace: 5 }))).toThrow(/plan does not match the program's instructions/);
     expect(() => new Ex(prog('conv2d', {}), JSON.stringify({ ...planOf(shapes, g), workspace: [] }))).toThrow(/plan does not match the program's instructions/);
     expect(() => new Ex(prog('conv2d', {}), plan(shapes, { ...g, padRows: 9 }))).toThrow(/conv2d: the geometry does not match the plan's shapes/);
+    // The filter gradient's groups and spans, and the workspace they need: per part a group's
+    // columns (4 x 9) and output gradients (1 x 9), then a partial result (1 x 4) per span.
+    const gwShapes = [[1, 1, 4, 4], [1, 1, 3, 3], [1, 1, 2, 2]];
+    const gw = { ...g, group: 1, spans: 1 };
+    const gwWork = (elements: number) => [{ dtype: 'float64', offset: 0, elements }];
+    expect(() => new Ex(prog('conv2d_grad_weights', {}), plan(gwShapes, gw, gwWork(49), 49))).not.toThrow();
+    expect(() => new Ex(prog('conv2d_grad_weights', {}), plan(gwShapes, gw, gwWork(48), 49))).toThrow(/conv2d_grad_weights: the plan's workspace 0 is missing or too small/);
+    for (const bad of [{ spans: 2 }, { group: 2 }, { group: 0 }, { spans: 0 }, { parts: 2 }])
+      expect(() => new Ex(prog('conv2d_grad_weights', {}), plan(gwShapes, { ...gw, ...bad }, gwWork(200), 200)), JSON.stringify(bad)).toThrow(/groups and spans are out of range/);
+    expect(() => new Ex(prog('conv2d_grad_weights', {}), plan(gwShapes, g, gwWork(49), 49))).toThrow(/attribute/);
     expect(() => new Ex(prog('conv2d', {}), plan(shapes, { ...g, strideRows: 0 }))).toThrow(/geometry does not match/);
     expect(() => new Ex(prog('conv2d', {}), plan([[1, 1, 5, 4], [1, 1, 2, 2], [1, 1, 3, 3]], g))).toThrow(/geometry does not match/);
     const p = { planes: 1, rows: 4, cols: 4, outRows: 2, outCols: 2, rowLo: [0, 2], rowHi: [2, 4], rowDiv: [1, 1], colLo: [0, 2], colHi: [2, 4], colDiv: [1, 1], pairs: false, parts: 1 };

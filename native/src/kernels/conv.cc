@@ -167,7 +167,7 @@ class ConvKernel : public Kernel {
     if (!fits || !sizes || !direct || g_.colRows != g_.channels * g_.fRows * g_.fCols || g_.colCols != g_.outRows * g_.outCols) throw std::runtime_error("conv2d: the geometry does not match the plan's shapes");
     g_.prepareTaps();
     // Forward and input gradient: one column matrix per part (the 1x1 shortcut needs none);
-    // filter gradient: one matrix whose row bands belong to different parts.
+    // filter gradient: its groups' matrices and partial results (groupsOf).
     if (g_.parts < 1 || g_.parts > (1 << 20)) throw std::runtime_error("conv2d: the plan's number of column matrices is out of range");
     parts_ = static_cast<int>(g_.parts);
     if (role == GradWeights) {
