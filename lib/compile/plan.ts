@@ -230,19 +230,16 @@ function updateInPlace(p: Program, shapes: number[][], alias: number[], skip: bo
 function chainsIntoOutputs(p: Program, shapes: number[][], alias: number[], skip: boolean[]): void {
   const producer = new Map<number, number>();
   p.instructions.forEach((ins, k) => ins.outputs.forEach((b) => producer.set(b, k)));
-  const lastRead = new Map<number, number>();
-  p.instructions.forEach((ins, k) => ins.inputs.forEach((b) => lastRead.set(b, k)));
+  const lastUse = lastUses(p, alias);
   const viewed = new Set(alias.filter((a) => a >= 0));
-  const results = new Set([...p.outputs, ...p.updates.map((u) => u.buffer)]);
-  const sameLayout = (a: number, b: number) => p.buffers[a].dtype === p.buffers[b].dtype && shapes[a].length === shapes[b].length && shapes[a].every((d, i) => d === shapes[b][i]);
   for (const out of new Set(p.outputs)) {
     if (p.buffers[out].kind !== 'temp' || alias[out] >= 0 || viewed.has(out)) continue;
     for (let k = producer.get(out); k !== undefined && !skip[k]; ) {
       const ins = p.instructions[k];
       if (ins.outputs.length !== 1) break;
-      const link = kernelInPlace(ins.opcode, ins.attrs, ins.inputs.length)
-        .map((i) => ins.inputs[i])
-        .find((b) => p.buffers[b].kind === 'temp' && alias[b] < 0 && !results.has(b) && !viewed.has(b) && lastRead.get(b) === k && ins.inputs.filter((x) => x === b).length === 1 && sameLayout(b, out));
+      // The step's output has the chain's shape: a donor of its dtype may join.
+      const candidates = kernelInPlace(ins.opcode, ins.attrs, ins.inputs.length).map((i) => ins.inputs[i]);
+      const link = inPlaceDonors(p, candidates, ins.inputs, k, shapes, alias, lastUse, viewed).find((b) => p.buffers[b].dtype === p.buffers[out].dtype);
       if (link === undefined) break;
       alias[link] = out;
       k = producer.get(link);
@@ -259,10 +256,8 @@ function placeTemps(p: Program, shapes: number[][], alias: number[], needs: Work
   // Buffers that views read: their storage must not be overwritten in place.
   const viewed = new Set(alias.filter((a) => a >= 0));
   const root = (b: number) => (alias[b] >= 0 ? alias[b] : b);
-  const lastUse = new Map<number, number>();
+  const lastUse = lastUses(p, alias);
   const END = p.instructions.length;
-  p.instructions.forEach((ins, k) => ins.inputs.forEach((b) => lastUse.set(root(b), k)));
-  for (const b of [...p.outputs, ...p.updates.map((u) => u.buffer)]) lastUse.set(root(b), END);
 
   const arena: Record<DType, number> = { float64: 0, float32: 0, int32: 0, bool: 0 };
   const free: Record<DType, { off: number; size: number }[]> = { float64: [], float32: [], int32: [], bool: [] };
@@ -337,6 +332,15 @@ function placeTemps(p: Program, shapes: number[][], alias: number[], needs: Work
     for (const w of workspace[k] ?? []) release(w.dtype, w.offset, w.elements);
   });
   return { offsets, arena, workspace };
+}
+
+/** The last instruction that reads each storage; results (outputs and updates) live to the end. */
+function lastUses(p: Program, alias: number[]): Map<number, number> {
+  const root = (b: number) => (alias[b] >= 0 ? alias[b] : b);
+  const lastUse = new Map<number, number>();
+  p.instructions.forEach((ins, k) => ins.inputs.forEach((b) => lastUse.set(root(b), k)));
+  for (const b of [...p.outputs, ...p.updates.map((u) => u.buffer)]) lastUse.set(root(b), p.instructions.length);
+  return lastUse;
 }
 
 /** Temps read by instruction k, read by nothing later, owning their storage and not broadcast: safe to overwrite. */

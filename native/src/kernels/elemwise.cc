@@ -358,12 +358,12 @@ class Elemwise : public Kernel {
   void run(Frame& f) override {
     if (colsum_) std::fill(sums_.begin(), sums_.end(), 0.0);
     if (n_ == 0) return finishColumnSums(f);
-    direct_ = lastIsResult_ && !shiftedOverlap(f);
+    const bool direct = lastIsResult_ && !shiftedOverlap(f);
     // Ranges of whole blocks on the pool's threads (column sums keep one thread: their order).
     const int64_t blocks = (n_ + B - 1) / B;
     const int parts = colsum_ ? 1 : static_cast<int>(std::min<int64_t>(parallelParts(2.0 * static_cast<double>(n_) * static_cast<double>(steps_.size())), blocks));
     while (static_cast<int>(lanes_.size()) < parts) lanes_.push_back(newLane());
-    parallelRun(parts, [&](int p) { runBlocks(f, lanes_[p], blocks * p / parts * B, std::min(n_, blocks * (p + 1) / parts * B)); });
+    parallelRun(parts, [&](int p) { runBlocks(f, lanes_[p], blocks * p / parts * B, std::min(n_, blocks * (p + 1) / parts * B), direct); });
     finishColumnSums(f);
   }
 
@@ -383,8 +383,8 @@ class Elemwise : public Kernel {
     return l;
   }
 
-  // Output elements [from, to), block by block.
-  void runBlocks(Frame& f, Lane& l, int64_t from, int64_t to) {
+  // Output elements [from, to), block by block; `direct`: the last step writes the result itself.
+  void runBlocks(Frame& f, Lane& l, int64_t from, int64_t to, bool direct) {
     const int nd = static_cast<int>(outShape_.size());
     l.idx.assign(nd, 0);
     l.offs.assign(inputs_.size(), 0);
@@ -417,7 +417,7 @@ class Elemwise : public Kernel {
       if (hasStrided()) fillStrided(f, l, len, nd);
       const size_t last = steps_.size() - 1;
       for (size_t j = 0; j < last; j++) evalStep(l, j, len, stepBlock(l, j));
-      if (direct_) {
+      if (direct) {
         evalStep(l, last, len, static_cast<V*>(outp) + start);
       } else {
         evalStep(l, last, len, stepBlock(l, last));
@@ -557,7 +557,7 @@ class Elemwise : public Kernel {
   std::vector<int64_t> outShape_;
   int64_t n_ = 0;
   std::vector<Lane> lanes_;
-  bool lastIsResult_ = false, direct_ = false;
+  bool lastIsResult_ = false;
   // The column sums output (lib/ops/elemwise.ts, ColumnSums).
   bool colsum_ = false, mean_ = false;
   int sumOut_ = -1;
