@@ -15,7 +15,7 @@ export interface NativeAddon {
     runAsync(inputs: unknown[], shared: unknown[], outputs: unknown[], updates: unknown[]): Promise<void>;
     free(): void;
   };
-  info(): { corename: string; config: string; threads: number; cores?: number; pool?: PoolStats };
+  info(): { corename: string; config: string; threads: number; cores?: number; products?: 'avx512' | 'openblas'; pool?: PoolStats };
   /** The opcodes and scalar ops the build implements (absent in builds older than this check). */
   tables?(): { opcodes: string[]; scalarOps: string[] };
   setThreads(n: number): void;

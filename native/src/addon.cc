@@ -11,6 +11,7 @@
 #include "collectives.h"
 #include "decode.h"
 #include "json.h"
+#include "kernels/gemm_avx512.h"
 #include "kernels/registry.h"
 #include "pool.h"
 #include "program.h"
@@ -268,6 +269,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   o.Set("config", openblas_get_config());
   o.Set("threads", kernelThreads());
   o.Set("cores", usableCores());
+  o.Set("products", blas::ownGemmAvailable() ? "avx512" : "openblas");
   const PoolStats ps = poolStats();
   auto pool = Napi::Object::New(info.Env());
   pool.Set("parallel", static_cast<double>(ps.parallel));

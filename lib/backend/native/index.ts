@@ -89,6 +89,8 @@ export interface BackendInfo {
   blasCore?: string;
   blasConfig?: string;
   blasThreads?: number;
+  /** What runs the matrix products: the addon's own AVX-512 kernels where the CPU has them, else OpenBLAS. */
+  products?: 'avx512' | 'openblas';
   /** The cores this process may use (affinity mask, cgroup quota): the native threads are capped there. */
   cores?: number;
   /** The native thread pool's counts since the start. */
@@ -108,7 +110,7 @@ export function backendInfo(): BackendInfo {
   const s = nativeStatus();
   if (!r.addon || !s.available) return { backend: 'js', reason: s.reason };
   const i = r.addon.info();
-  return { backend: 'native', blasCore: i.corename.trim(), blasConfig: i.config.trim(), blasThreads: i.threads, cores: i.cores, pool: i.pool, coretypeChosen: r.coretype };
+  return { backend: 'native', blasCore: i.corename.trim(), blasConfig: i.config.trim(), blasThreads: i.threads, products: i.products, cores: i.cores, pool: i.pool, coretypeChosen: r.coretype };
 }
 
 /**

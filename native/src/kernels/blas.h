@@ -1,4 +1,4 @@
-// CBLAS by element type, with products big enough to share split over the kernel threads:
+// CBLAS (or this CPU's own AVX-512 products) by element type, with products big enough to share split over the kernel threads:
 // each part computes a band of the output with a single-threaded BLAS call (see pool.h).
 #pragma once
 #include <cblas.h>
@@ -7,14 +7,21 @@
 #include <cstdint>
 
 #include "../pool.h"
+#include "gemm_avx512.h"
 
 namespace theanode {
 namespace blas {
 
+// Products of at least one vector of columns go to the AVX-512 kernels where the CPU has them
+// (gemm_avx512.h); narrower ones would mostly multiply padding there and stay with OpenBLAS.
+inline bool useOwnGemm(int n, int lanes) { return n >= lanes && ownGemmAvailable(); }
+
 inline void gemmCall(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, double alpha, const double* a, int lda, const double* b, int ldb, double beta, double* c, int ldc) {
+  if (useOwnGemm(n, 8)) return ownGemm(ta == CblasTrans, tb == CblasTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
   cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 inline void gemmCall(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, double alpha, const float* a, int lda, const float* b, int ldb, double beta, float* c, int ldc) {
+  if (useOwnGemm(n, 16)) return ownGemm(ta == CblasTrans, tb == CblasTrans, m, n, k, static_cast<float>(alpha), a, lda, b, ldb, static_cast<float>(beta), c, ldc);
   cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, static_cast<float>(alpha), a, lda, b, ldb, static_cast<float>(beta), c, ldc);
 }
 inline void gemvCall(CBLAS_TRANSPOSE t, int rows, int cols, double alpha, const double* a, int lda, const double* x, double beta, double* y) {
