@@ -49,8 +49,11 @@ constexpr int kBandsPerThread = 2;
 // C is wide and short).
 template <typename T>
 void gemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, double alpha, const T* a, int64_t lda, const T* b, int64_t ldb, double beta, T* c, int64_t ldc) {
+  const double work = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
+  // The own kernels: one part per thread (see gemm_avx512.h).
+  if (useOwnGemm(static_cast<int>(n), 64 / sizeof(T))) return ownGemm(transA, transB, m, n, k, static_cast<T>(alpha), a, lda, b, ldb, static_cast<T>(beta), c, ldc, parallelParts(work, 1));
   const CBLAS_TRANSPOSE ta = transA ? CblasTrans : CblasNoTrans, tb = transB ? CblasTrans : CblasNoTrans;
-  const int parts = std::min<int64_t>(parallelParts(static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k), kBandsPerThread), std::max(m, n) / 8 + 1);
+  const int parts = std::min<int64_t>(parallelParts(work, kBandsPerThread), std::max(m, n) / 8 + 1);
   const bool byRows = m >= n;
   parallelRun(parts, [&](int p) {
     int64_t lo, hi;

@@ -19,6 +19,7 @@
 #include <utility>
 
 #include "../cpu.h"
+#include "../pool.h"
 
 #ifdef THEANODE_HAS_CLONES
 #include <immintrin.h>
@@ -252,54 +253,105 @@ struct Workspace {
   }
 };
 
+// k in equal blocks of at most KC (a short last block would cost a pass over C for little).
 template <typename T>
-void gemmImpl(bool transA, bool transB, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
-  using S = Lanes<T>;
-  constexpr int NR = 2 * S::L;
-  if (m <= 0 || n <= 0) return;
-  if (k <= 0 || alpha == T(0)) {
-    // No products: C = beta C, with beta 0 writing zeros whatever C held.
-    for (int64_t i = 0; i < m; i++) {
-      T* row = c + i * ldc;
-      if (beta == T(0)) std::fill_n(row, n, T(0));
-      else if (beta != T(1))
-        for (int64_t j = 0; j < n; j++) row[j] *= beta;
-    }
-    return;
-  }
-  thread_local Workspace<T> ws;
-  // k in equal blocks of at most KC (a short last block would cost a pass over C for little).
-  const int64_t kBlocks = (k + S::KC - 1) / S::KC, kcStep = (k + kBlocks - 1) / kBlocks;
-  const int64_t mBlocks = (m + S::MC - 1) / S::MC, mcStep = (m + mBlocks - 1) / mBlocks;
-  const int64_t kcMax = kcStep, ncMax = std::min<int64_t>(S::NC, (n + NR - 1) / NR * NR), mcMax = mcStep;
-  T* bp = Workspace<T>::grow(ws.b, ws.bSize, static_cast<size_t>(kcMax * ncMax));
-  T* ap = Workspace<T>::grow(ws.a, ws.aSize, static_cast<size_t>(kcMax * mcMax));
+int64_t blockLength(int64_t k) {
+  const int64_t blocks = std::max<int64_t>(1, (k + Lanes<T>::KC - 1) / Lanes<T>::KC);
+  return std::max<int64_t>(1, (k + blocks - 1) / blocks);
+}
+
+// One call's operands and its cut of k (the same for every part of the call, so the parts'
+// results are the bits of the whole computed at once).
+template <typename T>
+struct Product {
+  static constexpr int L = Lanes<T>::L, NR = 2 * L, KC = Lanes<T>::KC, MC = Lanes<T>::MC, NC = Lanes<T>::NC;
+  bool transA, transB;
+  int64_t m, n, k;
+  T alpha;
+  const T* a;
+  int64_t lda;
+  const T* b;
+  int64_t ldb;
+  T beta;
+  T* c;
+  int64_t ldc;
+  int64_t kcStep = blockLength<T>(k);
   // B read in place (no packing) when it is not transposed and few A panels share each of its
   // panels: packing costs a pass over B per block of C's rows.
-  const bool direct = !transB && m <= kDirectRows;
-  const MicroKernel<T>* kernels[2][2] = {{microKernels<T, false, false>(), microKernels<T, true, false>()}, {microKernels<T, false, true>(), microKernels<T, true, true>()}};
-  for (int64_t j0 = 0; j0 < n; j0 += S::NC) {
-    const int64_t nc = std::min<int64_t>(S::NC, n - j0);
-    for (int64_t p0 = 0; p0 < k; p0 += kcStep) {
-      const int64_t kc = std::min<int64_t>(kcStep, k - p0);
-      if (!direct) packB(transB, b, ldb, p0, kc, j0, nc, bp);
-      for (int64_t i0 = 0; i0 < m; i0 += mcStep) {
-        const int64_t mc = std::min<int64_t>(mcStep, m - i0);
-        const Panels panels(mc);
-        packA(transA, a, lda, i0, mc, p0, kc, ap);
-        for (int64_t j = 0; j < nc; j += NR) {
-          const int cols = static_cast<int>(std::min<int64_t>(NR, nc - j));
-          const MicroKernel<T>* kern = kernels[direct][cols > S::L];
-          const T* panel = direct ? b + p0 * ldb + j0 + j : bp + j * kc;
-          const int64_t bs = direct ? ldb : NR;
-          for (int64_t q = 0; q < panels.count; q++) {
-            const int64_t i = panels.start(q);
-            kern[panels.rows(q) - 1](kc, ap + i * kc, panel, bs, c + (i0 + i) * ldc + j0 + j, ldc, cols, alpha, beta, p0 > 0);
+  bool direct = !transB && m <= kDirectRows;
+  int64_t panelsN = (n + NR - 1) / NR;
+
+  // C's rows [i0, i1) by columns [j0, j1) (j0 a multiple of NR), op(B) packed here a block at a
+  // time or read in place.
+  void multiply(int64_t i0, int64_t i1, int64_t j0, int64_t j1) const {
+    thread_local Workspace<T> ws;
+    const int64_t rows = i1 - i0, mBlocks = (rows + MC - 1) / MC, mcStep = (rows + mBlocks - 1) / mBlocks;
+    T* ap = Workspace<T>::grow(ws.a, ws.aSize, static_cast<size_t>(kcStep * mcStep));
+    T* bp = direct ? nullptr : Workspace<T>::grow(ws.b, ws.bSize, static_cast<size_t>(kcStep * std::min<int64_t>(NC, (j1 - j0 + NR - 1) / NR * NR)));
+    const MicroKernel<T>* kernels[2][2] = {{microKernels<T, false, false>(), microKernels<T, true, false>()}, {microKernels<T, false, true>(), microKernels<T, true, true>()}};
+    for (int64_t jb = j0; jb < j1; jb += NC) {
+      const int64_t nc = std::min<int64_t>(NC, j1 - jb);
+      for (int64_t p0 = 0; p0 < k; p0 += kcStep) {
+        const int64_t kc = std::min(kcStep, k - p0);
+        if (bp) packB(transB, b, ldb, p0, kc, jb, nc, bp);
+        for (int64_t ib = i0; ib < i1; ib += mcStep) {
+          const int64_t mc = std::min(mcStep, i1 - ib);
+          const Panels panels(mc);
+          packA(transA, a, lda, ib, mc, p0, kc, ap);
+          for (int64_t j = 0; j < nc; j += NR) {
+            const int cols = static_cast<int>(std::min<int64_t>(NR, nc - j));
+            const MicroKernel<T>* kern = kernels[direct][cols > L];
+            const T* panel = direct ? b + p0 * ldb + jb + j : bp + j * kc;
+            const int64_t bs = direct ? ldb : NR;
+            for (int64_t q = 0; q < panels.count; q++) {
+              const int64_t i = panels.start(q);
+              kern[panels.rows(q) - 1](kc, ap + i * kc, panel, bs, c + (ib + i) * ldc + jb + j, ldc, cols, alpha, beta, p0 > 0);
+            }
           }
         }
       }
     }
   }
+};
+
+// C = beta C when there is nothing to multiply (beta 0 writes zeros whatever C held); false
+// when there is.
+template <typename T>
+bool noProducts(int64_t m, int64_t n, int64_t k, T alpha, T beta, T* c, int64_t ldc) {
+  if (m > 0 && n > 0 && k > 0 && alpha != T(0)) return false;
+  for (int64_t i = 0; i < m && n > 0; i++) {
+    T* row = c + i * ldc;
+    if (beta == T(0)) std::fill_n(row, n, T(0));
+    else if (beta != T(1))
+      for (int64_t j = 0; j < n; j++) row[j] *= beta;
+  }
+  return true;
+}
+
+// The product in `parts` bands on the pool, one per thread: each band packs what it reads, so
+// the operand that all bands read is packed by each (rows of C when B is the smaller operand,
+// else columns; columns when B is read in place). Measured on 2 cores of a Zen 5 (MLP shapes,
+// 128x256x784 and 784x256x128): 2 bands 1.65-1.95x one; sharing one packing of B among bands
+// of rows, 2 bands ran as fast but 4 or 8 (fewer rows, each streaming all of B) 1.3x slower
+// than 2, and the extra job to pack B waited on a sleeping worker's wake-up (25-50 us here).
+template <typename T>
+void gemmParts(const Product<T>& g, int parts) {
+  if (noProducts(g.m, g.n, g.k, g.alpha, g.beta, g.c, g.ldc)) return;
+  if (parts <= 1) return g.multiply(0, g.m, 0, g.n);
+  if (g.direct || g.n > g.m) {
+    const int bands = static_cast<int>(std::min<int64_t>(parts, g.panelsN));
+    return parallelRun(bands, [&](int p) {
+      const int64_t lo = g.panelsN * p / bands * g.NR, hi = std::min(g.n, g.panelsN * (p + 1) / bands * g.NR);
+      if (lo < hi) g.multiply(0, g.m, lo, hi);
+    });
+  }
+  // Bands of whole panels of the rows, so that each keeps panels of nearly MR rows.
+  const Panels rows(g.m);
+  const int bands = static_cast<int>(std::min<int64_t>(parts, rows.count));
+  parallelRun(bands, [&](int p) {
+    const int64_t i0 = rows.start(rows.count * p / bands), i1 = rows.start(rows.count * (p + 1) / bands);
+    if (i0 < i1) g.multiply(i0, i1, 0, g.n);
+  });
 }
 
 }  // namespace
@@ -314,17 +366,17 @@ bool ownGemmAvailable() {
 #endif
 }
 
-void ownGemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+void ownGemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc, int parts) {
 #ifdef THEANODE_HAS_CLONES
-  gemmImpl<float>(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  gemmParts(Product<float>{transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}, parts);
 #else
   throw std::logic_error("ownGemm: this build has no AVX-512 products");
 #endif
 }
 
-void ownGemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, double alpha, const double* a, int64_t lda, const double* b, int64_t ldb, double beta, double* c, int64_t ldc) {
+void ownGemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, double alpha, const double* a, int64_t lda, const double* b, int64_t ldb, double beta, double* c, int64_t ldc, int parts) {
 #ifdef THEANODE_HAS_CLONES
-  gemmImpl<double>(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  gemmParts(Product<double>{transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}, parts);
 #else
   throw std::logic_error("ownGemm: this build has no AVX-512 products");
 #endif

@@ -13,11 +13,11 @@ namespace blas {
 // unless THEANODE_SIMD caps it).
 bool ownGemmAvailable();
 
-// Row-major C (m x n) = alpha op(A) op(B) + beta C, single-threaded, as cblas_?gemm; beta 0
-// never reads C. Each element's sum runs over k in blocks of a fixed length, so a band of C
-// gets the same bits whichever other bands are computed with it.
-void ownGemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
-void ownGemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, double alpha, const double* a, int64_t lda, const double* b, int64_t ldb, double beta, double* c, int64_t ldc);
+// Row-major C (m x n) = alpha op(A) op(B) + beta C, as cblas_?gemm (beta 0 never reads C), in
+// up to `parts` parts on the pool (pool.h; 1: on the calling thread). Each element's sum runs
+// over k in blocks fixed by k alone, so the result is the same bits however it is cut.
+void ownGemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc, int parts = 1);
+void ownGemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, double alpha, const double* a, int64_t lda, const double* b, int64_t ldb, double beta, double* c, int64_t ldc, int parts = 1);
 
 }  // namespace blas
 }  // namespace theanode
