@@ -224,7 +224,7 @@ function torchLenetEpoch(batches: number): { us: number; threads: number } | und
   return best;
 }
 
-console.log(`backend: ${info.backend}${info.blasCore ? `, OpenBLAS core ${info.blasCore}` : ''}${info.reason ? ` (${info.reason})` : ''}; ${STEPS} steps per cell`);
+console.log(`backend: ${info.backend}${info.blasCore ? `, OpenBLAS core ${info.blasCore}` : ''}${info.products ? `, products on ${info.products}` : ''}${info.reason ? ` (${info.reason})` : ''}; ${STEPS} steps per cell`);
 const header = ['workload', 'backend', 'dtype', 'threads', 'us/step', 'ratio'];
 const table = rows.map((r) => [r.workload, r.backend, r.dtype, String(r.threads), Number.isNaN(r.us) ? 'n/a' : r.us.toFixed(1), r.baseline && !Number.isNaN(r.us) ? (r.us / r.baseline).toFixed(2) : '']);
 const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i].length)));

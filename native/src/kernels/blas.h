@@ -1,5 +1,6 @@
-// CBLAS (or this CPU's own AVX-512 products) by element type, with products big enough to share split over the kernel threads:
-// each part computes a band of the output with a single-threaded BLAS call (see pool.h).
+// Products by element type: CBLAS, or the addon's AVX-512 kernels where the CPU has them; those
+// big enough to share are split over the kernel threads, each part computing a band of the
+// output with a single-threaded call (see pool.h).
 #pragma once
 #include <cblas.h>
 
@@ -50,7 +51,7 @@ constexpr int kBandsPerThread = 2;
 template <typename T>
 void gemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, double alpha, const T* a, int64_t lda, const T* b, int64_t ldb, double beta, T* c, int64_t ldc) {
   const double work = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
-  // The own kernels: one part per thread (see gemm_avx512.h).
+  // The AVX-512 kernels: one part per thread (why: gemmParts in gemm_avx512.cc).
   if (useOwnGemm(static_cast<int>(n), 64 / sizeof(T))) return ownGemm(transA, transB, m, n, k, static_cast<T>(alpha), a, lda, b, ldb, static_cast<T>(beta), c, ldc, parallelParts(work, 1));
   const CBLAS_TRANSPOSE ta = transA ? CblasTrans : CblasNoTrans, tb = transB ? CblasTrans : CblasNoTrans;
   const int parts = std::min<int64_t>(parallelParts(work, kBandsPerThread), std::max(m, n) / 8 + 1);

@@ -3,9 +3,11 @@
 // and a micro-kernel keeps an MR x NR tile of C in 28 of the 32 vector registers while it runs
 // over the block's k. A B panel (KC x NR) stays in L1 while the A panels stream from L2.
 //
-// Shapes: MR = 14 rows and NR = two vectors of columns; a last panel of fewer rows gets a
-// kernel with that many rows (no multiply-adds on padding), a last panel of fewer columns is
-// padded with zeros and stored through a mask.
+// Shapes: panels of at most MR = 14 rows, of nearly equal heights, each height its own kernel
+// (no multiply-adds on padding rows), and of NR = two vectors of columns; a last panel of
+// columns is padded with zeros (or read through a mask) and stored through a mask, with one
+// vector's kernel when it is that narrow. Narrow products (fewer than one vector of columns)
+// stay with OpenBLAS (blas.h).
 
 #include "gemm_avx512.h"
 
@@ -42,7 +44,8 @@ template <>
 struct Lanes<float> {
   using V = __m512;
   static constexpr int L = 16;
-  // Blocks: B's panel of KC x 32 floats is 32 KiB (L1 holds 48); A's block of MC x KC, 112 KiB (L2).
+  // Blocks: B's panel of KC x 32 floats is 32 KiB (L1 holds 48); A's block of MC x KC, 112 KiB,
+  // and B's of KC x NC, 1 MiB (L2).
   static constexpr int KC = 256, MC = 112, NC = 1024;
   THEANODE_TARGET_AVX512 static V zero() { return _mm512_setzero_ps(); }
   THEANODE_TARGET_AVX512 static V load(const float* p) { return _mm512_load_ps(p); }
@@ -77,7 +80,7 @@ struct Lanes<double> {
   using V = __m512d;
   static constexpr int L = 8;
   // Same bytes per block as for float.
-  static constexpr int KC = 256, MC = 56, NC = 1536;
+  static constexpr int KC = 256, MC = 56, NC = 512;
   THEANODE_TARGET_AVX512 static V zero() { return _mm512_setzero_pd(); }
   THEANODE_TARGET_AVX512 static V load(const double* p) { return _mm512_load_pd(p); }
   THEANODE_TARGET_AVX512 static V set1(double v) { return _mm512_set1_pd(v); }
@@ -359,7 +362,8 @@ void gemmParts(const Product<T>& g, int parts) {
 
 bool ownGemmAvailable() {
 #ifdef THEANODE_HAS_CLONES
-  static const bool available = simdLevel() == SimdLevel::Avx512;
+  // THEANODE_PRODUCTS=openblas sends every product to OpenBLAS (a BLAS tuned for the machine).
+  static const bool available = simdLevel() == SimdLevel::Avx512 && !(std::getenv("THEANODE_PRODUCTS") && std::strcmp(std::getenv("THEANODE_PRODUCTS"), "openblas") == 0);
   return available;
 #else
   return false;

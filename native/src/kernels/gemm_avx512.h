@@ -1,8 +1,9 @@
 // Matrix products on AVX-512, for CPUs whose 512-bit units do twice the multiply-adds of their
-// 256-bit ones (AMD Zen 5, Intel server cores). The system OpenBLAS is often held to its AVX2
-// kernels there (its AVX-512 ones are missing or wrong for the CPU: Debian's 0.3.21 on Zen 5
-// gives wrong products with OPENBLAS_CORETYPE=SkylakeX), which leaves half the machine idle.
-// Measured on a Zen 5 core: see gemm_avx512.cc.
+// 256-bit ones (AMD Zen 5, Intel server cores with two 512-bit FMA units). OpenBLAS is not always running its own AVX-512
+// kernels there: environments where older builds misbehave hold it to its AVX2 ones
+// (OPENBLAS_CORETYPE=Haswell), which leaves half of each core's multiply-adds unused. These
+// kernels took 0.53-0.61 of the time of OpenBLAS 0.3.21's AVX2 kernels on a Zen 5 core for the
+// benched networks' shapes, and 0.73-1.04 of its AVX-512 ones (bench/products.ts).
 #pragma once
 #include <cstdint>
 
@@ -10,7 +11,7 @@ namespace theanode {
 namespace blas {
 
 // Whether this CPU runs the products below (the build has the clones and the CPU has AVX-512,
-// unless THEANODE_SIMD caps it).
+// unless THEANODE_SIMD caps it or THEANODE_PRODUCTS=openblas declines them).
 bool ownGemmAvailable();
 
 // Row-major C (m x n) = alpha op(A) op(B) + beta C, as cblas_?gemm (beta 0 never reads C), in

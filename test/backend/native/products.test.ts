@@ -50,14 +50,14 @@ for (const m of [1, 13, 14, 15, 28, 29, 57, 128]) for (const n of [16, 17, 32, 3
 describe.skipIf(!native)('native products', () => {
   afterAll(() => setBlasThreads(2));
 
-  it('run on the AVX-512 kernels where the CPU has AVX-512 and THEANODE_SIMD does not cap it', () => {
+  it('run on the AVX-512 kernels where the CPU has AVX-512 and neither THEANODE_SIMD nor THEANODE_PRODUCTS declines them', () => {
     let avx512 = false;
     try {
       avx512 = / avx512f /.test(readFileSync('/proc/cpuinfo', 'utf8')) && / avx512bw /.test(readFileSync('/proc/cpuinfo', 'utf8'));
     } catch {
       // not Linux: nothing to compare with
     }
-    const capped = process.env.THEANODE_SIMD === 'avx2' || process.env.THEANODE_SIMD === 'base';
+    const capped = process.env.THEANODE_SIMD === 'avx2' || process.env.THEANODE_SIMD === 'base' || process.env.THEANODE_PRODUCTS === 'openblas';
     expect(backendInfo().products).toBe(avx512 && !capped && process.arch === 'x64' ? 'avx512' : 'openblas');
   });
 
@@ -106,7 +106,10 @@ describe.skipIf(!native)('native products', () => {
     }
   });
 
-  it('give the same bits on one and two threads, split by rows or by columns', () => {
+  // OpenBLAS's results depend on where the bands start (its blocking follows the band), so only
+  // the AVX-512 kernels promise the bits.
+  it('give the same bits on one and two threads on the AVX-512 kernels, split by rows or by columns', () => {
+    const own = backendInfo().products === 'avx512';
     for (const dtype of ['float32', 'float64'] as const) {
       for (const [m, n, k] of [[300, 200, 520], [90, 700, 300]]) {
         const a = T.matrix('a', dtype), b = T.matrix('b', dtype);
@@ -116,9 +119,10 @@ describe.skipIf(!native)('native products', () => {
         const one = f(A, B) as NDArray;
         setBlasThreads(2);
         const two = f(A, B) as NDArray;
-        expect(Array.from(two.data)).toEqual(Array.from(one.data));
+        if (own) expect(Array.from(two.data)).toEqual(Array.from(one.data));
         const ref = reference(A, B, false, false);
-        expectWithin(two, ref.c, ref.abs, k, dtype, `${m}x${n}x${k}`);
+        expectWithin(one, ref.c, ref.abs, k, dtype, `${m}x${n}x${k}, 1 thread`);
+        expectWithin(two, ref.c, ref.abs, k, dtype, `${m}x${n}x${k}, 2 threads`);
       }
     }
   });
