@@ -111,7 +111,8 @@ describe.skipIf(!native)('native products', () => {
   it('give the same bits on one and two threads on the AVX-512 kernels, split by rows or by columns', () => {
     const own = backendInfo().products === 'avx512';
     for (const dtype of ['float32', 'float64'] as const) {
-      for (const [m, n, k] of [[300, 200, 520], [90, 700, 300]]) {
+      // Rows or columns to split; more columns than one block of B (1024 floats, 512 doubles).
+      for (const [m, n, k] of [[300, 200, 520], [90, 700, 300], [40, 1100, 70]]) {
         const a = T.matrix('a', dtype), b = T.matrix('b', dtype);
         const f = fn([a, b], T.dot(a, b), { backend: 'native' });
         const A = matrix(m, k, dtype), B = matrix(k, n, dtype);
