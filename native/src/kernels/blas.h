@@ -13,16 +13,20 @@
 namespace theanode {
 namespace blas {
 
-// Products of at least one vector of columns go to the AVX-512 kernels where the CPU has them
-// (gemm_avx512.h); narrower ones would mostly multiply padding there and stay with OpenBLAS.
-inline bool useOwnGemm(int n, int lanes) { return n >= lanes && ownGemmAvailable(); }
+// Products of at least one vector (64 bytes) of columns go to the AVX-512 kernels where the CPU
+// has them (gemm_avx512.h); narrower ones would mostly multiply padding there and stay with
+// OpenBLAS.
+template <typename T>
+inline bool useOwnGemm(int64_t n) {
+  return n >= static_cast<int64_t>(64 / sizeof(T)) && ownGemmAvailable();
+}
 
 inline void gemmCall(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, double alpha, const double* a, int lda, const double* b, int ldb, double beta, double* c, int ldc) {
-  if (useOwnGemm(n, 8)) return ownGemm(ta == CblasTrans, tb == CblasTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  if (useOwnGemm<double>(n)) return ownGemm(ta == CblasTrans, tb == CblasTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
   cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 inline void gemmCall(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, double alpha, const float* a, int lda, const float* b, int ldb, double beta, float* c, int ldc) {
-  if (useOwnGemm(n, 16)) return ownGemm(ta == CblasTrans, tb == CblasTrans, m, n, k, static_cast<float>(alpha), a, lda, b, ldb, static_cast<float>(beta), c, ldc);
+  if (useOwnGemm<float>(n)) return ownGemm(ta == CblasTrans, tb == CblasTrans, m, n, k, static_cast<float>(alpha), a, lda, b, ldb, static_cast<float>(beta), c, ldc);
   cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, static_cast<float>(alpha), a, lda, b, ldb, static_cast<float>(beta), c, ldc);
 }
 inline void gemvCall(CBLAS_TRANSPOSE t, int rows, int cols, double alpha, const double* a, int lda, const double* x, double beta, double* y) {
@@ -52,7 +56,7 @@ template <typename T>
 void gemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, double alpha, const T* a, int64_t lda, const T* b, int64_t ldb, double beta, T* c, int64_t ldc) {
   const double work = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
   // The AVX-512 kernels: one part per thread (why: gemmParts in gemm_avx512.cc).
-  if (useOwnGemm(static_cast<int>(n), 64 / sizeof(T))) return ownGemm(transA, transB, m, n, k, static_cast<T>(alpha), a, lda, b, ldb, static_cast<T>(beta), c, ldc, parallelParts(work, 1));
+  if (useOwnGemm<T>(n)) return ownGemm(transA, transB, m, n, k, static_cast<T>(alpha), a, lda, b, ldb, static_cast<T>(beta), c, ldc, parallelParts(work, 1));
   const CBLAS_TRANSPOSE ta = transA ? CblasTrans : CblasNoTrans, tb = transB ? CblasTrans : CblasNoTrans;
   const int parts = std::min<int64_t>(parallelParts(work, kBandsPerThread), std::max(m, n) / 8 + 1);
   const bool byRows = m >= n;

@@ -363,7 +363,10 @@ void gemmParts(const Product<T>& g, int parts) {
 bool ownGemmAvailable() {
 #ifdef THEANODE_HAS_CLONES
   // THEANODE_PRODUCTS=openblas sends every product to OpenBLAS (a BLAS tuned for the machine).
-  static const bool available = simdLevel() == SimdLevel::Avx512 && !(std::getenv("THEANODE_PRODUCTS") && std::strcmp(std::getenv("THEANODE_PRODUCTS"), "openblas") == 0);
+  static const bool available = [] {
+    const char* choice = std::getenv("THEANODE_PRODUCTS");
+    return simdLevel() == SimdLevel::Avx512 && !(choice && std::strcmp(choice, "openblas") == 0);
+  }();
   return available;
 #else
   return false;
