@@ -27,10 +27,24 @@ describe('decisions in the plan', () => {
       expect(plan.lanes[0]).toBe(0);
       expect(plan.lanes[plan.lanes.length - 1]).toBe(blocks);
       expect(plan.lanes.length - 1).toBe(Math.min(blocks, 8));
-      if (n > 1) expect(plan.blockRows).toBe(rowsPerBlock(f, bytes));
+      if (n > 1) expect(plan.blockRows).toBe(rowsPerBlock(n, f, bytes));
     }
-    expect(rowsPerBlock(784, 4)).toBeGreaterThanOrEqual(2 * rowsPerBlock(784, 8) - 4);
-    expect(rowsPerBlock(784, 8) % 4).toBe(0);
+    // At most as many rows as fit the cache budget (what one row gets alone), in whole groups of
+    // four, and one block or an even count of them, so two threads get equal shares.
+    for (const [f, bytes] of [[784, 8], [784, 4], [20, 8], [30000, 8]]) {
+      const most = rowsPerBlock(1, f, bytes);
+      expect(most % 4).toBe(0);
+      for (let rows = 1; rows <= 20 * most; rows += rows < 3 * most ? 1 : 7) {
+        const r = rowsPerBlock(rows, f, bytes);
+        const blocks = Math.ceil(rows / r);
+        expect(r % 4).toBe(0);
+        expect(blocks === 1 || blocks % 2 === 0 || r === 4).toBe(true);
+        expect(r).toBeLessThanOrEqual(most);
+        // Equal shares: no block is more than a group of four longer than the shortest would need.
+        if (blocks > 1) expect(r).toBeLessThanOrEqual(Math.ceil(rows / blocks / 4) * 4 + 4);
+      }
+    }
+    expect(rowsPerBlock(1, 784, 4)).toBeGreaterThanOrEqual(2 * rowsPerBlock(1, 784, 8) - 4);
   });
 
   it('the plan carries the decision the kernels execute', () => {
@@ -41,7 +55,7 @@ describe('decisions in the plan', () => {
     const k = f.program.instructions.findIndex((i) => i.opcode === 'rowpass');
     expect(k).toBeGreaterThanOrEqual(0);
     const d = f.lastPlan!.decisions[k] as unknown as { blockRows: number; lanes: number[] };
-    expect(d.blockRows).toBe(rowsPerBlock(20, 8));
+    expect(d.blockRows).toBe(rowsPerBlock(100, 20, 8));
   });
 
   it('native one-pass results are the same bits on 1, 2 and 3 threads, and close to js', () => {

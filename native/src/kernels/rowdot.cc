@@ -45,16 +45,19 @@ inline T addLanes(const Vec<T, Bytes>& v) {
   return t[0];
 }
 
-// Bytes: the vector width of the build (the lanes of the partial sums).
+// Rows are taken four at a time from the four quarters of the block (rows i, i+q, i+2q, i+3q),
+// not four neighbours: each quarter is then one sequential stream that the prefetchers follow
+// from row to row. Four neighbouring rows are four streams that restart every row group; on a
+// 400 KiB block in L2 (Zen 5) dotRows ran at 139 GB/s that way and 195 GB/s by quarters.
 template <typename T, int Bytes>
 __attribute__((always_inline)) inline void dotRowsImpl(const T* x, int64_t ld, int64_t m, int64_t f, const T* __restrict w, T* __restrict z) {
   using V = Vec<T, Bytes>;
   constexpr int L = Bytes / sizeof(T);
   const int64_t body = f - f % L;
-  int64_t i = 0;
-  for (; i + 4 <= m; i += 4) {
+  const int64_t q = m / 4;
+  for (int64_t i = 0; i < q; i++) {
     const T* a = x + i * ld;
-    const T *b = a + ld, *c = b + ld, *d = c + ld;
+    const T *b = a + q * ld, *c = b + q * ld, *d = c + q * ld;
     V sa = {}, sb = {}, sc = {}, sd = {};
     for (int64_t k = 0; k < body; k += L) {
       const V wk = vecAt<T, Bytes>(w + k);
@@ -65,9 +68,9 @@ __attribute__((always_inline)) inline void dotRowsImpl(const T* x, int64_t ld, i
     }
     T ta = addLanes<T, Bytes>(sa), tb = addLanes<T, Bytes>(sb), tc = addLanes<T, Bytes>(sc), td = addLanes<T, Bytes>(sd);
     for (int64_t k = body; k < f; k++) ta += a[k] * w[k], tb += b[k] * w[k], tc += c[k] * w[k], td += d[k] * w[k];
-    z[i] = ta, z[i + 1] = tb, z[i + 2] = tc, z[i + 3] = td;
+    z[i] = ta, z[i + q] = tb, z[i + 2 * q] = tc, z[i + 3 * q] = td;
   }
-  for (; i < m; i++) {
+  for (int64_t i = 4 * q; i < m; i++) {
     const T* a = x + i * ld;
     V s = {};
     for (int64_t k = 0; k < body; k += L) s += vecAt<T, Bytes>(a + k) * vecAt<T, Bytes>(w + k);
@@ -77,21 +80,38 @@ __attribute__((always_inline)) inline void dotRowsImpl(const T* x, int64_t ld, i
   }
 }
 
+// Bytes ahead of each stream that axpyRows asks the cache to load. Streaming X through the
+// first-level cache evicts y from it; by quarters and with this prefetch, the updates ran at
+// 185 GB/s from L2 instead of 115 (Zen 5; 512 B to 2 KiB ahead measured alike).
+constexpr int64_t kAxpyPrefetchBytes = 1024;
+
 template <typename T>
 __attribute__((always_inline)) inline void axpyRowsImpl(const T* x, int64_t ld, int64_t m, int64_t f, const T* __restrict g, T* __restrict y) {
-  int64_t i = 0;
-  for (; i + 4 <= m; i += 4) {
+  constexpr int64_t ahead = kAxpyPrefetchBytes / sizeof(T);
+  constexpr int64_t line = 64 / sizeof(T);
+  const int64_t q = m / 4;
+  for (int64_t i = 0; i < q; i++) {
     const T* __restrict a = x + i * ld;
-    const T* __restrict b = a + ld;
-    const T* __restrict c = b + ld;
-    const T* __restrict d = c + ld;
-    const T ga = g[i], gb = g[i + 1], gc = g[i + 2], gd = g[i + 3];
+    const T* __restrict b = a + q * ld;
+    const T* __restrict c = b + q * ld;
+    const T* __restrict d = c + q * ld;
+    const T ga = g[i], gb = g[i + q], gc = g[i + 2 * q], gd = g[i + 3 * q];
     const int64_t p = peelOf(a, f);
     for (int64_t k = 0; k < p; k++) y[k] += ga * a[k] + gb * b[k] + gc * c[k] + gd * d[k];
+    const int64_t lines = p + (f - p) / line * line;
+    for (int64_t k0 = p; k0 < lines; k0 += line) {
+      // Prefetches never fault, so reading ahead past the block's end is harmless.
+      __builtin_prefetch(a + k0 + ahead), __builtin_prefetch(b + k0 + ahead);
+      __builtin_prefetch(c + k0 + ahead), __builtin_prefetch(d + k0 + ahead);
 #pragma omp simd
-    for (int64_t k = p; k < f; k++) y[k] += ga * a[k] + gb * b[k] + gc * c[k] + gd * d[k];
+      for (int64_t j = 0; j < line; j++) {
+        const int64_t k = k0 + j;
+        y[k] += ga * a[k] + gb * b[k] + gc * c[k] + gd * d[k];
+      }
+    }
+    for (int64_t k = lines; k < f; k++) y[k] += ga * a[k] + gb * b[k] + gc * c[k] + gd * d[k];
   }
-  for (; i < m; i++) {
+  for (int64_t i = 4 * q; i < m; i++) {
     const T* __restrict a = x + i * ld;
     const T ga = g[i];
 #pragma omp simd

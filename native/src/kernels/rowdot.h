@@ -1,7 +1,8 @@
 // Row-wise products over a block of a row-major matrix X (m rows, f columns, row stride ld):
 //   dotRows:  z_i = x_i · w             (the block's share of X·w)
 //   axpyRows: y += sum_i g_i x_i          (the block's share of X^T·g)
-// Four rows at a time, so w and y are loaded once per four rows. The dot products keep one
+// Four rows at a time (one from each quarter of the block), so w and y are loaded once per
+// four rows. The dot products keep one
 // partial sum per position modulo 64 bytes and add them in a fixed order, so results do not
 // depend on where the arrays lie in memory (a compiler's own reduction would peel for
 // alignment). The updates of y peel until X is 64-byte aligned instead (their results do not
