@@ -22,9 +22,12 @@ export interface RowInner {
 }
 
 /**
- * Bytes of X per block: half this core's L2 cache, within [256 KiB, 512 KiB] (larger blocks
- * measured slower even where the L2 holds 2 MiB: the second read of a block, for X^T·G, then
- * finds less of it still in the cache); 512 KiB where the size cannot be read.
+ * Most bytes of X per block: 5/8 of this core's L2 cache, within [320 KiB, 640 KiB]; 640 KiB
+ * where the size cannot be read. Blocks come out between about half and all of it (the count is
+ * rounded up to an even one). On a 1 MiB L2 (Zen 5), the seed step with 627 KiB blocks against
+ * 418 KiB (float64) and 313 KiB (float32), alternated in one process: 53.2 -> 51.1 us and
+ * 28.6 -> 28.1 us on one thread, 33.3 -> 32.1 and 18.9 -> 17.4 on two; 836 KiB blocks were
+ * slower again (56.8 us), as the second read of a block, for X^T·G, finds less of it in L2.
  */
 function blockBytes(): number {
   if (cachedBlockBytes === undefined) {
@@ -36,7 +39,7 @@ function blockBytes(): number {
     } catch {
       // Not Linux, or no sysfs: the default below.
     }
-    cachedBlockBytes = l2 > 0 ? Math.min(512 << 10, Math.max(256 << 10, l2 / 2)) : 512 << 10;
+    cachedBlockBytes = l2 > 0 ? Math.min(640 << 10, Math.max(320 << 10, (l2 * 5) / 8)) : 640 << 10;
   }
   return cachedBlockBytes;
 }
@@ -45,9 +48,9 @@ let cachedBlockBytes: number | undefined;
 /**
  * Rows per block of a pass over `rows` rows: a block of X stays in cache between its two uses;
  * whole groups of four rows (the native row kernels' grouping); one block, or an even count of
- * them, so that two threads get equal shares. The seed step (400x784) had 5 blocks in float64
- * and 3 in float32, which left one thread of two with 3/5 and 2/3 of the rows: 6 and 4 equal
- * blocks ran 44.3 -> 35.2 us and 22.0 -> 20.0 us on 2 threads, and the same on 1.
+ * equal ones, so that two threads get equal shares (an odd count left one thread of two with
+ * 3/5 of the seed step's rows in float64: 6 equal blocks instead of 5 ran 44.3 -> 35.2 us on
+ * two threads).
  */
 export function rowsPerBlock(rows: number, cols: number, bytes: number): number {
   const most = Math.max(8, Math.floor(blockBytes() / Math.max(1, cols * bytes) / 4) * 4);
