@@ -82,4 +82,12 @@ int usableCores() {
   return cores;
 }
 
+int currentCpu() {
+#if defined(__linux__)
+  return sched_getcpu();  // the vDSO: tens of nanoseconds
+#else
+  return -1;
+#endif
+}
+
 }  // namespace theanode

@@ -22,7 +22,11 @@
 // concurrent executors would oversubscribe the cores; this pool serves one job at a time and
 // runs the others on their callers. It also caps its threads at the usable cores (cores.cc), and
 // stops using threads while they lose time: each parallel job adds what it saved or lost to a
-// balance, and a negative balance pauses parallel work (judge()).
+// balance, and a negative balance pauses parallel work (judge()). A worker the OS wakes on the
+// caller's core (the other cores busy) leaves the job to the caller, which then works alone for
+// a short while (crowded()): in bench/contention.ts, three alternating runs each, the seed step
+// went from 1.04-1.32x one thread (f64) and 0.98-1.57x (f32) to 1.01-1.02x and 0.89-0.98x; on
+// idle cores its medians over 8 and 6 runs went from 33.3 to 32.1 us and 20.8 to 20.5 us.
 //
 // Workers that kept polling for the whole of a call (so that a training step's products would
 // not each wait for a sleeping core to wake, tens of microseconds on a VM) made the MLP step on
@@ -65,6 +69,7 @@ constexpr int kCallerPolls = 500;
 constexpr Ns kStallSlack{20'000};
 constexpr Ns kMaxCredit{2'000'000};
 constexpr Ns kMinPause{1'000'000}, kMaxPause{1'000'000'000}, kCleanRun{1'000'000'000};
+constexpr Ns kMinCrowded{100'000}, kMaxCrowded{16'000'000};
 
 std::atomic<int> gThreads{1};
 thread_local bool tInsideJob = false;
@@ -92,7 +97,7 @@ class WorkerPool {
     const int helpers = std::min(parts, activeThreads()) - 1;
     const auto start = Clock::now();
     if (tInsideJob || helpers <= 0 || !job.try_lock()) return inline_(parts, call, fn);
-    if (start < pauseUntil_) {
+    if (start < pauseUntil_ || start < crowdedUntil_) {
       paused_.fetch_add(1, std::memory_order_relaxed);
       job.unlock();
       return inline_(parts, call, fn);
@@ -102,6 +107,8 @@ class WorkerPool {
     call_ = call;
     fn_ = fn;
     error_ = nullptr;
+    callerCpu_.store(currentCpu(), std::memory_order_relaxed);
+    displaced_.store(false, std::memory_order_relaxed);
     remaining_.store(parts, std::memory_order_relaxed);
     const uint32_t gen = ++gen_;
     ticket_.store(pack(gen, parts, 0), std::memory_order_release);
@@ -112,7 +119,8 @@ class WorkerPool {
     tInsideJob = false;
     const auto drained = Clock::now();
     waitForChunks();
-    judge(start, drained, mine, parts);
+    if (displaced_.load(std::memory_order_relaxed)) crowded(Clock::now());
+    else judge(start, drained, mine, parts);
     if (error_) std::rethrow_exception(error_);
   }
 
@@ -132,12 +140,14 @@ class WorkerPool {
     if (outer) tInsideJob = false;
   }
 
-  // Claims and runs chunks of job `gen` until none is left; returns how many it ran.
-  int drain(uint32_t gen) {
+  // Claims and runs chunks of job `gen` until none is left (or, for a worker, until it finds
+  // itself on the caller's core); returns how many it ran.
+  int drain(uint32_t gen, bool worker = false) {
     int ran = 0;
     uint64_t t = ticket_.load(std::memory_order_acquire);
     for (;;) {
       if (genOf(t) != gen || nextOf(t) >= partsOf(t)) return ran;
+      if (worker && ran > 0 && onCallersCpu()) return ran;
       if (!ticket_.compare_exchange_weak(t, t + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
       try {
         call_(fn_, nextOf(t));
@@ -178,6 +188,18 @@ class WorkerPool {
     }
   }
 
+  // A worker woke on the caller's core: no core was free for it, and waking one costs the caller
+  // two context switches (about 6 us: the seed step's calls took 31.8 us against 25.4 on one
+  // thread while a second process kept the other core busy). The caller then runs jobs alone for
+  // a pause that starts short and doubles while this recurs soon after the last pause. V8's own
+  // threads (the garbage collector's, the compiler's) take the other core for moments too, and
+  // pauses of 1 ms or more after each such moment kept the idle seed step on one thread for a
+  // third of its calls.
+  void crowded(Clock::time_point now) {
+    crowdedPause_ = now - crowdedUntil_ < 4 * crowdedPause_ ? std::min(kMaxCrowded, 2 * crowdedPause_) : kMinCrowded;
+    crowdedUntil_ = now + crowdedPause_;
+  }
+
   // Until every chunk is done: polled briefly, then slept for (the last worker wakes us).
   void waitForChunks() {
     for (int k = 0; k < kCallerPolls; k++)
@@ -200,6 +222,16 @@ class WorkerPool {
     for (int i = 0; i < wanted; i++) wake_.notify_one();
   }
 
+  // Whether this thread now runs on the core the current job's caller ran on when it started
+  // the job. With a second process keeping one of 2 cores busy, a worker woken for the seed
+  // step's job was put on the caller's core and ran in its place in 19.5% of the jobs (the
+  // caller descheduled until the worker finished and stopped polling): 53-94 us jobs instead of
+  // 10-22 us.
+  bool onCallersCpu() const {
+    const int c = callerCpu_.load(std::memory_order_relaxed);
+    return c >= 0 && currentCpu() == c;
+  }
+
   void loop(uint32_t seen) {
     Ns spin{0};
     auto idleSince = Clock::now();
@@ -210,9 +242,18 @@ class WorkerPool {
       const Ns gap = std::chrono::duration_cast<Ns>(now - idleSince);
       spin = gap < kMaxSpin ? std::min(kMaxSpin, 2 * gap) : spin / 2;
       seen = genOf(ticket_.load(std::memory_order_acquire));
+      if (onCallersCpu()) {
+        // Woken onto the caller's core (the other cores busy), this worker could only run in
+        // the caller's place: it leaves the job to the caller, says so, and sleeps at once.
+        displaced_.store(true, std::memory_order_relaxed);
+        spin = Ns{0};
+        idleSince = Clock::now();
+        continue;
+      }
       tInsideJob = true;
-      drain(seen);
+      drain(seen, true);
       tInsideJob = false;
+      if (onCallersCpu()) spin = Ns{0};  // moved there meanwhile: polling would hold the caller off
       idleSince = Clock::now();
     }
   }
@@ -248,6 +289,8 @@ class WorkerPool {
   uint32_t gen_ = 0;
   std::atomic<uint64_t> ticket_{0};
   std::atomic<int> remaining_{0};
+  std::atomic<int> callerCpu_{-1};
+  std::atomic<bool> displaced_{false};
   std::mutex doneMu_;
   std::condition_variable done_;
   std::atomic<bool> callerWaiting_{false};
@@ -256,6 +299,8 @@ class WorkerPool {
   // Stall pauses (touched only under jobMu_).
   Ns pause_{0}, balance_{kMaxCredit};
   Clock::time_point pauseUntil_{}, lastChange_{};
+  Ns crowdedPause_{kMinCrowded};
+  Clock::time_point crowdedUntil_{};
   // Sleeping workers.
   std::mutex sleepMu_;
   std::condition_variable wake_;

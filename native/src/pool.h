@@ -20,6 +20,8 @@ int kernelThreads();
 int usableCores();
 // The threads a job may use: the count set, capped at usableCores().
 int activeThreads();
+// The CPU the calling thread runs on now, or -1 where that cannot be asked.
+int currentCpu();
 
 // How many chunks a job of `work` multiply-adds may be cut into: 1 when small or on one thread,
 // else up to `perThread` chunks per thread.
