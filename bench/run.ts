@@ -1,7 +1,8 @@
 /**
  * npm run bench: one table of per-step times for the seed workload (N=400 and N=60000,
  * FEATS=784), a trivial function, one epoch of the Fashion-MNIST MLP, LeNet and the LSTM, with the hand-written
- * C + OpenBLAS program measured in the same run as the seed's baseline (PyTorch is the MLP's).
+ * C + OpenBLAS program measured in the same run as the seed's baseline (PyTorch is the MLP's),
+ * and the same C step in one pass over X by blocks.
  * Peer rows (numpy, PyTorch) are added when python3 has them.
  *
  *   STEPS=n       timed steps per cell (default 3000)
@@ -61,12 +62,13 @@ function time(step: () => void, steps: number): number {
   return ((performance.now() - t0) / steps) * 1000;
 }
 
-/** The C baseline per step, or undefined when it cannot be built here. */
-function cBaseline(dtype: 'float64' | 'float32', threads: number, dataPath: string, dir: string, steps = STEPS): number | undefined {
-  const exe = join(dir, `seed_step_${dtype}`);
+/** The C baseline per step (two gemv calls, or `onePass` by blocks of rows), or undefined when it cannot be built here. */
+function cBaseline(dtype: 'float64' | 'float32', threads: number, dataPath: string, dir: string, steps = STEPS, onePass = false): number | undefined {
+  const exe = join(dir, `seed_${onePass ? 'onepass' : 'step'}_${dtype}`);
   if (!existsSync(exe)) {
     try {
-      execFileSync('cc', ['-O3', '-march=native', ...(dtype === 'float32' ? ['-DUSE_FLOAT'] : []), '-I/usr/include/x86_64-linux-gnu/openblas-pthread', join(root, 'c/seed_step.c'), '-o', exe, '-lopenblas', '-lm'], { stdio: 'pipe' });
+      const flags = [...(dtype === 'float32' ? ['-DUSE_FLOAT'] : []), ...(onePass ? ['-DONE_PASS'] : [])];
+      execFileSync('cc', ['-O3', '-march=native', ...flags, '-I/usr/include/x86_64-linux-gnu/openblas-pthread', join(root, 'c/seed_step.c'), '-o', exe, '-lopenblas', '-lm'], { stdio: 'pipe' });
     } catch {
       return undefined;
     }
@@ -120,6 +122,8 @@ for (const dtype of ['float64', 'float32'] as const) {
   for (const threads of [1, 2]) {
     const base = cBaseline(dtype, threads, dataPath, dir);
     rows.push({ workload: 'seed step', backend: 'C + OpenBLAS', dtype, threads, us: base ?? NaN, baseline: base });
+    const onePass = cBaseline(dtype, threads, dataPath, dir, STEPS, true);
+    rows.push({ workload: 'seed step', backend: 'C one pass + OpenBLAS', dtype, threads, us: onePass ?? NaN, baseline: base });
     if (native) {
       setBlasThreads(threads);
       rows.push({ workload: 'seed step', backend: 'theanode native', dtype, threads, us: time(seedStep('native', dtype), STEPS), baseline: base });
