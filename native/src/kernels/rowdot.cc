@@ -49,6 +49,7 @@ inline T addLanes(const Vec<T, Bytes>& v) {
 // not four neighbours: each quarter is then one sequential stream that the prefetchers follow
 // from row to row. Four neighbouring rows are four streams that restart every row group; on a
 // 400 KiB block in L2 (Zen 5) dotRows ran at 139 GB/s that way and 195 GB/s by quarters.
+// Bytes: the vector width of the build (the lanes of the partial sums).
 template <typename T, int Bytes>
 __attribute__((always_inline)) inline void dotRowsImpl(const T* x, int64_t ld, int64_t m, int64_t f, const T* __restrict w, T* __restrict z) {
   using V = Vec<T, Bytes>;
@@ -83,11 +84,14 @@ __attribute__((always_inline)) inline void dotRowsImpl(const T* x, int64_t ld, i
 // Bytes ahead of each stream that axpyRows asks the cache to load. Streaming X through the
 // first-level cache evicts y from it; by quarters and with this prefetch, the updates ran at
 // 185 GB/s from L2 instead of 115 (Zen 5; 512 B to 2 KiB ahead measured alike).
-constexpr int64_t kAxpyPrefetchBytes = 1024;
+constexpr uintptr_t kAxpyPrefetchBytes = 1024;
+
+// Asks for the line that far ahead of p; by address, as it may lie past the block's end (a
+// prefetch never faults).
+inline void prefetchAhead(const void* p) { __builtin_prefetch(reinterpret_cast<const void*>(reinterpret_cast<uintptr_t>(p) + kAxpyPrefetchBytes)); }
 
 template <typename T>
 __attribute__((always_inline)) inline void axpyRowsImpl(const T* x, int64_t ld, int64_t m, int64_t f, const T* __restrict g, T* __restrict y) {
-  constexpr int64_t ahead = kAxpyPrefetchBytes / sizeof(T);
   constexpr int64_t line = 64 / sizeof(T);
   const int64_t q = m / 4;
   for (int64_t i = 0; i < q; i++) {
@@ -100,9 +104,7 @@ __attribute__((always_inline)) inline void axpyRowsImpl(const T* x, int64_t ld, 
     for (int64_t k = 0; k < p; k++) y[k] += ga * a[k] + gb * b[k] + gc * c[k] + gd * d[k];
     const int64_t lines = p + (f - p) / line * line;
     for (int64_t k0 = p; k0 < lines; k0 += line) {
-      // Prefetches never fault, so reading ahead past the block's end is harmless.
-      __builtin_prefetch(a + k0 + ahead), __builtin_prefetch(b + k0 + ahead);
-      __builtin_prefetch(c + k0 + ahead), __builtin_prefetch(d + k0 + ahead);
+      prefetchAhead(a + k0), prefetchAhead(b + k0), prefetchAhead(c + k0), prefetchAhead(d + k0);
 #pragma omp simd
       for (int64_t j = 0; j < line; j++) {
         const int64_t k = k0 + j;
