@@ -25,12 +25,14 @@ export interface NativeAddon {
 export interface PoolStats {
   /** Jobs run on several threads. */
   parallel: number;
-  /** Jobs run on their caller alone because parallel work had been losing time. */
+  /** Jobs run on their caller alone because parallel work had been losing time, or no core was free. */
   paused: number;
   /** Jobs whose caller waited for a chunk far longer than chunks take. */
   stalls: number;
   /** Times parallel jobs had lost more than they saved (each pauses parallel work a while). */
   losses: number;
+  /** Jobs whose worker woke on the caller's core and left the job to it (each pauses parallel work briefly). */
+  crowded?: number;
 }
 
 export interface LoadResult {

@@ -276,6 +276,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   pool.Set("paused", static_cast<double>(ps.paused));
   pool.Set("stalls", static_cast<double>(ps.stalls));
   pool.Set("losses", static_cast<double>(ps.losses));
+  pool.Set("crowded", static_cast<double>(ps.crowded));
   o.Set("pool", pool);
   return o;
 }

@@ -124,7 +124,7 @@ class WorkerPool {
     if (error_) std::rethrow_exception(error_);
   }
 
- PoolStats stats() const { return {parallel_.load(), paused_.load(), stalls_.load(), losses_.load()}; }
+ PoolStats stats() const { return {parallel_.load(), paused_.load(), stalls_.load(), losses_.load(), crowded_.load()}; }
 
  private:
   // All chunks on the calling thread, in order.
@@ -196,6 +196,7 @@ class WorkerPool {
   // pauses of 1 ms or more after each such moment kept the idle seed step on one thread for a
   // third of its calls.
   void crowded(Clock::time_point now) {
+    crowded_.fetch_add(1, std::memory_order_relaxed);
     crowdedPause_ = now - crowdedUntil_ < 4 * crowdedPause_ ? std::min(kMaxCrowded, 2 * crowdedPause_) : kMinCrowded;
     crowdedUntil_ = now + crowdedPause_;
   }
@@ -307,7 +308,7 @@ class WorkerPool {
   int sleepers_ = 0;
   std::atomic<int> spinners_{0};
   bool stop_ = false;
-  std::atomic<uint64_t> parallel_{0}, paused_{0}, stalls_{0}, losses_{0};
+  std::atomic<uint64_t> parallel_{0}, paused_{0}, stalls_{0}, losses_{0}, crowded_{0};
 };
 
 WorkerPool& pool() {

@@ -28,10 +28,11 @@ int currentCpu();
 int parallelParts(double work, int perThread = 4);
 
 // Counts since the start: jobs run on several threads, jobs run on the caller during a pause,
-// stalls (the caller waiting for a chunk far longer than chunks take), and the times parallel
-// jobs had lost more than they saved (each starts or lengthens a pause).
+// stalls (the caller waiting for a chunk far longer than chunks take), the times parallel jobs
+// had lost more than they saved (each starts or lengthens a pause), and jobs whose worker woke
+// on the caller's core and left the job to it (each starts a short pause).
 struct PoolStats {
-  uint64_t parallel, paused, stalls, losses;
+  uint64_t parallel, paused, stalls, losses, crowded;
 };
 PoolStats poolStats();
 

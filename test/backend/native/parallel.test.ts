@@ -1,6 +1,10 @@
-/** Async calls of unrelated functions run at the same time, and BLAS called from several threads stays right. */
-import { spawnSync } from 'node:child_process';
+/**
+ * Async calls of unrelated functions run at the same time, BLAS called from several threads
+ * stays right, and the pool's threads stay within the cores the process may use.
+ */
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { T, fn, shared, random, NDArray, backendInfo, setBlasThreads } from 'theanode';
 import { nativeStatus } from '../../../lib/backend/native/index.js';
@@ -115,5 +119,24 @@ describe.runIf(native.available)('native backend, concurrent calls', () => {
     expect(one.threads).toBe(8);
     expect(one.cores).toBe(1);
     expect(backendInfo().cores).toBeGreaterThanOrEqual(1);
+  });
+
+  // Every thread held to one CPU after start (the cores counted before): each woken worker lands
+  // on the caller's core, leaves the job to it, and the caller pauses parallel work briefly.
+  it.runIf(existsSync('/usr/bin/taskset') && (backendInfo().cores ?? 1) >= 2)('leaves a job to its caller when a worker wakes on the caller\'s core', async () => {
+    const driver = fileURLToPath(new URL('./crowded_driver.mjs', import.meta.url));
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, [driver], { timeout: 60_000, maxBuffer: 1 << 26 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout))),
+    );
+    const r = JSON.parse(out) as { before: string[]; after: string[]; crowded: number; paused: number; parallel: number; cores: number };
+    expect(r.cores).toBeGreaterThanOrEqual(2);
+    // The same bits whoever ran the chunks.
+    expect(r.after.length).toBe(3);
+    r.after.forEach((bits, i) => expect(bits, `result ${i}`).toBe(r.before[i]));
+    // Jobs were tried on two threads, their workers left them, and pauses followed.
+    expect(r.parallel).toBeGreaterThan(0);
+    expect(r.crowded).toBeGreaterThan(0);
+    expect(r.crowded).toBeLessThanOrEqual(r.parallel);
+    expect(r.paused).toBeGreaterThan(0);
   });
 });
