@@ -61,7 +61,8 @@ int main(int argc, char** argv) {
   const int steps = atoi(argv[2]);
   /* Warm up for a tenth of the steps and at least half a second (as bench/run.ts does). */
 #ifdef ONE_PASS
-  const int block = (int)(512 * 1024 / (F * sizeof(real))) > 4 ? (int)(512 * 1024 / (F * sizeof(real))) : 4;
+  const int fit = (int)(512 * 1024 / (F * sizeof(real)));
+  const int block = fit > 4 ? fit : 4;
 #else
   const int block = N;
 #endif

@@ -1,8 +1,8 @@
 // The conv2d family: `conv2d`, `conv2d_grad_inputs` and `conv2d_grad_weights` (lib/ops/conv.ts).
 // Each image is unrolled into its column matrix (im2col) and multiplied by the filters with one
-// single-threaded OpenBLAS gemm; the addon's pool splits the work over the batch. The filter
-// gradient, a sum over the batch, is taken a group of images per product and a span of groups
-// per partial result, the partials added in order at the end.
+// single-threaded product (blas.h: the AVX-512 kernels or OpenBLAS); the addon's pool splits the
+// work over the batch. The filter gradient, a sum over the batch, is taken a group of images per
+// product and a span of groups per partial result, the partials added in order at the end.
 //
 // The geometry (padding, output sizes, column-matrix size, the 1x1 shortcut, the groups and
 // spans) comes from the plan as attributes; nothing is decided here. The column matrices live in
