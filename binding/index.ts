@@ -19,6 +19,8 @@ export interface NativeAddon {
   /** The opcodes and scalar ops the build implements (absent in builds older than this check). */
   tables?(): { opcodes: string[]; scalarOps: string[] };
   setThreads(n: number): void;
+  /** dst's rows = src's rows order[start..end), rows of rowLength elements (native/src/rows.cc; absent in older builds). */
+  gatherRows?(src: ArrayBufferView, rowLength: number, order: Int32Array, start: number, end: number, dst: ArrayBufferView): void;
 }
 
 /** The thread pool's counts since the start (native/src/pool.h). */

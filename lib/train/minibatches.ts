@@ -3,6 +3,7 @@ import { NDArray } from '../ndarray/ndarray.js';
 import { allocate, TypedArray } from '../ndarray/dtype.js';
 import { formatShape } from '../ndarray/shape.js';
 import { isInitialised, transport } from '../distributed/runtime.js';
+import { nativeRowGather } from '../backend/native/index.js';
 
 /** What shuffles the rows: a RandomState, or anything with `permutation(n)`. */
 export interface Shuffler {
@@ -46,15 +47,29 @@ function takeRows(a: NDArray, order: ArrayLike<number> | null, start: number, en
   const shape = [end - start, ...a.shape.slice(1)];
   const n = (end - start) * row;
   const out = into && into.length === n ? into : allocate(a.dtype, n);
-  if (!order) {
-    out.set(a.data.subarray(start * row, end * row));
-    return new NDArray(out, shape, a.dtype);
-  }
+  if (!order) out.set(a.data.subarray(start * row, end * row));
+  else gatherRows(a.data, row, order, start, end, out);
+  return new NDArray(out, shape, a.dtype);
+}
+
+/** Rows order[start..end) of `src` (rows of `row` elements) into `out`, one after another. */
+function gatherRows(src: TypedArray, row: number, order: ArrayLike<number>, start: number, end: number, out: TypedArray): void {
+  // Shuffled rows are scattered over the data set; the addon's gather prefetches them and
+  // copies on several threads (an epoch of Fashion-MNIST batches: bench/minibatch.ts).
+  const native = nativeRowGather();
+  if (native && order instanceof Int32Array) return native(src, row, order, start, end, out);
+  gatherRowsJs(src, row, order, start, end, out);
+}
+
+/** gatherRows in TypeScript (where the addon is not in use, and as its reference in tests). */
+export function gatherRowsJs(src: TypedArray, row: number, order: ArrayLike<number>, start: number, end: number, out: TypedArray): void {
+  if (row === 0) return;
+  const rows = src.length / row;
   for (let i = start; i < end; i++) {
     const r = order[i];
-    out.set(a.data.subarray(r * row, (r + 1) * row), (i - start) * row);
+    if (!(r >= 0 && r < rows) || !Number.isInteger(r)) throw new RangeError(`minibatches: order[${i}] is ${r}, expected a row in [0, ${rows})`);
+    out.set(src.subarray(r * row, (r + 1) * row), (i - start) * row);
   }
-  return new NDArray(out, shape, a.dtype);
 }
 
 /**

@@ -15,6 +15,7 @@
 #include "kernels/registry.h"
 #include "pool.h"
 #include "program.h"
+#include "rows.h"
 
 namespace theanode {
 namespace {
@@ -313,6 +314,46 @@ Napi::Value SetCollectives(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// gatherRows(src, rowLength, order, start, end, dst): dst's rows are src's rows order[start..end),
+// rows of rowLength elements (lib/train/minibatches.ts). Every index is checked before dst is
+// written, so a bad one leaves dst as it was.
+Napi::Value GatherRows(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 6 || !info[0].IsTypedArray() || !info[1].IsNumber() || !info[2].IsTypedArray() || !info[3].IsNumber() || !info[4].IsNumber() || !info[5].IsTypedArray())
+    throw Napi::TypeError::New(env, "gatherRows: expected (src: TypedArray, rowLength: number, order: Int32Array, start: number, end: number, dst: TypedArray)");
+  // Element type, length and data in one call (it also answers for arrays on a SharedArrayBuffer).
+  struct View {
+    napi_typedarray_type type;
+    size_t length = 0;
+    void* data = nullptr;
+  };
+  const auto view = [&](const Napi::Value& v) {
+    View w;
+    if (napi_get_typedarray_info(env, v, &w.type, &w.length, &w.data, nullptr, nullptr) != napi_ok) throw Napi::Error::New(env, "gatherRows: cannot read a typed array");
+    return w;
+  };
+  const View src = view(info[0]), order = view(info[2]), dst = view(info[5]);
+  if (src.type != dst.type) throw Napi::TypeError::New(env, "gatherRows: src and dst must be arrays of one element type");
+  if (order.type != napi_int32_array) throw Napi::TypeError::New(env, "gatherRows: order must be an Int32Array");
+  const double rowLength = info[1].As<Napi::Number>().DoubleValue(), start = info[3].As<Napi::Number>().DoubleValue(), end = info[4].As<Napi::Number>().DoubleValue();
+  const auto whole = [](double v) { return v >= 0 && v <= 9007199254740991.0 && v == static_cast<double>(static_cast<int64_t>(v)); };
+  if (!whole(rowLength) || !whole(start) || !whole(end) || start > end || end > static_cast<double>(order.length))
+    throw Napi::RangeError::New(env, "gatherRows: expected whole numbers with start <= end <= order.length (" + std::to_string(order.length) + "), got rowLength " +
+                                         std::to_string(rowLength) + ", start " + std::to_string(start) + ", end " + std::to_string(end));
+  const int64_t row = static_cast<int64_t>(rowLength), count = static_cast<int64_t>(end - start);
+  if (static_cast<double>(dst.length) != static_cast<double>(count) * rowLength)
+    throw Napi::RangeError::New(env, "gatherRows: dst has " + std::to_string(dst.length) + " elements, expected " + std::to_string(count) + " rows of " + std::to_string(row));
+  const int64_t srcRows = row == 0 ? 0 : static_cast<int64_t>(src.length) / row;
+  const int32_t* idx = static_cast<const int32_t*>(order.data) + static_cast<int64_t>(start);
+  for (int64_t i = 0; i < count && row > 0; i++)
+    if (idx[i] < 0 || idx[i] >= srcRows)
+      throw Napi::RangeError::New(env, "gatherRows: order[" + std::to_string(static_cast<int64_t>(start) + i) + "] is " + std::to_string(idx[i]) + ", expected a row of src in [0, " + std::to_string(srcRows) + ")");
+  if (count == 0 || row == 0) return env.Undefined();
+  const int64_t elementBytes = static_cast<int64_t>(info[0].As<Napi::TypedArray>().ElementSize());
+  gatherRows(static_cast<const uint8_t*>(src.data), row * elementBytes, idx, count, static_cast<uint8_t*>(dst.data));
+  return env.Undefined();
+}
+
 // The opcodes and scalar ops of this build, so the loader can refuse a stale or mismatched addon.
 Napi::Value Tables(const Napi::CallbackInfo& info) {
   auto list = [&](const std::vector<std::string>& names) {
@@ -340,6 +381,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("tables", Napi::Function::New(env, Tables));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("setCollectives", Napi::Function::New(env, SetCollectives));
+  exports.Set("gatherRows", Napi::Function::New(env, GatherRows));
   return exports;
 }
 

@@ -28,10 +28,10 @@
 // went from 1.04-1.32x one thread (f64) and 0.98-1.57x (f32) to 1.01-1.02x and 0.89-0.98x; on
 // idle cores its medians over 8 and 6 runs went from 33.3 to 32.1 us and 20.8 to 20.5 us.
 //
-// Workers that kept polling for the whole of a call (so that a training step's products would
-// not each wait for a sleeping core to wake, tens of microseconds on a VM) made the MLP step on
-// 2 idle cores 1.58x faster than 1 thread instead of 1.37x, but with a second process keeping a
-// core busy a product took 1.06-1.37x its one-thread time instead of 0.80-0.81: not kept.
+// Workers that kept polling for the whole of a call, however long, made the MLP step on 2 idle
+// cores 1.58x faster than 1 thread instead of 1.37x, but with a second process keeping a core
+// busy a product took 1.06-1.37x its one-thread time instead of 0.80-0.81: not kept; polling
+// stays bounded by the gaps seen between jobs (kMaxSpin).
 #include "pool.h"
 
 #include <algorithm>
@@ -61,7 +61,12 @@ using Ns = std::chrono::nanoseconds;
 constexpr double kMinWorkPerPart = 32 * 1024;
 // A worker polls for the next job at most this long, and only while jobs have been coming that
 // quickly: a futex wake-up costs more than a small step, but polling takes a core from others.
-constexpr Ns kMaxSpin{50'000};
+// The MLP step's products come 50-300 us apart (serial kernels between them, the next batch's
+// gather between steps): with at most 50 us each waited for a sleeping worker, and its epoch
+// on 2 idle cores took 0.53-0.54 s (best of 5, two alternating runs) against 0.48 s with 400;
+// in the contention section (two runs each) the default count took 0.85-1.04x the one-thread
+// time with 400 and 0.95-1.13x with 50.
+constexpr Ns kMaxSpin{400'000};
 // The caller polls this many times for the last chunks before it sleeps until they are done: a
 // sleeping thread gets its core back at once when woken, a polling one waits its turn.
 constexpr int kCallerPolls = 500;

@@ -4,7 +4,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { T, fn, shared, array, NDArray, random, training, updates, io } from 'theanode';
+import { T, fn, shared, array, NDArray, random, training, updates, io, setBlasThreads, backendInfo } from 'theanode';
+import { nativeRowGather, nativeStatus } from '../../lib/backend/native/index.js';
+import { gatherRowsJs } from '../../lib/train/minibatches.js';
 
 const rows = (a: NDArray) => a.toArray() as number[][];
 
@@ -38,6 +40,95 @@ describe('minibatches', () => {
   it('checks its arguments', () => {
     expect(() => [...training.minibatches([x, array([1, 2])], { batchSize: 2 })]).toThrow(/array 1 has shape \(2,\), expected 5 rows/);
     expect(() => [...training.minibatches([x], { batchSize: 0 })]).toThrow(/positive integer/);
+  });
+});
+
+describe('the gather of shuffled rows', () => {
+  // Rows of `row` elements numbered so that each element says where it came from.
+  const source = <A extends Float32Array | Float64Array | Int32Array | Uint8Array>(make: (n: number) => A, rows: number, row: number) => {
+    const a = make(rows * row);
+    for (let i = 0; i < a.length; i++) a[i] = (i * 7) % 251;
+    return a;
+  };
+  const expected = (src: ArrayLike<number>, row: number, order: ArrayLike<number>, start: number, end: number) =>
+    Array.from({ length: (end - start) * row }, (_, k) => src[order[start + Math.floor(k / row)] * row + (k % row)]);
+
+  it('copies the ordered rows in TypeScript, and refuses an index outside the rows', () => {
+    const src = source((n) => new Float64Array(n), 6, 3), order = Int32Array.of(5, 0, 3, 3, 1);
+    const out = new Float64Array(9);
+    gatherRowsJs(src, 3, order, 1, 4, out);
+    expect(Array.from(out)).toEqual(expected(src, 3, order, 1, 4));
+    expect(() => gatherRowsJs(src, 3, [0, 6], 0, 2, new Float64Array(6))).toThrow(/order\[1\] is 6, expected a row in \[0, 6\)/);
+  });
+
+  describe.runIf(nativeStatus().available)('on the addon', () => {
+    const gather = nativeRowGather()!;
+    const threads = backendInfo().blasThreads ?? 1;
+
+    it('gives the TypeScript rows for every element type, on one thread and on two', () => {
+      const rng = new random.RandomState(3);
+      const cases: [string, (n: number) => Float32Array | Float64Array | Int32Array | Uint8Array][] = [
+        ['float32', (n) => new Float32Array(n)], ['float64', (n) => new Float64Array(n)], ['int32', (n) => new Int32Array(n)], ['uint8', (n) => new Uint8Array(n)],
+      ];
+      try {
+        for (const t of [1, 2]) {
+          setBlasThreads(t);
+          // 300 rows of 784: enough to be cut into parts on two threads; rows of 1 and 5 too.
+          for (const [rows, row] of [[1000, 784], [50, 1], [9, 5]]) {
+            const order = rng.permutation(rows).data as Int32Array;
+            const count = Math.min(300, rows);
+            for (const [name, make] of cases) {
+              const src = source(make, rows, row), want = make(count * row), got = make(count * row);
+              gatherRowsJs(src, row, order, 0, count, want);
+              gather(src, row, order, 0, count, got);
+              expect(Array.from(got), `${name}, ${rows}x${row}, ${t} threads`).toEqual(Array.from(want));
+            }
+          }
+        }
+      } finally {
+        setBlasThreads(threads);
+      }
+    });
+
+    it('reads a view at its offset, and copies nothing for no rows or empty rows', () => {
+      const whole = source((n) => new Float32Array(n), 10, 4), view = whole.subarray(8);  // rows 2..9
+      const out = new Float32Array(8);
+      gather(view, 4, Int32Array.of(7, 0), 0, 2, out);
+      expect(Array.from(out)).toEqual([...whole.subarray(36, 40), ...whole.subarray(8, 12)]);
+      const untouched = Float32Array.of(1, 2);
+      gather(view, 4, Int32Array.of(7, 0), 1, 1, new Float32Array(0));
+      gather(new Float32Array(0), 0, Int32Array.of(3, 1), 0, 2, new Float32Array(0));
+      expect(Array.from(untouched)).toEqual([1, 2]);
+    });
+
+    it('checks its arguments before writing anything', () => {
+      const src = source((n) => new Float32Array(n), 4, 2);
+      const out = Float32Array.of(9, 9, 9, 9);
+      expect(() => gather(src, 2, Int32Array.of(1, 4), 0, 2, out)).toThrow(/order\[1\] is 4, expected a row of src in \[0, 4\)/);
+      expect(() => gather(src, 2, Int32Array.of(-1, 0), 0, 2, out)).toThrow(/order\[0\] is -1/);
+      expect(Array.from(out)).toEqual([9, 9, 9, 9]);
+      expect(() => gather(src, 2, Int32Array.of(0, 1), 0, 2, new Float64Array(4))).toThrow(/one element type/);
+      expect(() => gather(src, 2, Float64Array.of(0, 1) as unknown as Int32Array, 0, 2, out)).toThrow(/Int32Array/);
+      expect(() => gather(src, 2, Int32Array.of(0, 1), 0, 3, out)).toThrow(/start <= end <= order.length \(2\)/);
+      expect(() => gather(src, 2, Int32Array.of(0, 1), 1, 0, out)).toThrow(/start <= end/);
+      expect(() => gather(src, 1.5, Int32Array.of(0, 1), 0, 2, out)).toThrow(/whole numbers/);
+      expect(() => gather(src, 2, Int32Array.of(0, 1), 0, 1, out)).toThrow(/dst has 4 elements, expected 1 rows of 2/);
+      expect(() => (gather as unknown as (...a: unknown[]) => void)(src, 2, Int32Array.of(0))).toThrow(/expected \(src: TypedArray/);
+    });
+
+    it('makes the same shuffled minibatches as TypeScript', () => {
+      const x = new NDArray(source((n) => new Float32Array(n), 500, 12), [500, 3, 4], 'float32');
+      const y = new NDArray(source((n) => new Int32Array(n), 500, 1), [500], 'int32');
+      const order = new random.RandomState(8).permutation(500).data as Int32Array;
+      const batches: number[][][] = [];
+      for (const b of training.minibatches([x, y], { batchSize: 128, shuffle: new random.RandomState(8), reuse: true })) batches.push(b.map((a) => Array.from(a.data)));
+      expect(batches).toHaveLength(4);
+      batches.forEach(([bx, by], i) => {
+        const end = Math.min(500, 128 * (i + 1));
+        expect(bx).toEqual(expected(x.data, 12, order, 128 * i, end));
+        expect(by).toEqual(expected(y.data, 1, order, 128 * i, end));
+      });
+    });
   });
 });
 

@@ -29,6 +29,16 @@ function addon(): NativeAddon {
   return loadAddon().addon!;
 }
 
+/**
+ * The addon's gather of shuffled rows (native/src/rows.cc: prefetched, on the pool's threads),
+ * or null where the addon is not in use; lib/train/minibatches.ts falls back to TypeScript then.
+ */
+export function nativeRowGather(): NonNullable<NativeAddon['gatherRows']> | null {
+  if (!nativeStatus().available) return null;
+  const a = loadAddon().addon!;
+  return typeof a.gatherRows === 'function' ? a.gatherRows.bind(a) : null;
+}
+
 /** JSON that keeps non-finite numbers (the addon reads "Infinity", "-Infinity", "NaN"). */
 function attrsJson(attrs: object): string {
   return JSON.stringify(attrs, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));

@@ -566,11 +566,15 @@ class Elemwise : public Kernel {
 
   template <typename T>
   void addToColumns(const T* out, int64_t start, int64_t len) {
+    // In runs along a row, so that each is one vectorised loop (the same additions in the same
+    // order as element by element).
     const int64_t cols = static_cast<int64_t>(sums_.size());
-    int64_t j = start % cols;
-    for (int64_t k = 0; k < len; k++) {
-      sums_[j] += static_cast<double>(out[start + k]);
-      if (++j == cols) j = 0;
+    double* sums = sums_.data();
+    const T* src = out + start;
+    for (int64_t j = start % cols, k = 0; k < len; j = 0) {
+      const int64_t run = std::min(len - k, cols - j);
+      for (int64_t t = 0; t < run; t++) sums[j + t] += static_cast<double>(src[k + t]);
+      k += run;
     }
   }
 
