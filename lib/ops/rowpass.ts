@@ -50,17 +50,27 @@ let cachedBlockBytes: number | undefined;
  * whole groups of four rows (the native row kernels' grouping); one block, or an even count of
  * equal ones, so that two threads get equal shares (an odd count left one thread of two with
  * 3/5 of the seed step's rows in float64: 6 equal blocks instead of 5 ran 44.3 -> 35.2 us on
- * two threads).
+ * two threads). `outCols`: W's columns (1 for a vector), for the work of a block.
  */
-export function rowsPerBlock(rows: number, cols: number, bytes: number): number {
+export function rowsPerBlock(rows: number, cols: number, bytes: number, outCols = 1): number {
   const most = Math.max(8, Math.floor(blockBytes() / Math.max(1, cols * bytes) / 4) * 4);
-  if (rows <= most) return most;
+  if (rows <= most) {
+    // Rows that fit one block still make two when each half is worth a thread of its own.
+    return rows >= 8 && rows * cols * outCols >= 2 * SPLIT_WORK ? Math.ceil(rows / 8) * 4 : most;
+  }
   // Whole groups of four can round the count down to an odd one: then try two blocks more.
   for (let blocks = 2 * Math.ceil(rows / most / 2); ; blocks += 2) {
     const blockRows = Math.max(4, Math.ceil(rows / blocks / 4) * 4);
     if (Math.ceil(rows / blockRows) % 2 === 0 || blockRows === 4) return blockRows;
   }
 }
+
+/**
+ * Multiply-adds of X·W below which half a pass is not worth a thread (the native pool's least
+ * work per part). The MLP's last layer (128 rows, 128 by 10, with softmax cross-entropy) in
+ * two blocks instead of one: 47 -> 28-33 us a call on two threads, 47 -> 48-50 on one.
+ */
+const SPLIT_WORK = 32 * 1024;
 
 /** At most this many lanes: contiguous runs of blocks whose X^T·G sums are kept apart, so that up to this many threads can share a pass. */
 const MAX_LANES = 8;
@@ -83,7 +93,8 @@ export interface RowPassPlan {
 export function planRowPass(inner: readonly RowInner[], all: readonly (readonly number[])[], bytes: number): RowPassPlan {
   const [n, f] = all[0];
   const cut = rowSplit(inner, all, n);
-  const blockRows = cut ? rowsPerBlock(n, f, bytes) : Math.max(n, 1);
+  const w = all[1];
+  const blockRows = cut ? rowsPerBlock(n, f, bytes, w.length === 2 ? w[1] : 1) : Math.max(n, 1);
   const blocks = n === 0 ? 0 : Math.ceil(n / blockRows);
   const laneCount = Math.min(blocks, MAX_LANES);
   const lanes = Array.from({ length: laneCount + 1 }, (_, i) => Math.round((i * blocks) / Math.max(1, laneCount)));

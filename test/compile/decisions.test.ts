@@ -47,6 +47,20 @@ describe('decisions in the plan', () => {
     expect(rowsPerBlock(1, 784, 4)).toBeGreaterThanOrEqual(2 * rowsPerBlock(1, 784, 8) - 4);
   });
 
+  it('a pass that fits one block makes two when each half is 32K multiply-adds or more', () => {
+    const softmaxLayer = (n: number, f: number, k: number) => [[n, f], [f, k], [n, k], [f, k]];
+    const two = planRowPass([], softmaxLayer(128, 128, 10), 4);  // 163840 multiply-adds
+    expect(two.blockRows).toBe(64);
+    expect(two.lanes).toEqual([0, 1, 2]);
+    const one = planRowPass([], softmaxLayer(128, 16, 10), 4);  // 20480
+    expect(one.lanes).toEqual([0, 1]);
+    expect(planRowPass([], softmaxLayer(7, 10000, 10), 4).lanes).toEqual([0, 1]);  // too few rows
+    // The threshold itself, and halves of whole groups of four (a last block shorter).
+    expect(rowsPerBlock(64, 1024, 4)).toBe(32);
+    expect(rowsPerBlock(63, 1024, 4)).toBe(rowsPerBlock(1, 1024, 4));
+    expect(rowsPerBlock(10, 8000, 4)).toBe(8);
+  });
+
   it('the plan carries the decision the kernels execute', () => {
     const { inputs, outputs } = logreg('float64', 20);
     const f = fn(inputs, outputs, { backend: 'js' });
