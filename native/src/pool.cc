@@ -74,6 +74,8 @@ constexpr int kCallerPolls = 500;
 constexpr Ns kStallSlack{20'000};
 constexpr Ns kMaxCredit{2'000'000};
 constexpr Ns kMinPause{1'000'000}, kMaxPause{1'000'000'000}, kCleanRun{1'000'000'000};
+// A loss this many pauses' lengths after the last pause ended doubles the next pause.
+constexpr int kRecurring = 4;
 constexpr Ns kMinCrowded{100'000}, kMaxCrowded{16'000'000};
 
 std::atomic<int> gThreads{1};
@@ -172,8 +174,10 @@ class WorkerPool {
   // Whether parallel jobs pay: each adds to a balance the time it saved (the caller's time per
   // chunk times the chunks, less the job's wall time) or lost (a chunk held by a descheduled
   // thread). The balance is capped, so old gains cannot hide new losses for long; when it goes
-  // below zero, jobs run on the caller alone for a pause that doubles while that recurs and
-  // halves after a second without it.
+  // below zero, jobs run on the caller alone for a pause that doubles while losses recur soon
+  // after the last pause and starts again from the shortest when they come seldom (a core
+  // taken for a moment by the VM's host or V8's own threads): doubling at every loss, the idle
+  // MLP epoch on 2 threads had grown its pauses to run up to a third of its jobs on one thread.
   void judge(Clock::time_point start, Clock::time_point drained, int mine, int parts) {
     const auto end = Clock::now();
     if (mine == 0) return;  // the caller itself was away: nothing to compare with
@@ -182,7 +186,8 @@ class WorkerPool {
     balance_ = std::min(kMaxCredit, balance_ + perChunk * parts - std::chrono::duration_cast<Ns>(end - start));
     if (balance_.count() < 0) {
       losses_.fetch_add(1, std::memory_order_relaxed);
-      pause_ = std::clamp(2 * pause_, kMinPause, kMaxPause);
+      const bool recurring = pause_.count() > 0 && end - pauseUntil_ < kRecurring * pause_;
+      pause_ = recurring ? std::clamp(2 * pause_, kMinPause, kMaxPause) : kMinPause;
       pauseUntil_ = end + pause_;
       lastChange_ = end;
       balance_ = kMaxCredit / 2;
