@@ -4,8 +4,9 @@
  * results on both backends (float64 and float32, keepdims or not, one row, no rows).
  */
 import { describe, expect, it } from 'vitest';
-import { T, fn, NDArray, random } from 'theanode';
+import { T, fn, NDArray, random, setBlasThreads, backendInfo } from 'theanode';
 import { nativeStatus } from '../../lib/backend/native/index.js';
+import { columnSumLanes } from '../../lib/ops/elemwise.js';
 
 const backends = nativeStatus().available ? (['js', 'native'] as const) : (['js'] as const);
 
@@ -20,6 +21,50 @@ describe('column sums', () => {
     expect(g.program.instructions.map((i) => i.opcode)).toEqual(['elemwise', 'reduce']);
     // A sum over the other axis stays a reduction.
     expect(fn([a, b], [h.sum(1)], { backend: 'js' }).program.instructions.map((i) => i.opcode)).toContain('reduce');
+  });
+
+  it('are summed in lanes of rows that depend only on the shape', () => {
+    expect(columnSumLanes(128, 256)).toEqual([0, 32, 64, 96, 128]);
+    expect(columnSumLanes(128, 128)).toEqual([0, 64, 128]);
+    expect(columnSumLanes(300, 7)).toEqual([0, 300]);
+    expect(columnSumLanes(3, 100000)).toEqual([0, 1, 2, 3]);  // no lane without rows
+    expect(columnSumLanes(0, 5)).toEqual([0, 0]);
+    const a = T.matrix('a'), b = T.matrix('b');
+    const f = fn([a, b], [a.mul(b.gt(0)).sum(0)], { backend: 'js' });
+    f(new NDArray(new Float64Array(2000 * 40), [2000, 40]), new NDArray(new Float64Array(2000 * 40), [2000, 40]));
+    expect(f.lastPlan!.decisions[0]).toEqual({ sumLanes: columnSumLanes(2000, 40) });
+    expect(columnSumLanes(2000, 40)).toHaveLength(9);
+  });
+
+  it.runIf(backends.length > 1)('in lanes, are the same bits on both backends and on 1 and 2 threads', () => {
+    const before = backendInfo().blasThreads ?? 1;
+    try {
+      for (const dtype of ['float64', 'float32'] as const) {
+        const a = T.matrix('a', dtype), b = T.matrix('b', dtype);
+        const h = a.mul(b.gt(0));
+        const outs = [h.sum(0), h.mean(0, true)];
+        const rng = new random.RandomState(9);
+        const A = (rng.randn(2000, 40) as NDArray).astype(dtype), B = (rng.randn(2000, 40) as NDArray).astype(dtype);
+        const want = fn([a, b], outs, { backend: 'js' })(A, B).map((v) => Array.from(v.data));
+        const native = fn([a, b], outs, { backend: 'native' });
+        for (const threads of [1, 2]) {
+          setBlasThreads(threads);
+          expect(native(A, B).map((v) => Array.from(v.data)), `${dtype}, ${threads} threads`).toEqual(want);
+        }
+        // The lanes' order matters: summed row after row in one lane, the float64 sums differ.
+        if (dtype === 'float64') {
+          const rows = Array.from({ length: 40 }, (_, j) => {
+            let s = 0;
+            for (let r = 0; r < 2000; r++) s += A.data[r * 40 + j] * (B.data[r * 40 + j] > 0 ? 1 : 0);
+            return s;
+          });
+          expect(rows.some((s, j) => s !== want[0][j])).toBe(true);
+          rows.forEach((s, j) => expect(want[0][j]).toBeCloseTo(s, 10));
+        }
+      }
+    } finally {
+      setBlasThreads(before);
+    }
   });
 
   for (const backend of backends) {

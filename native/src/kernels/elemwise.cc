@@ -340,7 +340,13 @@ class Elemwise : public Kernel {
       mean_ = cs["mean"].truthy();
       sumOut_ = a.out[1];
       sumType_ = a.outTypes[1];
-      sums_.assign(static_cast<size_t>(outShape_[1]), 0.0);
+      // The lanes of rows whose sums are kept apart were decided with the plan.
+      if (!a.decision || !a.decision->has("sumLanes")) throw std::runtime_error("elemwise: the plan carries no column-sum lanes");
+      const Json& lanes = (*a.decision)["sumLanes"];
+      for (size_t i = 0; i < lanes.size(); i++) sumLanes_.push_back(static_cast<int64_t>(lanes[i].number()));
+      if (sumLanes_.size() < 2 || sumLanes_.front() != 0 || sumLanes_.back() != outShape_[0] || !std::is_sorted(sumLanes_.begin(), sumLanes_.end()))
+        throw std::runtime_error("elemwise: malformed column-sum lanes");
+      laneSums_.assign(sumLanes_.size() - 1, std::vector<double>(static_cast<size_t>(outShape_[1]), 0.0));
     }
     if constexpr (std::is_same_v<V, float>) {
       const auto floatLike = [](DType d) { return d == DType::F32 || d == DType::BOOL; };
@@ -356,15 +362,28 @@ class Elemwise : public Kernel {
   }
 
   void run(Frame& f) override {
-    if (colsum_) std::fill(sums_.begin(), sums_.end(), 0.0);
+    for (auto& sums : laneSums_) std::fill(sums.begin(), sums.end(), 0.0);
     if (n_ == 0) return finishColumnSums(f);
     const bool direct = lastIsResult_ && !shiftedOverlap(f);
-    // Ranges of whole blocks on the pool's threads (column sums keep one thread: their order).
+    const double work = 2.0 * static_cast<double>(n_) * static_cast<double>(steps_.size());
+    if (colsum_) {
+      // Whole lanes of rows on the pool's threads, each lane's sums its own: the same
+      // additions in the same order on any thread count.
+      const int64_t cols = outShape_[1];
+      const int lanes = static_cast<int>(laneSums_.size());
+      const int parts = static_cast<int>(std::min<int64_t>(parallelParts(work), lanes));
+      while (static_cast<int>(lanes_.size()) < parts) lanes_.push_back(newLane());
+      parallelRun(parts, [&](int p) {
+        for (int l = lanes * p / parts; l < lanes * (p + 1) / parts; l++)
+          runBlocks(f, lanes_[p], sumLanes_[l] * cols, sumLanes_[l + 1] * cols, direct, laneSums_[l].data());
+      });
+      return finishColumnSums(f);
+    }
+    // Ranges of whole blocks on the pool's threads.
     const int64_t blocks = (n_ + B - 1) / B;
-    const int parts = colsum_ ? 1 : static_cast<int>(std::min<int64_t>(parallelParts(2.0 * static_cast<double>(n_) * static_cast<double>(steps_.size())), blocks));
+    const int parts = static_cast<int>(std::min<int64_t>(parallelParts(work), blocks));
     while (static_cast<int>(lanes_.size()) < parts) lanes_.push_back(newLane());
-    parallelRun(parts, [&](int p) { runBlocks(f, lanes_[p], blocks * p / parts * B, std::min(n_, blocks * (p + 1) / parts * B), direct); });
-    finishColumnSums(f);
+    parallelRun(parts, [&](int p) { runBlocks(f, lanes_[p], blocks * p / parts * B, std::min(n_, blocks * (p + 1) / parts * B), direct, nullptr); });
   }
 
  private:
@@ -383,8 +402,9 @@ class Elemwise : public Kernel {
     return l;
   }
 
-  // Output elements [from, to), block by block; `direct`: the last step writes the result itself.
-  void runBlocks(Frame& f, Lane& l, int64_t from, int64_t to, bool direct) {
+  // Output elements [from, to), block by block; `direct`: the last step writes the result itself;
+  // `sums`: the column sums the stored values are added into (with column sums).
+  void runBlocks(Frame& f, Lane& l, int64_t from, int64_t to, bool direct, double* sums) {
     const int nd = static_cast<int>(outShape_.size());
     l.idx.assign(nd, 0);
     l.offs.assign(inputs_.size(), 0);
@@ -423,10 +443,10 @@ class Elemwise : public Kernel {
         evalStep(l, last, len, stepBlock(l, last));
         storeBlock(outType_, outp, start, len, stepBlock(l, last));
       }
-      if (colsum_) {
+      if (sums) {
         // The stored values, read back while in L1, into their columns' sums (row after row).
-        if (outType_ == DType::F64) addToColumns(static_cast<const double*>(outp), start, len);
-        else addToColumns(static_cast<const float*>(outp), start, len);
+        if (outType_ == DType::F64) addToColumns(static_cast<const double*>(outp), start, len, sums);
+        else addToColumns(static_cast<const float*>(outp), start, len, sums);
       }
     }
   }
@@ -562,14 +582,14 @@ class Elemwise : public Kernel {
   bool colsum_ = false, mean_ = false;
   int sumOut_ = -1;
   DType sumType_ = DType::F64;
-  std::vector<double> sums_;
+  std::vector<int64_t> sumLanes_;               // first row of each lane, and the row count last
+  std::vector<std::vector<double>> laneSums_;   // each lane's column sums
 
   template <typename T>
-  void addToColumns(const T* out, int64_t start, int64_t len) {
+  void addToColumns(const T* out, int64_t start, int64_t len, double* sums) const {
     // In runs along a row, so that each is one vectorised loop (the same additions in the same
     // order as element by element).
-    const int64_t cols = static_cast<int64_t>(sums_.size());
-    double* sums = sums_.data();
+    const int64_t cols = outShape_[1];
     const T* src = out + start;
     for (int64_t j = start % cols, k = 0; k < len; j = 0) {
       const int64_t run = std::min(len - k, cols - j);
@@ -580,8 +600,13 @@ class Elemwise : public Kernel {
 
   void finishColumnSums(Frame& f) {
     if (!colsum_) return;
+    // The lanes' sums added in lane order (lib/ops/elemwise.ts, columnSumLanes).
     const double rows = static_cast<double>(outShape_[0]);
-    for (size_t j = 0; j < sums_.size(); j++) store(sumType_, f.ptr[sumOut_], static_cast<int64_t>(j), mean_ ? sums_[j] / rows : sums_[j]);
+    for (int64_t j = 0; j < outShape_[1]; j++) {
+      double sum = laneSums_[0][j];
+      for (size_t l = 1; l < laneSums_.size(); l++) sum += laneSums_[l][j];
+      store(sumType_, f.ptr[sumOut_], j, mean_ ? sum / rows : sum);
+    }
   }
 };
 
