@@ -55,7 +55,7 @@ function takeRows(a: NDArray, order: ArrayLike<number> | null, start: number, en
 /** Rows order[start..end) of `src` (rows of `row` elements) into `out`, one after another. */
 function gatherRows(src: TypedArray, row: number, order: ArrayLike<number>, start: number, end: number, out: TypedArray): void {
   // Shuffled rows are scattered over the data set; the addon's gather prefetches them and
-  // copies on several threads (an epoch of Fashion-MNIST batches: bench/minibatch.ts).
+  // copies on several threads (why and how fast: native/src/rows.cc).
   const native = nativeRowGather();
   if (native && order instanceof Int32Array) return native(src, row, order, start, end, out);
   gatherRowsJs(src, row, order, start, end, out);

@@ -177,7 +177,7 @@ class WorkerPool {
   // below zero, jobs run on the caller alone for a pause that doubles while losses recur soon
   // after the last pause and starts again from the shortest when they come seldom (a core
   // taken for a moment by the VM's host or V8's own threads): doubling at every loss, the idle
-  // MLP epoch on 2 threads had grown its pauses to run up to a third of its jobs on one thread.
+  // MLP epoch on 2 threads had grown its pauses to run up to half of its jobs on one thread.
   void judge(Clock::time_point start, Clock::time_point drained, int mine, int parts) {
     const auto end = Clock::now();
     if (mine == 0) return;  // the caller itself was away: nothing to compare with

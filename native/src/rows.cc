@@ -12,10 +12,6 @@
 
 #include "pool.h"
 
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
-
 namespace theanode {
 namespace {
 
@@ -23,11 +19,7 @@ constexpr int64_t kAhead = 2;    // rows prefetched ahead of the one copied
 constexpr int64_t kLine = 64;
 
 inline void prefetchRow(const uint8_t* row, int64_t bytes) {
-#if defined(__x86_64__)
-  for (int64_t b = 0; b < bytes; b += kLine) _mm_prefetch(reinterpret_cast<const char*>(row + b), _MM_HINT_T0);
-#else
   for (int64_t b = 0; b < bytes; b += kLine) __builtin_prefetch(row + b);
-#endif
 }
 
 void copyRows(const uint8_t* src, int64_t rowBytes, const int32_t* order, int64_t from, int64_t to, uint8_t* dst) {

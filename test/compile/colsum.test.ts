@@ -4,7 +4,7 @@
  * results on both backends (float64 and float32, keepdims or not, one row, no rows).
  */
 import { describe, expect, it } from 'vitest';
-import { T, fn, NDArray, random, setBlasThreads, backendInfo } from 'theanode';
+import { T, fn, scan, NDArray, random, setBlasThreads, backendInfo } from 'theanode';
 import { nativeStatus } from '../../lib/backend/native/index.js';
 import { columnSumLanes } from '../../lib/ops/elemwise.js';
 
@@ -65,6 +65,19 @@ describe('column sums', () => {
     } finally {
       setBlasThreads(before);
     }
+  });
+
+  it.runIf(backends.length > 1)('in lanes inside a loop body, the same bits on both backends', () => {
+    const xs = T.tensor3('xs'), b = T.matrix('b');
+    const [sums] = scan((x) => (x as ReturnType<typeof T.matrix>).mul(b.gt(0)).sum(0), { sequences: [xs] });
+    const rng = new random.RandomState(1);
+    const X = rng.randn(3, 200, 100) as NDArray, B = rng.randn(200, 100) as NDArray;
+    const native = fn([xs, b], sums as ReturnType<typeof T.matrix>, { backend: 'native' });
+    const body = native.program.instructions.find((i) => i.opcode === 'loop')!.attrs.body as unknown as { instructions: { opcode: string; attrs: { colsum?: unknown } }[] };
+    expect(body.instructions.some((i) => i.opcode === 'elemwise' && i.attrs.colsum)).toBe(true);
+    const got = native(X, B) as NDArray, want = fn([xs, b], sums as ReturnType<typeof T.matrix>, { backend: 'js' })(X, B) as NDArray;
+    expect(got.shape).toEqual([3, 100]);
+    expect(Array.from(got.data)).toEqual(Array.from(want.data));
   });
 
   for (const backend of backends) {

@@ -44,7 +44,7 @@ describe('minibatches', () => {
 });
 
 describe('the gather of shuffled rows', () => {
-  // Rows of `row` elements numbered so that each element says where it came from.
+  // Rows of `row` elements whose values differ from row to row (modulo 251, so that uint8 holds them).
   const source = <A extends Float32Array | Float64Array | Int32Array | Uint8Array>(make: (n: number) => A, rows: number, row: number) => {
     const a = make(rows * row);
     for (let i = 0; i < a.length; i++) a[i] = (i * 7) % 251;
