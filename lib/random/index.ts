@@ -141,7 +141,11 @@ export class RandomState {
   permutation(x: number | NDArray): NDArray {
     if (typeof x === 'number') {
       if (!Number.isInteger(x) || x < 0) throw new RangeError(`permutation: expected a non-negative integer or an array, got ${x}`);
-      const a = new NDArray(Int32Array.from({ length: x }, (_, i) => i), [x], 'int32');
+      // A plain loop: Int32Array.from with a map function took 3.5-4 ms for 60000 ids, more than
+      // the shuffle (about 1.6 ms).
+      const ids = new Int32Array(x);
+      for (let i = 0; i < x; i++) ids[i] = i;
+      const a = new NDArray(ids, [x], 'int32');
       this.shuffle(a);
       return a;
     }
