@@ -1,7 +1,9 @@
-// `softmax` (attr log: logSoftmax) along the last axis, max subtracted first, in double.
+// `softmax` (attr log: logSoftmax) along the last axis, max subtracted first, in double, from the
+// rows' exponentials (row_exp.h).
 #include <cmath>
 
 #include "registry.h"
+#include "row_exp.h"
 
 namespace theanode {
 namespace {
@@ -16,21 +18,14 @@ class Softmax : public Kernel {
   void run(Frame& f) override {
     const void* x = f.ptr[x_];
     void* o = f.ptr[o_];
+    exps_.compute(xt_, x, rows_, n_);
     for (int64_t r = 0; r < rows_; r++) {
       const int64_t b = r * n_;
-      double m = -HUGE_VAL;
-      for (int64_t j = 0; j < n_; j++) {
-        double v = load(xt_, x, b + j);
-        if (v > m || v != v) m = v;
-      }
-      if (m == -HUGE_VAL) m = 0;
-      double sum = 0;
-      for (int64_t j = 0; j < n_; j++) sum += std::exp(load(xt_, x, b + j) - m);
       if (log_) {
-        double ls = std::log(sum);
+        const double m = exps_.max[r], ls = std::log(exps_.sum[r]);
         for (int64_t j = 0; j < n_; j++) store(ot_, o, b + j, load(xt_, x, b + j) - m - ls);
       } else {
-        for (int64_t j = 0; j < n_; j++) store(ot_, o, b + j, std::exp(load(xt_, x, b + j) - m) / sum);
+        for (int64_t j = 0; j < n_; j++) store(ot_, o, b + j, exps_.e[b + j] / exps_.sum[r]);
       }
     }
   }
@@ -40,6 +35,7 @@ class Softmax : public Kernel {
   DType xt_, ot_;
   bool log_;
   int64_t n_ = 1, rows_ = 0;
+  RowExps exps_;
 };
 
 }  // namespace

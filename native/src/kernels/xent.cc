@@ -1,10 +1,12 @@
 // `xent_softmax` and `xent_softmax_grad` (see lib/ops/xent.ts): softmax cross-entropy of integer
-// labels and its gradient, one pass over each row, in double. Labels are checked before
+// labels and its gradient, in double, from the rows' exponentials (row_exp.h): the gradient
+// divides them by their row's sum instead of taking them again. Labels are checked before
 // anything is written.
 #include <cmath>
 #include <string>
 
 #include "registry.h"
+#include "row_exp.h"
 
 namespace theanode {
 namespace {
@@ -34,24 +36,12 @@ class XentBase : public Kernel {
     }
   }
 
-  // max_j z_rj and log sum_j exp(z_rj - max).
-  void logSumExp(const void* z, int64_t base, double& m, double& ls) const {
-    m = -HUGE_VAL;
-    for (int64_t j = 0; j < k_; j++) {
-      const double v = load(zt_, z, base + j);
-      if (v > m || v != v) m = v;
-    }
-    if (m == -HUGE_VAL) m = 0;
-    double sum = 0;
-    for (int64_t j = 0; j < k_; j++) sum += std::exp(load(zt_, z, base + j) - m);
-    ls = std::log(sum);
-  }
-
   int z_, y_, o_;
   DType zt_, yt_, ot_;
   int64_t n_ = 0, k_ = 0;
   bool yBroadcast_ = false;
   std::vector<int64_t> cols_;
+  RowExps exps_;
 };
 
 class Xent : public XentBase {
@@ -60,11 +50,8 @@ class Xent : public XentBase {
   void run(Frame& f) override {
     labels(f);
     const void* z = f.ptr[z_];
-    for (int64_t r = 0; r < n_; r++) {
-      double m, ls;
-      logSumExp(z, r * k_, m, ls);
-      store(ot_, f.ptr[o_], r, m + ls - load(zt_, z, r * k_ + cols_[r]));
-    }
+    exps_.compute(zt_, z, n_, k_);
+    for (int64_t r = 0; r < n_; r++) store(ot_, f.ptr[o_], r, exps_.max[r] + std::log(exps_.sum[r]) - load(zt_, z, r * k_ + cols_[r]));
   }
 };
 
@@ -73,14 +60,12 @@ class XentGrad : public XentBase {
   explicit XentGrad(const KernelArgs& a) : XentBase(a, 1, 2), g_(a.in[0]), gt_(a.inTypes[0]), gBroadcast_(a.inShapes[0].size() == 1 && a.inShapes[0][0] == 1) {}
   void run(Frame& f) override {
     labels(f);
-    const void* z = f.ptr[z_];
+    exps_.compute(zt_, f.ptr[z_], n_, k_);
     void* o = f.ptr[o_];
     for (int64_t r = 0; r < n_; r++) {
-      double m, ls;
       const int64_t b = r * k_;
-      logSumExp(z, b, m, ls);
-      const double gr = load(gt_, f.ptr[g_], gBroadcast_ ? 0 : r);
-      for (int64_t j = 0; j < k_; j++) store(ot_, o, b + j, gr * (std::exp(load(zt_, z, b + j) - m - ls) - (j == cols_[r] ? 1.0 : 0.0)));
+      const double gr = load(gt_, f.ptr[g_], gBroadcast_ ? 0 : r), sum = exps_.sum[r];
+      for (int64_t j = 0; j < k_; j++) store(ot_, o, b + j, gr * (exps_.e[b + j] / sum - (j == cols_[r] ? 1.0 : 0.0)));
     }
   }
 

@@ -217,6 +217,16 @@ describe.runIf(native.available)('native agrees with js', () => {
     data.data[3] = 800;
     data.data[11] = -900;
     agree([x, y], outs, [data, array([1, 0, 4, 3], { dtype: 'int32' })], 'softmax');
+    // Rows with an infinity, a NaN, only -inf, and many classes (the vectorised exponentials' tails).
+    const odd = f64(5, 37);
+    odd.data[2] = Infinity;
+    odd.data[37 + 5] = NaN;
+    for (let j = 0; j < 37; j++) odd.data[2 * 37 + j] = -Infinity;
+    odd.data[3 * 37 + 36] = -Infinity;
+    odd.data[4 * 37 + 1] = 700;
+    const xy = [x, y];
+    const wide = [p, T.nnet.logSoftmax(x), T.nnet.categoricalCrossentropy(p, y), grad(T.nnet.categoricalCrossentropy(p, y).sum(), x)];
+    agree(xy, wide, [odd, array([0, 5, 3, 36, 1], { dtype: 'int32' })], 'softmax, odd rows');
   });
 
   it('gradients of a small network', () => {
