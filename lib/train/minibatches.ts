@@ -74,6 +74,7 @@ export function gatherRowsJs(src: TypedArray, row: number, order: ArrayLike<numb
 
 /**
  * Yield the rows of several arrays in batches, together, in order or shuffled by a RandomState (numpy's permutation order).
+ * Where the native addon is in use, it gathers the shuffled rows (prefetched, on its threads).
  * @example for (const [xb, yb] of training.minibatches([X, Y], { batchSize: 128, shuffle: new random.RandomState(0) })) train(xb, yb);
  */
 export function* minibatches(arrays: readonly NDArray[], opts: MinibatchOptions): Generator<NDArray[]> {
