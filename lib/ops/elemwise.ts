@@ -284,7 +284,7 @@ registerKernel({
     const c = attrs.colsum as unknown as ColumnSums | undefined;
     return c ? [out, columnSumShape(out, c)] : [out];
   },
-  decide: (attrs, _inShapes, outShapes) => (attrs.colsum ? { sumLanes: columnSumLanes(outShapes[0][0], outShapes[0][1]) } : (null as unknown as Attrs)),
+  decide: (attrs, _inShapes, outShapes) => (attrs.colsum ? { sumLanes: columnSumLanes(outShapes[0][0], outShapes[0][1]) } : null),
   js: (attrs, inShapes, outShapes, _types, decision) => {
     const loop = buildElemwiseKernel(attrs.steps as unknown as Step[], attrs.consts as number[], inShapes, outShapes[0]);
     const c = attrs.colsum as unknown as ColumnSums | undefined;

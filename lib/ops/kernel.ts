@@ -48,9 +48,10 @@ export interface KernelSpec {
   valueKey?(attrs: Attrs, shapes: number[][], values: (TypedArray | undefined)[]): string;
   /**
    * Per-shape decisions (resolved index strides, row blocks, ...), made once when the plan is
-   * made and carried in it: both backends' kernels execute them, neither decides again.
+   * made and carried in it: both backends' kernels execute them, neither decides again; null
+   * when these attributes need none.
    */
-  decide?(attrs: Attrs, inShapes: number[][], outShapes: number[][], types: KernelTypes, values: (TypedArray | undefined)[]): Attrs;
+  decide?(attrs: Attrs, inShapes: number[][], outShapes: number[][], types: KernelTypes, values: (TypedArray | undefined)[]): Attrs | null;
   /**
    * True when output 0 is input 0's data under a new shape (reshape, order-keeping dimshuffle):
    * the plan then shares the storage and runs nothing.
@@ -117,7 +118,7 @@ export function kernelFor(opcode: string): KernelSpec {
 /** The kernel for fixed shapes outside a plan (constant folding, fused inner ops): its decisions are made now. */
 export function jsKernelFor(opcode: string, attrs: Attrs, inShapes: number[][], outShapes: number[][], types: KernelTypes, values: (TypedArray | undefined)[] = []): SelfContainedKernel {
   const spec = kernelFor(opcode);
-  const decision = spec.decide?.(attrs, inShapes, outShapes, types, values);
+  const decision = spec.decide?.(attrs, inShapes, outShapes, types, values) ?? undefined;
   return withOwnWorkspace(spec, attrs, inShapes, outShapes, types, decision);
 }
 

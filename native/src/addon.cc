@@ -33,19 +33,24 @@ napi_typedarray_type arrayTypeOf(DType d) {
   return napi_uint8_array;
 }
 
-// The data pointer of a typed array, after checking its element type and length.
+// A typed array's element type, length and data, from one N-API call (the wrapper's accessors
+// would make one each); it also answers for arrays on a SharedArrayBuffer.
+struct TypedView {
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+};
+bool viewOf(const Napi::Value& v, TypedView& w) { return napi_get_typedarray_info(v.Env(), v, &w.type, &w.length, &w.data, nullptr, nullptr) == napi_ok; }
+
 // The data of `v` (the call's `item` number `index`), after checking it against the plan.
 void* checkedData(const Napi::Value& v, DType d, int64_t size, const char* item, uint32_t index) {
   auto what = [&] { return std::string(item) + " " + std::to_string(index); };  // only for errors
   if (!v.IsTypedArray()) fail(what() + ": expected a typed array");
-  // One N-API call for type, length and data (the wrapper's accessors would make one each).
-  napi_typedarray_type type;
-  size_t length = 0;
-  void* data = nullptr;
-  if (napi_get_typedarray_info(v.Env(), v, &type, &length, &data, nullptr, nullptr) != napi_ok) fail(what() + ": cannot read the typed array");
-  if (type != arrayTypeOf(d)) fail(what() + ": expected " + dtypeName(d) + " data");
-  if (static_cast<int64_t>(length) != size) fail(what() + ": expected " + std::to_string(size) + " elements, got " + std::to_string(length));
-  return data;
+  TypedView w;
+  if (!viewOf(v, w)) fail(what() + ": cannot read the typed array");
+  if (w.type != arrayTypeOf(d)) fail(what() + ": expected " + dtypeName(d) + " data");
+  if (static_cast<int64_t>(w.length) != size) fail(what() + ": expected " + std::to_string(size) + " elements, got " + std::to_string(w.length));
+  return w.data;
 }
 
 class Executor : public Napi::ObjectWrap<Executor> {
@@ -321,18 +326,12 @@ Napi::Value GatherRows(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() != 6 || !info[0].IsTypedArray() || !info[1].IsNumber() || !info[2].IsTypedArray() || !info[3].IsNumber() || !info[4].IsNumber() || !info[5].IsTypedArray())
     throw Napi::TypeError::New(env, "gatherRows: expected (src: TypedArray, rowLength: number, order: Int32Array, start: number, end: number, dst: TypedArray)");
-  // Element type, length and data in one call (it also answers for arrays on a SharedArrayBuffer).
-  struct View {
-    napi_typedarray_type type;
-    size_t length = 0;
-    void* data = nullptr;
-  };
   const auto view = [&](const Napi::Value& v) {
-    View w;
-    if (napi_get_typedarray_info(env, v, &w.type, &w.length, &w.data, nullptr, nullptr) != napi_ok) throw Napi::Error::New(env, "gatherRows: cannot read a typed array");
+    TypedView w;
+    if (!viewOf(v, w)) throw Napi::Error::New(env, "gatherRows: cannot read a typed array");
     return w;
   };
-  const View src = view(info[0]), order = view(info[2]), dst = view(info[5]);
+  const TypedView src = view(info[0]), order = view(info[2]), dst = view(info[5]);
   if (src.type != dst.type) throw Napi::TypeError::New(env, "gatherRows: src and dst must be arrays of one element type");
   if (order.type != napi_int32_array) throw Napi::TypeError::New(env, "gatherRows: order must be an Int32Array");
   const double rowLength = info[1].As<Napi::Number>().DoubleValue(), start = info[3].As<Napi::Number>().DoubleValue(), end = info[4].As<Napi::Number>().DoubleValue();

@@ -34,10 +34,13 @@ function addon(): NativeAddon {
  * or null where the addon is not in use; lib/train/minibatches.ts falls back to TypeScript then.
  */
 export function nativeRowGather(): NonNullable<NativeAddon['gatherRows']> | null {
-  if (!nativeStatus().available) return null;
-  const a = loadAddon().addon!;
-  return typeof a.gatherRows === 'function' ? a.gatherRows.bind(a) : null;
+  if (rowGather === undefined) {
+    const a = nativeStatus().available ? loadAddon().addon! : null;
+    rowGather = a && typeof a.gatherRows === 'function' ? a.gatherRows.bind(a) : null;
+  }
+  return rowGather;
 }
+let rowGather: NonNullable<NativeAddon['gatherRows']> | null | undefined;
 
 /** JSON that keeps non-finite numbers (the addon reads "Infinity", "-Infinity", "NaN"). */
 function attrsJson(attrs: object): string {

@@ -1,43 +1,13 @@
-// The exponentials of all rows are taken in one vectorised pass (vmath.h, within 2 ulp of the
-// correctly rounded result): a libm call per element kept the loops scalar, and the MLP's
-// softmax layer (128 rows of 10 classes) spent about 27 us of its 47 us a step in exp and log.
+// The exponentials of all rows are taken in one vectorised pass (expDoubles): a libm call per
+// element kept the loops scalar, and the MLP's softmax layer (128 rows of 10 classes) spent
+// about 27 us of its 47 us a step in exp and log.
 #include "row_exp.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 
-#include "../cpu.h"
-#include "vmath.h"
-
 namespace theanode {
-namespace {
-
-using ExpFn = void (*)(double*, int64_t);
-void expBase(double* x, int64_t n) {
-  for (int64_t i = 0; i < n; i++) x[i] = std::exp(x[i]);  // the plain build: libm is faster there
-}
-#ifdef THEANODE_HAS_CLONES
-THEANODE_TARGET_AVX512 void expAvx512(double* x, int64_t n) {
-  for (int64_t i = 0; i < n; i++) x[i] = vmath::exp(x[i]);
-}
-THEANODE_TARGET_AVX2 void expAvx2(double* x, int64_t n) {
-  for (int64_t i = 0; i < n; i++) x[i] = vmath::exp(x[i]);
-}
-#endif
-ExpFn chooseExp() {
-#ifdef THEANODE_HAS_CLONES
-  switch (simdLevel()) {
-    case SimdLevel::Avx512: return expAvx512;
-    case SimdLevel::Avx2: return expAvx2;
-    case SimdLevel::Base: break;
-  }
-#endif
-  return expBase;
-}
-const ExpFn expInPlace = chooseExp();
-
-}  // namespace
 
 void RowExps::compute(DType t, const void* z, int64_t rows, int64_t cols) {
   const size_t size = static_cast<size_t>(rows * cols);
@@ -61,7 +31,7 @@ void RowExps::compute(DType t, const void* z, int64_t rows, int64_t cols) {
     max[r] = m;
     for (int64_t j = 0; j < cols; j++) row[j] -= m;
   }
-  expInPlace(e.data(), static_cast<int64_t>(size));
+  expDoubles(e.data(), static_cast<int64_t>(size));
   for (int64_t r = 0; r < rows; r++) {
     double s = 0;
     for (int64_t j = 0; j < cols; j++) s += e[r * cols + j];
